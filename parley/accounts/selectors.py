@@ -1,0 +1,60 @@
+"""Reads of users, workspaces and members."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from parley.accounts.models import ApiToken, Client, Member, User, Workspace
+from parley.core.errors import NotFound
+
+
+def member_list_for_user(*, user: User) -> list[Member]:
+    return list(Member.objects.filter(user=user).select_related("workspace").order_by("id"))
+
+
+def member_for_user(*, user: User, workspace_id: int | None) -> Member | None:
+    """The user's membership of the given workspace, else of their first workspace."""
+    members = Member.objects.filter(user=user).select_related("workspace", "user")
+    if workspace_id is not None:
+        member = members.filter(workspace_id=workspace_id).first()
+        if member is not None:
+            return member
+    return members.order_by("id").first()
+
+
+def member_get(*, workspace: Workspace, id: int) -> Member:
+    member = Member.objects.select_related("user").filter(workspace=workspace, id=id).first()
+    if member is None:
+        raise NotFound
+    return member
+
+
+def member_list(*, workspace: Workspace) -> list[Member]:
+    return list(Member.objects.filter(workspace=workspace).select_related("user").order_by("id"))
+
+
+def client_list(*, workspace: Workspace) -> list[Client]:
+    return list(Client.objects.filter(workspace=workspace).order_by("name"))
+
+
+def client_get(*, workspace: Workspace, id: int) -> Client:
+    client = Client.objects.filter(workspace=workspace, id=id).first()
+    if client is None:
+        raise NotFound
+    return client
+
+
+def api_token_member(*, raw: str) -> tuple[ApiToken, Member] | None:
+    token = (
+        ApiToken.objects.select_related("member__workspace", "member__user")
+        .filter(digest=ApiToken.hash(raw))
+        .first()
+    )
+    if token is None or not token.member.user.is_active:
+        return None
+    return token, token.member
+
+
+def api_token_needs_touch(*, token: ApiToken) -> bool:
+    """Record use at most once a minute, so reads stay reads."""
+    return token.last_used_at is None or token.last_used_at < timezone.now() - timedelta(minutes=1)

@@ -1,0 +1,65 @@
+"""Writes to users, workspaces, members, clients and API tokens."""
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import ApiToken, Client, Member, User, Workspace
+from parley.core.errors import ValidationFailed
+
+TOKEN_PREFIX = "pk_"
+
+
+def user_create(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise ValidationFailed({"email": [_("Enter a valid email address.")]})
+    if User.objects.filter(email=email).exists():
+        raise ValidationFailed({"email": [_("A user with this email already exists.")]})
+    return User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+
+
+def workspace_create(*, name: str, owner: User, kind: str = Workspace.Kind.BRAND) -> Workspace:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": [_("A workspace needs a name.")]})
+    with transaction.atomic():
+        workspace = Workspace.objects.create(name=name, kind=kind)
+        Member.objects.create(workspace=workspace, user=owner, role=Member.Role.OWNER)
+    return workspace
+
+
+def member_add(*, workspace: Workspace, user: User, role: str = Member.Role.MEMBER) -> Member:
+    if role not in Member.Role.values:
+        raise ValidationFailed({"role": [_("Unknown role.")]})
+    member, _created = Member.objects.get_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
+    return member
+
+
+def client_create(*, workspace: Workspace, name: str) -> Client:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": [_("A client needs a name.")]})
+    if Client.objects.filter(workspace=workspace, name=name).exists():
+        raise ValidationFailed({"name": [_("A client with this name already exists.")]})
+    return Client.objects.create(workspace=workspace, name=name)
+
+
+def api_token_create(*, member: Member, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        member=member, name=name.strip() or "API", prefix=raw[:10], digest=ApiToken.hash(raw)
+    )
+    return token, raw
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    token.last_used_at = timezone.now()
+    token.save(update_fields=["last_used_at"])

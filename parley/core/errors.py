@@ -1,0 +1,21 @@
+"""Errors that services and selectors raise; views and the API turn them into responses."""
+
+from django.http import Http404
+
+
+class NotFound(Http404):
+    """A row that does not exist, or belongs to another workspace: the same answer for both."""
+
+
+class ValidationFailed(Exception):
+    """Bad input. `errors` maps a field name (or "__all__") to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]] | str):
+        if isinstance(errors, str):
+            errors = {"__all__": [errors]}
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+class PermissionDenied(Exception):
+    """The acting member may not do this."""

@@ -1,0 +1,160 @@
+"""Writes to the creators database."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Member, Workspace
+from parley.core.errors import ValidationFailed
+from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
+from parley.creators.normalize import identity_normalize, profile_url
+
+MAX_CUSTOM_FIELDS = 50
+
+
+def _search_text(creator: Creator) -> str:
+    parts = [creator.name, *creator.identities.values_list("normalized", flat=True)]
+    return " ".join(p.lower() for p in parts if p)
+
+
+def creator_refresh_search(*, creator: Creator) -> None:
+    creator.search_text = _search_text(creator)
+    creator.save(update_fields=["search_text", "updated_at"])
+
+
+def _validate_custom_fields(fields: Any) -> dict[str, str]:
+    if not isinstance(fields, dict):
+        raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
+    if len(fields) > MAX_CUSTOM_FIELDS:
+        raise ValidationFailed({"custom_fields": [_("At most 50 custom fields.")]})
+    clean: dict[str, str] = {}
+    for key, value in fields.items():
+        key = str(key).strip()
+        if not key or len(key) > 60:
+            raise ValidationFailed({"custom_fields": [_("Field names are 1 to 60 characters.")]})
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise ValidationFailed({"custom_fields": [_("Field values must be plain text.")]})
+        if value is not None and str(value) != "":
+            clean[key] = str(value)[:1000]
+    return clean
+
+
+def creator_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    first_name: str = "",
+    preferred_channel: str = Creator.Channel.EMAIL,
+    identities: Iterable[tuple[str, str]] = (),
+    custom_fields: dict[str, Any] | None = None,
+) -> Creator:
+    name = name.strip()
+    if not name or len(name) > 160:
+        raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
+    if preferred_channel not in Creator.Channel.values:
+        raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
+    fields = _validate_custom_fields(custom_fields or {})
+    with transaction.atomic():
+        creator = Creator.objects.create(
+            workspace=workspace,
+            name=name,
+            first_name=first_name.strip() or name.split()[0],
+            preferred_channel=preferred_channel,
+            custom_fields=fields,
+        )
+        for kind, value in identities:
+            identity_add(creator=creator, kind=kind, value=value, refresh=False)
+        creator_refresh_search(creator=creator)
+    return creator
+
+
+def creator_update(*, creator: Creator, **changes: Any) -> Creator:
+    allowed = {"name", "first_name", "preferred_channel", "custom_fields"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
+    if "name" in changes:
+        name = str(changes["name"]).strip()
+        if not name or len(name) > 160:
+            raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
+        creator.name = name
+    if "first_name" in changes:
+        creator.first_name = str(changes["first_name"]).strip()[:80]
+    if "preferred_channel" in changes:
+        if changes["preferred_channel"] not in Creator.Channel.values:
+            raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
+        creator.preferred_channel = changes["preferred_channel"]
+    if "custom_fields" in changes:
+        creator.custom_fields = _validate_custom_fields(changes["custom_fields"])
+    with transaction.atomic():
+        creator.search_text = _search_text(creator)
+        creator.save()
+    return creator
+
+
+def identity_add(
+    *, creator: Creator, kind: str, value: str, url: str = "", refresh: bool = True
+) -> Identity:
+    normalized = identity_normalize(kind, value)
+    try:
+        with transaction.atomic():
+            identity = Identity.objects.create(
+                workspace_id=creator.workspace_id,
+                creator=creator,
+                kind=kind,
+                value=value.strip(),
+                normalized=normalized,
+                url=profile_url(kind, normalized, url.strip()),
+                is_primary=not creator.identities.filter(kind=kind).exists(),
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            {"value": [_("Another creator in this workspace already has %(v)s.") % {"v": value}]}
+        ) from exc
+    if refresh:
+        creator_refresh_search(creator=creator)
+    return identity
+
+
+def identity_remove(*, identity: Identity) -> None:
+    creator = identity.creator
+    identity.delete()
+    creator_refresh_search(creator=creator)
+
+
+def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise ValidationFailed({"name": [_("A tag is 1 to 60 characters.")]})
+    tag, _created = Tag.objects.get_or_create(workspace=workspace, name=name)
+    return tag
+
+
+def tags_add(*, tag: Tag, creator_ids: Iterable[int]) -> int:
+    """Tag many creators at once; ids of other workspaces are ignored. Returns how many."""
+    ids = set(
+        Creator.objects.filter(workspace_id=tag.workspace_id, id__in=list(creator_ids)).values_list(
+            "id", flat=True
+        )
+    )
+    already = set(
+        CreatorTag.objects.filter(tag=tag, creator_id__in=ids).values_list("creator_id", flat=True)
+    )
+    new = [CreatorTag(tag=tag, creator_id=i) for i in ids - already]
+    CreatorTag.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return len(new)
+
+
+def tag_remove(*, tag: Tag, creator: Creator) -> None:
+    CreatorTag.objects.filter(tag=tag, creator=creator).delete()
+
+
+def note_add(*, creator: Creator, author: Member, body: str) -> Note:
+    body = body.strip()
+    if not body:
+        raise ValidationFailed({"body": [_("A note cannot be empty.")]})
+    if len(body) > 10000:
+        raise ValidationFailed({"body": [_("A note is at most 10,000 characters.")]})
+    return Note.objects.create(creator=creator, author=author, body=body)

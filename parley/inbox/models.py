@@ -1,0 +1,182 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    INAPP = "inapp", _("In-app")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    EVENT = "event", _("System event")
+
+
+class Conversation(models.Model):
+    """The one thread per creator per workspace. Holds what the inbox list sorts on."""
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations"
+    )
+    creator = models.OneToOneField(
+        "creators.Creator", on_delete=models.CASCADE, related_name="conversation"
+    )
+    assignee = models.ForeignKey(
+        "accounts.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField()
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # Set by the first inbound message that waits for an answer; cleared by our reply.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    preview = models.CharField(max_length=160, blank=True)
+    # Channels the thread has used, as a comma-separated list ("email,sms").
+    channels = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "awaiting_reply_since"], name="conv_awaiting"),
+            models.Index(fields=["workspace", "assignee"], name="conv_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk}"
+
+    @property
+    def channel_list(self) -> list[str]:
+        return [c for c in self.channels.split(",") if c]
+
+
+class Message(models.Model):
+    """One message on any channel, or a system event, in a conversation."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+        EVENT = "event", _("Event")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(max_length=5, choices=Direction.choices)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    author_member = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_creator = models.ForeignKey(
+        "creators.Creator", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML, shown in a sandbox.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    status_reason = models.TextField(blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Provider ids: RFC 5322 Message-ID / In-Reply-To / References, Twilio SID, ...
+    provider_message_id = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    provider_sid = models.CharField(max_length=64, blank=True)
+    # Malformed input is stored with what could be parsed and flagged, never dropped.
+    is_malformed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="message_thread"),
+            models.Index(fields=["workspace", "provider_sid"], name="message_sid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk}"
+
+    @property
+    def is_event(self) -> bool:
+        return self.direction == self.Direction.EVENT
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+
+
+class InboxEntry(models.Model):
+    """A member's view of one conversation: read state and the key the inbox list sorts on.
+
+    One row per member per conversation (like Zulip's UserMessage), so "unread first, then
+    most recent activity" for one member is a walk down one index, never a count or a scan.
+    """
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.CASCADE, related_name="inbox_entries"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="entries"
+    )
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    marked_unread = models.BooleanField(default=False)
+    unread = models.BooleanField(default=False)
+    # The conversation's last activity, or the moment the member marked it unread.
+    sort_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "conversation"], name="entry_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["member", "-unread", "-sort_at", "-conversation"], name="entry_order"
+            ),
+            models.Index(fields=["member", "-sort_at"], name="entry_member_recent"),
+            models.Index(fields=["conversation"], name="entry_conversation"),
+        ]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", _("New message")
+        REMINDER = "reminder", _("Marked as unread")
+        ASSIGNED = "assigned", _("Assigned to you")
+        MENTION = "mention", _("Mentioned in a note")
+        FEEDBACK = "feedback", _("Collaborator feedback")
+        SEND_FAILED = "send_failed", _("Send failed")
+        REAUTH = "reauth", _("Mailbox needs re-authorisation")
+        LIMIT = "limit", _("Daily limit reached")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(max_length=240)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "-created_at"], name="notification_recent")]

@@ -1,0 +1,178 @@
+"""Reads of the inbox. Every function is scoped to the acting member's workspace."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from parley.accounts.models import Member, Workspace
+from parley.core import cursor as cursors
+from parley.core.errors import NotFound, ValidationFailed
+from parley.creators.models import Creator, CreatorTag
+from parley.inbox.filters import InboxFilters
+from parley.inbox.models import Attachment, Conversation, InboxEntry, Message, Notification
+
+ENTRY_TABLE = InboxEntry._meta.db_table
+
+
+@dataclass
+class InboxPage:
+    entries: list[InboxEntry]
+    next_cursor: str | None
+
+
+def _filtered_entries(*, member: Member, filters: InboxFilters) -> QuerySet[InboxEntry]:
+    entries = InboxEntry.objects.filter(member=member)
+    if filters.unread:
+        entries = entries.filter(unread=True)
+    if filters.assigned_to_me:
+        entries = entries.filter(conversation__assignee=member)
+    if filters.awaiting:
+        cutoff = timezone.now() - timedelta(hours=settings.PARLEY_AWAITING_REPLY_HOURS)
+        entries = entries.filter(conversation__awaiting_reply_since__lt=cutoff)
+    creators = Creator.objects.filter(workspace_id=member.workspace_id)
+    if filters.campaign:
+        entries = entries.filter(
+            conversation__creator_id__in=creators.filter(
+                campaign_memberships__campaign_id=filters.campaign
+            ).values("id")
+        )
+    if filters.campaigns:
+        entries = entries.filter(
+            conversation__creator_id__in=creators.filter(
+                campaign_memberships__campaign_id__in=filters.campaigns
+            ).values("id")
+        )
+    if filters.clients:
+        entries = entries.filter(
+            conversation__creator_id__in=creators.filter(
+                campaign_memberships__campaign__client_id__in=filters.clients
+            ).values("id")
+        )
+    if filters.tags:
+        entries = entries.filter(
+            conversation__creator_id__in=CreatorTag.objects.filter(
+                tag_id__in=filters.tags, tag__workspace_id=member.workspace_id
+            ).values("creator_id")
+        )
+    if filters.q:
+        entries = entries.filter(conversation__creator__search_text__contains=filters.q.lower())
+    return entries
+
+
+def conversation_list(
+    *, member: Member, filters: InboxFilters, cursor: str | None = None, limit: int | None = None
+) -> InboxPage:
+    """One page of the member's inbox: unread first, then most recent activity."""
+    limit = limit or settings.PARLEY_INBOX_PAGE_SIZE
+    entries = _filtered_entries(member=member, filters=filters)
+    if cursor:
+        unread, sort_at_raw, conversation_id = cursors.decode(cursor, length=3)
+        sort_at = parse_datetime(str(sort_at_raw))
+        if sort_at is None or not isinstance(conversation_id, int):
+            raise ValidationFailed({"cursor": ["Invalid cursor."]})
+        # A row-value comparison walks the (member, unread, sort_at, conversation) index
+        # from the cursor on, on SQLite and PostgreSQL alike.
+        entries = entries.extra(  # noqa: S610 - fixed SQL, values are parameters
+            where=[
+                f'("{ENTRY_TABLE}"."unread", "{ENTRY_TABLE}"."sort_at", '
+                f'"{ENTRY_TABLE}"."conversation_id") < (%s, %s, %s)'
+            ],
+            params=[bool(unread), sort_at, conversation_id],
+        )
+    rows = list(
+        entries.select_related("conversation", "conversation__creator").order_by(
+            "-unread", "-sort_at", "-conversation_id"
+        )[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = cursors.encode(
+            [int(last.unread), last.sort_at.isoformat(), last.conversation_id]
+        )
+    return InboxPage(entries=rows, next_cursor=next_cursor)
+
+
+def conversation_match_ids(*, member: Member, filters: InboxFilters, cap: int) -> list[int]:
+    """Creator ids of every conversation matching the filters, for "select all that match"."""
+    ids = _filtered_entries(member=member, filters=filters).values_list(
+        "conversation__creator_id", flat=True
+    )
+    return list(ids[: cap + 1])
+
+
+def conversation_get(*, workspace: Workspace, id: int) -> Conversation:
+    conversation = (
+        Conversation.objects.select_related("creator", "assignee__user")
+        .filter(workspace=workspace, id=id)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound
+    return conversation
+
+
+def conversation_for_creator(*, workspace: Workspace, creator_id: int) -> Conversation | None:
+    return Conversation.objects.filter(workspace=workspace, creator_id=creator_id).first()
+
+
+def thread_messages(
+    *, conversation: Conversation, campaign_id: int | None = None, limit: int = 200
+) -> list[Message]:
+    """The newest `limit` messages of the thread, oldest first."""
+    messages = Message.objects.filter(conversation=conversation)
+    if campaign_id:
+        messages = messages.filter(campaign_id=campaign_id)
+    newest = list(
+        messages.select_related("author_member__user", "author_creator", "campaign")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("-created_at", "-id")[:limit]
+    )
+    newest.reverse()
+    return newest
+
+
+def thread_campaign_ids(*, conversation: Conversation) -> list[int]:
+    return list(
+        Message.objects.filter(conversation=conversation, campaign_id__isnull=False)
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+
+
+def message_get(*, workspace: Workspace, id: int) -> Message:
+    message = Message.objects.filter(workspace=workspace, id=id).first()
+    if message is None:
+        raise NotFound
+    return message
+
+
+def unread_count(*, member: Member) -> int:
+    """Conversations unread for the member: counted inside the member's index range only."""
+    return InboxEntry.objects.filter(member=member, unread=True).count()
+
+
+def inbox_pulse(*, member: Member) -> str:
+    """A token that changes whenever anything in the member's inbox moves or is read."""
+    latest = (
+        InboxEntry.objects.filter(member=member)
+        .order_by("-sort_at")
+        .values_list("sort_at", flat=True)
+        .first()
+    )
+    stamp = f"{latest.timestamp():.6f}" if latest else "0"
+    return f"{unread_count(member=member)}-{stamp}"
+
+
+def notification_list(*, member: Member, limit: int = 10) -> list[Notification]:
+    return list(
+        Notification.objects.filter(member=member)
+        .select_related("conversation__creator")
+        .order_by("-created_at", "-id")[:limit]
+    )
+

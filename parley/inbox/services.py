@@ -1,0 +1,226 @@
+"""Writes to conversations, messages, read state and notifications.
+
+Every message, whatever its channel, is recorded by `message_record`, which keeps the
+denormalised inbox columns (last activity, awaiting reply, preview, per-member unread) true
+in the same transaction.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Member
+from parley.core.errors import ValidationFailed
+from parley.creators.models import Creator
+from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+
+PREVIEW_LENGTH = 140
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_LENGTH else flat[: PREVIEW_LENGTH - 1] + "…"
+
+
+def conversation_get_or_create(*, creator: Creator, at: datetime | None = None) -> Conversation:
+    """The creator's one conversation, with an inbox entry for every member of the workspace."""
+    conversation = Conversation.objects.filter(creator=creator).first()
+    if conversation is not None:
+        return conversation
+    at = at or timezone.now()
+    with transaction.atomic():
+        conversation, created = Conversation.objects.get_or_create(
+            creator=creator,
+            defaults={"workspace_id": creator.workspace_id, "last_activity_at": at},
+        )
+        if created:
+            member_ids = Member.objects.filter(workspace_id=creator.workspace_id).values_list(
+                "id", flat=True
+            )
+            InboxEntry.objects.bulk_create(
+                InboxEntry(
+                    workspace_id=creator.workspace_id,
+                    member_id=member_id,
+                    conversation=conversation,
+                    sort_at=at,
+                )
+                for member_id in member_ids
+            )
+    return conversation
+
+
+def inbox_entries_create_for_member(*, member: Member, batch_size: int = 2000) -> int:
+    """Give a new member an entry for every existing conversation (read, by their activity)."""
+    created = 0
+    existing = InboxEntry.objects.filter(member=member).values("conversation_id")
+    conversations = (
+        Conversation.objects.filter(workspace_id=member.workspace_id)
+        .exclude(id__in=existing)
+        .values_list("id", "last_activity_at")
+    )
+    batch: list[InboxEntry] = []
+    for conversation_id, last_activity_at in conversations.iterator(chunk_size=batch_size):
+        batch.append(
+            InboxEntry(
+                workspace_id=member.workspace_id,
+                member=member,
+                conversation_id=conversation_id,
+                sort_at=last_activity_at,
+                last_read_at=last_activity_at,
+            )
+        )
+        if len(batch) >= batch_size:
+            InboxEntry.objects.bulk_create(batch, ignore_conflicts=True)
+            created += len(batch)
+            batch = []
+    InboxEntry.objects.bulk_create(batch, ignore_conflicts=True)
+    return created + len(batch)
+
+
+def message_record(
+    *,
+    conversation: Conversation,
+    channel: str,
+    direction: str,
+    status: str,
+    body_text: str = "",
+    body_html: str = "",
+    subject: str = "",
+    campaign_id: int | None = None,
+    author_member: Member | None = None,
+    author_creator: Creator | None = None,
+    created_at: datetime | None = None,
+    **provider_fields: object,
+) -> Message:
+    """Store a message and bring the conversation's inbox state up to date."""
+    at = created_at or timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            channel=channel,
+            direction=direction,
+            status=status,
+            body_text=body_text,
+            body_html=body_html,
+            subject=subject,
+            campaign_id=campaign_id,
+            author_member=author_member,
+            author_creator=author_creator,
+            created_at=at,
+            sent_at=at if status == Message.Status.SENT else None,
+            **provider_fields,
+        )
+        _conversation_touch(conversation, message)
+    return message
+
+
+def _conversation_touch(conversation: Conversation, message: Message) -> None:
+    at = message.created_at
+    fields = ["last_activity_at", "preview", "channels"]
+    if at >= conversation.last_activity_at:
+        conversation.last_activity_at = at
+    if message.direction != Message.Direction.EVENT:
+        conversation.preview = _preview(message.body_text or message.subject)
+    if message.channel not in conversation.channel_list and not message.is_event:
+        conversation.channels = ",".join([*conversation.channel_list, message.channel])
+    if message.direction == Message.Direction.INBOUND:
+        conversation.last_inbound_at = at
+        if conversation.awaiting_reply_since is None:
+            conversation.awaiting_reply_since = at
+        fields += ["last_inbound_at", "awaiting_reply_since"]
+    elif message.direction == Message.Direction.OUTBOUND and message.author_member_id:
+        conversation.awaiting_reply_since = None
+        fields.append("awaiting_reply_since")
+    conversation.save(update_fields=fields)
+
+    entries = InboxEntry.objects.filter(conversation=conversation)
+    if message.direction == Message.Direction.INBOUND:
+        entries.update(unread=True, sort_at=conversation.last_activity_at)
+        member_ids = list(entries.values_list("member_id", flat=True))
+        Notification.objects.bulk_create(
+            Notification(
+                workspace_id=conversation.workspace_id,
+                member_id=member_id,
+                kind=Notification.Kind.INBOUND,
+                conversation=conversation,
+                text=_preview(message.body_text or message.subject),
+                created_at=at,
+            )
+            for member_id in member_ids
+        )
+    else:
+        entries.filter(sort_at__lt=conversation.last_activity_at).update(
+            sort_at=conversation.last_activity_at
+        )
+        if message.author_member_id:
+            InboxEntry.objects.filter(
+                conversation=conversation, member_id=message.author_member_id
+            ).update(unread=False, marked_unread=False, last_read_at=at)
+
+
+def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:
+    now = timezone.now()
+    InboxEntry.objects.filter(member=member, conversation=conversation).filter(
+        Q(unread=True) | Q(last_read_at__isnull=True) | Q(last_read_at__lt=now)
+    ).update(unread=False, marked_unread=False, last_read_at=now)
+
+
+def conversation_mark_unread(
+    *, member: Member, conversation: Conversation, message: Message | None = None
+) -> Notification:
+    """Put the conversation back at the top of the member's inbox and leave a reminder."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry, _created = InboxEntry.objects.get_or_create(
+            member=member,
+            conversation=conversation,
+            defaults={"workspace_id": conversation.workspace_id, "sort_at": now},
+        )
+        entry.unread = True
+        entry.marked_unread = True
+        entry.sort_at = now
+        if message is not None:
+            entry.last_read_at = message.created_at
+        entry.save(update_fields=["unread", "marked_unread", "sort_at", "last_read_at"])
+        creator_name = Creator.objects.filter(id=conversation.creator_id).values_list(
+            "name", flat=True
+        )[0]
+        return Notification.objects.create(
+            workspace_id=conversation.workspace_id,
+            member=member,
+            kind=Notification.Kind.REMINDER,
+            conversation=conversation,
+            text=_("Marked as unread: %(name)s") % {"name": creator_name},
+            created_at=now,
+        )
+
+
+def conversation_assign(
+    *, actor: Member, conversation: Conversation, assignee: Member | None
+) -> Conversation:
+    if assignee is not None and assignee.workspace_id != conversation.workspace_id:
+        raise ValidationFailed({"assignee": [_("Not a member of this workspace.")]})
+    with transaction.atomic():
+        conversation.assignee = assignee
+        conversation.save(update_fields=["assignee"])
+        if assignee is not None and assignee.pk != actor.pk:
+            Notification.objects.create(
+                workspace_id=conversation.workspace_id,
+                member=assignee,
+                kind=Notification.Kind.ASSIGNED,
+                conversation=conversation,
+                text=_("%(actor)s assigned a conversation to you") % {"actor": actor},
+                created_at=timezone.now(),
+            )
+    return conversation
+
+
+def notifications_mark_read(*, member: Member) -> int:
+    return Notification.objects.filter(member=member, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+

@@ -1,0 +1,32 @@
+import subprocess
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from parley.accounts.models import Workspace
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo workspace on first run, then serve with the worker beside it."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--no-demo", action="store_true")
+
+    def handle(self, *args, addrport: str, no_demo: bool, **options):  # type: ignore[no-untyped-def]
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_demo and not Workspace.objects.exists():
+            self.stdout.write("First run: building the demo workspace (about a minute)…")
+            call_command("demo")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Parley on http://{addrport}/  — demo login: demo@parley.test / parley-demo"
+            )
+        )
+        worker = subprocess.Popen([sys.executable, "-m", "parley.cli", "worker"])  # noqa: S603
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)

@@ -1,0 +1,61 @@
+"""Shared fixtures: a workspace with two members, a second workspace for tenancy checks,
+and helpers that create conversations through the real services."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from parley.accounts.models import Member
+from parley.creators.models import Creator
+from parley.inbox.models import Conversation, Message
+from parley.inbox.services import conversation_get_or_create, message_record
+from tests.factories import CreatorFactory, MemberFactory, WorkspaceFactory
+
+
+@pytest.fixture
+def member(db) -> Member:  # type: ignore[no-untyped-def]
+    return MemberFactory(role=Member.Role.OWNER)
+
+
+@pytest.fixture
+def teammate(member: Member) -> Member:
+    return MemberFactory(workspace=member.workspace, role=Member.Role.MEMBER)
+
+
+@pytest.fixture
+def other_member(db) -> Member:  # type: ignore[no-untyped-def]
+    """A member of a second, unrelated workspace."""
+    return MemberFactory(workspace=WorkspaceFactory(name="Other Co"))
+
+
+@pytest.fixture
+def make_conversation(member: Member) -> Callable[..., Conversation]:
+    """A creator with a conversation, through the services; inbound messages if asked."""
+
+    def make(
+        *, workspace=None, name: str | None = None, inbound: int = 0, at: datetime | None = None
+    ) -> Conversation:  # type: ignore[no-untyped-def]
+        ws = workspace or member.workspace
+        creator: Creator = CreatorFactory(workspace=ws, **({"name": name} if name else {}))
+        conversation = conversation_get_or_create(creator=creator, at=at)
+        for i in range(inbound):
+            message_record(
+                conversation=conversation,
+                channel="email",
+                direction=Message.Direction.INBOUND,
+                status=Message.Status.RECEIVED,
+                body_text=f"hello {i} from {creator.name}",
+                author_creator=creator,
+                created_at=at,
+            )
+        conversation.refresh_from_db()
+        return conversation
+
+    return make
+
+
+@pytest.fixture
+def logged_in(client, member: Member):  # type: ignore[no-untyped-def]
+    client.force_login(member.user)
+    return client
