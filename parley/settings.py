@@ -129,3 +129,4 @@ PARLEY_PERIODIC = {
     "parley.outbox.services.outbox_dispatch_due": 2,
     "parley.core.jobs.prune_task_results": 3600,
 }
+PARLEY_BULK_LIMIT = 5000

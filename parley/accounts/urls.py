@@ -1,3 +1,9 @@
 from django.urls import path
-app_name='accounts'
-urlpatterns: list = []
+
+from parley.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("workspaces/switch/", views.workspace_switch, name="workspace_switch"),
+]

@@ -157,16 +157,17 @@ def unread_count(*, member: Member) -> int:
     return InboxEntry.objects.filter(member=member, unread=True).count()
 
 
-def inbox_pulse(*, member: Member) -> str:
-    """A token that changes whenever anything in the member's inbox moves or is read."""
+def inbox_pulse(*, member: Member) -> tuple[int, str]:
+    """The unread count, and a token that changes whenever the member's inbox moves."""
     latest = (
         InboxEntry.objects.filter(member=member)
         .order_by("-sort_at")
         .values_list("sort_at", flat=True)
         .first()
     )
+    unread = unread_count(member=member)
     stamp = f"{latest.timestamp():.6f}" if latest else "0"
-    return f"{unread_count(member=member)}-{stamp}"
+    return unread, f"{unread}-{stamp}"
 
 
 def notification_list(*, member: Member, limit: int = 10) -> list[Notification]:

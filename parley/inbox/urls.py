@@ -1,3 +1,30 @@
 from django.urls import path
-app_name='inbox'
-urlpatterns: list = []
+
+from parley.inbox.views import bulk, listing, sidebar, thread
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", listing.inbox, name="list"),
+    path("rows/", listing.rows, name="rows"),
+    path("pulse/", listing.pulse, name="pulse"),
+    path("notifications/", listing.notifications, name="notifications"),
+    path("notifications/read/", listing.notifications_read, name="notifications_read"),
+    path("bulk/", bulk.bulk, name="bulk"),
+    path("c/<int:conversation_id>/", listing.inbox, name="conversation"),
+    path("c/<int:conversation_id>/thread/", thread.thread, name="thread"),
+    path("c/<int:conversation_id>/messages/", thread.messages, name="messages"),
+    path("c/<int:conversation_id>/send/", thread.send, name="send"),
+    path(
+        "c/<int:conversation_id>/messages/<int:message_id>/unread/",
+        thread.mark_unread,
+        name="mark_unread",
+    ),
+    path("c/<int:conversation_id>/tags/", sidebar.tag_add, name="tag_add"),
+    path("c/<int:conversation_id>/tags/<int:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"),
+    path("c/<int:conversation_id>/fields/", sidebar.fields, name="fields"),
+    path("c/<int:conversation_id>/notes/", sidebar.note, name="note"),
+    path("c/<int:conversation_id>/campaigns/", sidebar.campaign_add, name="campaign_add"),
+    path("c/<int:conversation_id>/assign/", sidebar.assign, name="assign"),
+    path("c/<int:conversation_id>/profile/", sidebar.profile, name="profile"),
+]

@@ -1,0 +1,32 @@
+"""Helpers every page view uses: the member guard and turning service errors into responses."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from parley.accounts.models import Member
+
+
+def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required, and a workspace to work in; the view gets `member` first."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        member: Member | None = getattr(request, "member", None)
+        if member is None:
+            return render(request, "no_workspace.html", status=403)
+        return view(request, member, *args, **kwargs)
+
+    return wrapped
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

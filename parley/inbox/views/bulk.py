@@ -1,0 +1,73 @@
+"""Bulk actions on the selected creators, or on every creator that matches the filter."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from parley.accounts.models import Member
+from parley.campaigns.selectors import campaign_get
+from parley.campaigns.services import campaign_members_add
+from parley.core.errors import ValidationFailed
+from parley.core.views import int_or_none, member_view
+from parley.creators.selectors import tag_get
+from parley.creators.services import tag_get_or_create, tags_add
+from parley.inbox.filters import filters_from_query
+from parley.inbox.selectors import conversation_match_ids
+
+
+def _creator_ids(request: HttpRequest, member: Member) -> list[int]:
+    if request.POST.get("select_all") == "1":
+        filters = filters_from_query(request.POST)
+        ids = conversation_match_ids(
+            member=member, filters=filters, cap=settings.PARLEY_BULK_LIMIT
+        )
+        if len(ids) > settings.PARLEY_BULK_LIMIT:
+            raise ValidationFailed(
+                _("At most %(n)s creators at once: narrow the filter.")
+                % {"n": settings.PARLEY_BULK_LIMIT}
+            )
+        return ids
+    ids = [int_or_none(v) for v in request.POST.getlist("creators")]
+    return [i for i in ids if i is not None]
+
+
+@member_view
+@require_POST
+def bulk(request: HttpRequest, member: Member) -> HttpResponse:
+    action = request.POST.get("action")
+    try:
+        ids = _creator_ids(request, member)
+        if not ids:
+            raise ValidationFailed(_("Select at least one creator."))
+        if action == "tag":
+            tag_id = int_or_none(request.POST.get("bulk_tag"))
+            tag = (
+                tag_get(workspace=member.workspace, id=tag_id)
+                if tag_id
+                else tag_get_or_create(workspace=member.workspace, name=request.POST.get("bulk_tag_name", ""))
+            )
+            added = tags_add(tag=tag, creator_ids=ids)
+            text = ngettext(
+                "Tagged %(n)s creator with %(tag)s.", "Tagged %(n)s creators with %(tag)s.", added
+            ) % {"n": added, "tag": tag.name}
+        elif action == "campaign":
+            campaign_id = int_or_none(request.POST.get("bulk_campaign"))
+            if campaign_id is None:
+                raise ValidationFailed({"bulk_campaign": [_("Pick a campaign.")]})
+            campaign = campaign_get(workspace=member.workspace, id=campaign_id)
+            added = campaign_members_add(campaign=campaign, creator_ids=ids)
+            text = ngettext(
+                "Added %(n)s creator to %(campaign)s.",
+                "Added %(n)s creators to %(campaign)s.",
+                added,
+            ) % {"n": added, "campaign": campaign.name}
+        else:
+            raise ValidationFailed({"action": [_("Unknown action.")]})
+    except ValidationFailed as exc:
+        return render(request, "inbox/_errors.html", {"errors": exc.errors}, status=422)
+    response = render(request, "inbox/_flash.html", {"text": text})
+    response["HX-Trigger"] = "inbox-changed"
+    return response

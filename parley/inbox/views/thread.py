@@ -1,0 +1,114 @@
+"""The thread pane: messages, the message box, mark as unread."""
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from parley.accounts.models import Member
+from parley.campaigns.selectors import campaign_list
+from parley.channels.registry import available_channels
+from parley.core.errors import NotFound, ValidationFailed
+from parley.core.views import int_or_none, member_view
+from parley.inbox.models import Conversation
+from parley.inbox.selectors import (
+    conversation_get,
+    message_get,
+    thread_campaign_ids,
+    thread_messages,
+)
+from parley.inbox.services import conversation_mark_read, conversation_mark_unread
+from parley.inbox.views.sidebar import sidebar_context
+from parley.outbox.services import message_send
+
+
+def _thread_context(member: Member, conversation: Conversation, campaign_id: int | None) -> dict:
+    conversation_mark_read(member=member, conversation=conversation)
+    campaigns = campaign_list(workspace=member.workspace)
+    in_thread = set(thread_campaign_ids(conversation=conversation))
+    return {
+        "conversation": conversation,
+        "messages": thread_messages(conversation=conversation, campaign_id=campaign_id),
+        "thread_campaigns": [c for c in campaigns if c.id in in_thread],
+        "all_campaigns": campaigns,
+        "campaign_id": campaign_id,
+        "channels": available_channels(),
+    }
+
+
+@member_view
+@require_GET
+def thread(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
+    """Thread and sidebar for one conversation (the htmx target when a row is clicked)."""
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    context = _thread_context(member, conversation, int_or_none(request.GET.get("campaign")))
+    context.update(sidebar_context(member, conversation))
+    return render(request, "inbox/_conversation.html", context)
+
+
+@member_view
+@require_GET
+def messages(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
+    """Only the messages: refreshed live and by the campaign buttons."""
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    context = _thread_context(member, conversation, int_or_none(request.GET.get("campaign")))
+    return render(request, "inbox/_messages.html", context)
+
+
+def _send_at(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        raise ValidationFailed({"send_at": [_("Enter a date and time.")]})
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+@member_view
+@require_POST
+def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    campaign_id = int_or_none(request.POST.get("campaign"))
+    errors: dict[str, list[str]] = {}
+    try:
+        if campaign_id and campaign_id not in {c.id for c in campaign_list(workspace=member.workspace)}:
+            raise ValidationFailed({"campaign": [_("Unknown campaign.")]})
+        message_send(
+            member=member,
+            conversation=conversation,
+            channel=request.POST.get("channel") or "inapp",
+            body=request.POST.get("body", ""),
+            campaign_id=campaign_id,
+            send_at=_send_at(request.POST.get("send_at", "")),
+        )
+    except ValidationFailed as exc:
+        errors = exc.errors
+    context = _thread_context(member, conversation, None)
+    context.update(sidebar_context(member, conversation))
+    context.update(errors=errors, draft=request.POST.get("body", "") if errors else "")
+    response = render(request, "inbox/_thread.html", context, status=422 if errors else 200)
+    if not errors:
+        response["HX-Trigger"] = "inbox-changed"
+    return response
+
+
+@member_view
+@require_POST
+def mark_unread(
+    request: HttpRequest, member: Member, conversation_id: int, message_id: int
+) -> HttpResponse:
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    message = message_get(workspace=member.workspace, id=message_id)
+    if message.conversation_id != conversation.id:
+        raise NotFound
+    conversation_mark_unread(member=member, conversation=conversation, message=message)
+    response = render(request, "inbox/_no_thread.html", {"marked_unread": True})
+    response["HX-Trigger"] = "inbox-changed"
+    response["HX-Push-Url"] = "/inbox/"
+    return response
