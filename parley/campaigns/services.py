@@ -93,3 +93,12 @@ def campaign_member_set_status(
             author_member=actor,
         )
     return campaign_member
+
+
+def campaign_client_set(*, campaign: Campaign, client: Client | None) -> Campaign:
+    """Run the campaign for a client of its workspace, or for none."""
+    if client is not None and client.workspace_id != campaign.workspace_id:
+        raise ValidationFailed({"client": [_("Unknown client.")]})
+    campaign.client = client
+    campaign.save(update_fields=["client", "updated_at"])
+    return campaign

@@ -1,9 +1,14 @@
 """Reads of the creators database, scoped to a workspace."""
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from parley.accounts.models import Workspace
-from parley.core.errors import NotFound
+from parley.core import cursor as cursors
+from parley.core.errors import NotFound, ValidationFailed
 from parley.creators.models import Creator, Identity, Note, Tag
 
 
@@ -62,3 +67,52 @@ def note_list(*, creator: Creator, limit: int = 50) -> list[Note]:
     return list(
         creator.notes.select_related("author__user").order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass
+class CreatorPage:
+    creators: list[Creator]
+    next_cursor: str | None
+
+
+def creator_page(
+    *,
+    workspace: Workspace,
+    q: str = "",
+    tag_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CreatorPage:
+    """One page of `creator_list`, by name, with identities; keyset-paged on (name, id)."""
+    creators = creator_list(workspace=workspace, q=q, tag_id=tag_id)
+    if cursor:
+        name, last_id = cursors.decode(cursor, length=2)
+        if not isinstance(name, str) or not isinstance(last_id, int):
+            raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
+        creators = creators.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
+    rows = list(
+        creators.prefetch_related(
+            Prefetch("identities", queryset=Identity.objects.order_by("kind", "-is_primary", "id"))
+        )[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode([rows[-1].name, rows[-1].id])
+    return CreatorPage(creators=rows, next_cursor=next_cursor)
+
+
+def creator_get_many(*, workspace: Workspace, ids: Iterable[int]) -> list[Creator]:
+    """The creators with these ids; NotFound when any of them is not in the workspace."""
+    wanted = set(ids)
+    creators = list(Creator.objects.filter(workspace=workspace, id__in=wanted).order_by("id"))
+    if len(creators) != len(wanted):
+        raise NotFound
+    return creators
+
+
+def creator_identity_get(*, creator: Creator, id: int) -> Identity:
+    identity = creator.identities.filter(id=id).first()
+    if identity is None:
+        raise NotFound
+    return identity

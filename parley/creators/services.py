@@ -158,3 +158,17 @@ def note_add(*, creator: Creator, author: Member, body: str) -> Note:
     if len(body) > 10000:
         raise ValidationFailed({"body": [_("A note is at most 10,000 characters.")]})
     return Note.objects.create(creator=creator, author=author, body=body)
+
+
+def creator_delete(*, creator: Creator) -> None:
+    """Delete a creator with their identities, tags, notes and conversation."""
+    with transaction.atomic():
+        creator.delete()
+
+
+def creator_custom_fields_update(*, creator: Creator, changes: dict[str, Any]) -> Creator:
+    """Merge `changes` into the custom fields; a null or empty value removes the field."""
+    if not isinstance(changes, dict):
+        raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
+    merged: dict[str, Any] = {**creator.custom_fields, **changes}
+    return creator_update(creator=creator, custom_fields=merged)
