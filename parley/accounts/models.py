@@ -1,4 +1,5 @@
 import hashlib
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -28,9 +29,9 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = ParleyUserManager()  # type: ignore[assignment]
+    objects: ClassVar[ParleyUserManager] = ParleyUserManager()
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
