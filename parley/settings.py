@@ -130,3 +130,36 @@ PARLEY_PERIODIC = {
     "parley.core.jobs.prune_task_results": 3600,
 }
 PARLEY_BULK_LIMIT = 5000
+
+# Email channel (issue 3): mailboxes, OAuth, IMAP sync.
+INSTALLED_APPS += ["parley.channels.email"]
+PARLEY_PERIODIC["parley.channels.email.watch.watchers_ensure"] = 10
+# Keys that encrypt secrets at rest, newest first, comma-separated; empty: derived from
+# SECRET_KEY. Rotate by putting a new key first (Fernet.generate_key()).
+PARLEY_SECRET_KEYS = [k for k in os.environ.get("PARLEY_SECRET_KEYS", "").split(",") if k.strip()]
+PARLEY_EMAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("PARLEY_EMAIL_ATTACHMENT_MAX_BYTES", 10_000_000))
+PARLEY_EMAIL_POLL_SECONDS = min(60, int(os.environ.get("PARLEY_EMAIL_POLL_SECONDS", "60")))
+PARLEY_EMAIL_IDLE_SECONDS = int(os.environ.get("PARLEY_EMAIL_IDLE_SECONDS", "300"))
+PARLEY_EMAIL_OAUTH = {
+    "gmail": {
+        "client_id": os.environ.get("PARLEY_GOOGLE_CLIENT_ID", ""),
+        "client_secret": os.environ.get("PARLEY_GOOGLE_CLIENT_SECRET", ""),
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "userinfo_url": "https://openidconnect.googleapis.com/v1/userinfo",
+        "scope": "openid email https://mail.google.com/",
+        "imap_host": "imap.gmail.com", "imap_port": 993, "imap_tls": "ssl",
+        "smtp_host": "smtp.gmail.com", "smtp_port": 587, "smtp_tls": "starttls",
+    },
+    "microsoft": {
+        "client_id": os.environ.get("PARLEY_MICROSOFT_CLIENT_ID", ""),
+        "client_secret": os.environ.get("PARLEY_MICROSOFT_CLIENT_SECRET", ""),
+        "authorize_url": "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        "token_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        "userinfo_url": "https://graph.microsoft.com/v1.0/me",
+        "scope": "offline_access openid email User.Read "
+        "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
+        "imap_host": "outlook.office365.com", "imap_port": 993, "imap_tls": "ssl",
+        "smtp_host": "smtp.office365.com", "smtp_port": 587, "smtp_tls": "starttls",
+    },
+}

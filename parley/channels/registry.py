@@ -1,4 +1,4 @@
-"""Which adapter serves which channel. Email and SMS register here when they land."""
+"""Which adapter serves which channel. Channel apps register theirs in AppConfig.ready()."""
 
 from django.utils.translation import gettext as _
 
@@ -7,6 +7,10 @@ from parley.channels.inapp.adapter import InAppChannel
 from parley.core.errors import ValidationFailed
 
 _ADAPTERS: dict[str, ChannelAdapter] = {InAppChannel.name: InAppChannel()}
+
+
+def channel_register(adapter: ChannelAdapter) -> None:
+    _ADAPTERS[adapter.name] = adapter
 
 
 def channel_adapter(name: str) -> ChannelAdapter:

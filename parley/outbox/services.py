@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 50_000
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+# How long an item waits before looking again when its sender is paused (a mailbox that
+# needs re-authorisation). Holding counts no attempt: nothing queued is lost.
+HOLD = timedelta(seconds=60)
 WORKER_ID = f"{socket.gethostname()}:{id(object())}"
 
 
@@ -72,16 +75,30 @@ def message_send(
             message.provider_sid = result.provider_id
             message.save(update_fields=["provider_sid"])
             return message
-        item = OutboxItem.objects.create(
-            workspace_id=conversation.workspace_id,
-            message=message,
-            channel=channel,
-            priority=priority,
-            not_before=send_at or timezone.now(),
-        )
-        if send_at is None:
-            transaction.on_commit(lambda: _enqueue_delivery(item.pk))
+        outbox_enqueue(message=message, priority=priority, send_at=send_at)
     return message
+
+
+def outbox_enqueue(
+    *,
+    message: Message,
+    sender_key: str = "",
+    priority: int = OutboxItem.Priority.PERSONAL,
+    send_at: datetime | None = None,
+) -> OutboxItem:
+    """Queue a recorded message for its channel. Call inside the caller's transaction: the
+    delivery task is enqueued on commit."""
+    item = OutboxItem.objects.create(
+        workspace_id=message.workspace_id,
+        message=message,
+        channel=message.channel,
+        sender_key=sender_key,
+        priority=priority,
+        not_before=send_at or timezone.now(),
+    )
+    if send_at is None:
+        transaction.on_commit(lambda: _enqueue_delivery(item.pk))
+    return item
 
 
 def _enqueue_delivery(item_id: int) -> None:
@@ -124,7 +141,13 @@ def outbox_deliver(*, item_id: int, worker_id: str = WORKER_ID) -> str:
     if not taken:
         return item.state
     message = item.message
-    result = channel_adapter(item.channel).send(message)  # network I/O: outside a transaction
+    adapter = channel_adapter(item.channel)
+    sender_ready = getattr(adapter, "sender_ready", None)
+    if sender_ready is not None and not sender_ready(message):
+        return _hold(item, message)
+    result = adapter.send(message)  # network I/O: outside a transaction
+    if not result.ok and sender_ready is not None and not sender_ready(message):
+        return _hold(item, message, reason=result.error)
     with transaction.atomic():
         item.attempts += 1
         item.lease_until = None
@@ -149,6 +172,19 @@ def outbox_deliver(*, item_id: int, worker_id: str = WORKER_ID) -> str:
             update_fields=["attempts", "lease_until", "leased_by", "state", "not_before", "last_error"]
         )
         message.save(update_fields=["status", "sent_at", "provider_sid", "status_reason"])
+    return item.state
+
+
+def _hold(item: OutboxItem, message: Message, reason: str = "") -> str:
+    """Keep the item pending without counting an attempt; look again after HOLD."""
+    with transaction.atomic():
+        item.lease_until = None
+        item.leased_by = ""
+        item.not_before = timezone.now() + HOLD
+        item.last_error = reason or _("Waiting for the sender to be reconnected.")
+        item.save(update_fields=["lease_until", "leased_by", "not_before", "last_error"])
+        message.status_reason = _("Waiting for the mailbox to be reconnected.")
+        message.save(update_fields=["status_reason"])
     return item.state
 
 

@@ -1,0 +1,144 @@
+"""Connected mailboxes, their per-folder sync state, and one record per email seen."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Mailbox(models.Model):
+    """A brand's own address, connected by OAuth (Gmail, Microsoft) or IMAP/SMTP.
+
+    Secrets (password or OAuth tokens) are stored encrypted (parley.core.crypto) and are
+    never rendered, logged or returned by the API.
+    """
+
+    class Provider(models.TextChoices):
+        IMAP = "imap", _("IMAP/SMTP")
+        GMAIL = "gmail", _("Gmail")
+        MICROSOFT = "microsoft", _("Microsoft")
+
+    class Access(models.TextChoices):
+        FULL = "full", _("Full access")
+        SEND_ONLY = "send_only", _("Send only")
+
+    class Tls(models.TextChoices):
+        SSL = "ssl", _("SSL/TLS")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (unencrypted)")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    connected_by = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    address = models.EmailField(_("email address"))
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.IMAP)
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.FULL)
+    smtp_host = models.CharField(max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_tls = models.CharField(max_length=10, choices=Tls.choices, default=Tls.STARTTLS)
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_tls = models.CharField(max_length=10, choices=Tls.choices, default=Tls.SSL)
+    username = models.CharField(max_length=255, blank=True)
+    # Encrypted: the password, or the OAuth token set as JSON.
+    secret = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    daily_limit = models.PositiveIntegerField(default=300)
+    # Health.
+    connected_at = models.DateTimeField()
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    needs_reauth = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "address"],
+                condition=models.Q(is_active=True),
+                name="mailbox_unique_active_address",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(is_default=True, is_active=True),
+                name="mailbox_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.provider in (self.Provider.GMAIL, self.Provider.MICROSOFT)
+
+    @property
+    def reads_mail(self) -> bool:
+        return self.access == self.Access.FULL
+
+    @property
+    def sender_key(self) -> str:
+        return f"mailbox:{self.pk}"
+
+
+class MailboxFolder(models.Model):
+    """Sync state of one IMAP folder (Nylas-style): UIDVALIDITY, last UID seen, a lease."""
+
+    class Role(models.TextChoices):
+        INBOX = "inbox", _("Inbox")
+        SENT = "sent", _("Sent")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="folders")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    name = models.CharField(max_length=255)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    # Set when a UIDVALIDITY change forces a rescan: mail since then is looked at again.
+    rescan_since = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    leased_by = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "role"], name="mailboxfolder_unique_role")
+        ]
+
+
+class EmailRecord(models.Model):
+    """One email Parley sent or saw in a folder: what threading and dedupe look up.
+
+    Outbound: folder is null, header_id is our own Message-ID. Inbound or Sent-folder: the folder,
+    UIDVALIDITY and UID (unique together), a content hash, and the stored message, or none
+    when the email was looked at and left alone (not a reply to Parley).
+    """
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="records")
+    folder = models.ForeignKey(
+        MailboxFolder, on_delete=models.CASCADE, null=True, blank=True, related_name="records"
+    )
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    uid = models.BigIntegerField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    # Normalised Message-ID, without angle brackets, lower-cased.
+    header_id = models.CharField(max_length=255, blank=True)
+    message = models.ForeignKey(
+        "inbox.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["folder", "uidvalidity", "uid"],
+                condition=models.Q(uid__isnull=False),
+                name="emailrecord_unique_uid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "header_id"], name="emailrecord_msgid"),
+            models.Index(fields=["folder", "content_hash"], name="emailrecord_hash"),
+        ]

@@ -1,0 +1,160 @@
+"""Talking to mail servers: IMAP (imapclient) and SMTP (smtplib), by password or XOAUTH2.
+
+Errors are sorted into two kinds the rest of the code acts on: `AuthFailed` (wrong password,
+revoked or expired token: the mailbox needs re-authorisation) and `Unreachable` (network,
+TLS, timeouts: try again later). Messages never contain the secret.
+"""
+
+import imaplib
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from django.utils.translation import gettext as _
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+
+TIMEOUT = 20
+
+
+class TransportError(Exception):
+    pass
+
+
+class AuthFailed(TransportError):
+    pass
+
+
+class Unreachable(TransportError):
+    pass
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    tls: str  # "ssl" | "starttls" | "none"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str = ""
+    access_token: str = ""  # XOAUTH2 when set
+
+
+def _ssl_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def imap_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOUT) -> IMAPClient:
+    try:
+        client = IMAPClient(
+            endpoint.host,
+            port=endpoint.port,
+            ssl=endpoint.tls == "ssl",
+            ssl_context=_ssl_context() if endpoint.tls == "ssl" else None,
+            timeout=timeout,
+        )
+        if endpoint.tls == "starttls":
+            client.starttls(_ssl_context())
+    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+        raise Unreachable(
+            _("Could not reach the IMAP server %(host)s:%(port)s (%(reason)s).")
+            % {"host": endpoint.host, "port": endpoint.port, "reason": _reason(exc)}
+        ) from exc
+    try:
+        if creds.access_token:
+            client.oauth2_login(creds.username, creds.access_token)
+        else:
+            client.login(creds.username, creds.password)
+    except (LoginError, imaplib.IMAP4.error) as exc:
+        _quiet_logout(client)
+        raise AuthFailed(_("The IMAP server refused the user name or password.")) from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise Unreachable(_("The IMAP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+    return client
+
+
+def _quiet_logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # the connection is going away anyway
+        pass
+
+
+def imap_close(client: IMAPClient) -> None:
+    _quiet_logout(client)
+
+
+def smtp_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
+    try:
+        smtp: smtplib.SMTP
+        if endpoint.tls == "ssl":
+            smtp = smtplib.SMTP_SSL(
+                endpoint.host, endpoint.port, timeout=timeout, context=_ssl_context()
+            )
+        else:
+            smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=timeout)
+            if endpoint.tls == "starttls":
+                smtp.starttls(context=_ssl_context())
+        smtp.ehlo_or_helo_if_needed()
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        raise Unreachable(
+            _("Could not reach the SMTP server %(host)s:%(port)s (%(reason)s).")
+            % {"host": endpoint.host, "port": endpoint.port, "reason": _reason(exc)}
+        ) from exc
+    try:
+        if creds.access_token:
+            xoauth = f"user={creds.username}\x01auth=Bearer {creds.access_token}\x01\x01"
+            smtp.auth("XOAUTH2", lambda challenge=None: xoauth, initial_response_ok=True)
+        elif creds.username:
+            smtp.login(creds.username, creds.password)
+    except smtplib.SMTPAuthenticationError as exc:
+        _smtp_quit(smtp)
+        raise AuthFailed(_("The SMTP server refused the user name or password.")) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        _smtp_quit(smtp)
+        raise AuthFailed(_("The SMTP server does not offer this way of logging in.")) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        _smtp_quit(smtp)
+        raise Unreachable(_("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+    return smtp
+
+
+def _smtp_quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except Exception:  # already gone
+        pass
+
+
+def smtp_send(endpoint: Endpoint, creds: Credentials, message: EmailMessage, *, to: str) -> None:
+    smtp = smtp_open(endpoint, creds)
+    try:
+        smtp.send_message(message, to_addrs=[to])
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise TransportError(_("The server refused the recipient %(to)s.") % {"to": to}) from exc
+    except smtplib.SMTPResponseException as exc:
+        text = _("The SMTP server answered %(code)s.") % {"code": exc.smtp_code}
+        if 400 <= exc.smtp_code < 500:
+            raise Unreachable(text) from exc
+        raise TransportError(text) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise Unreachable(_("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+    finally:
+        _smtp_quit(smtp)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return _("timed out")
+    if isinstance(exc, ConnectionRefusedError):
+        return _("connection refused")
+    if isinstance(exc, socket.gaierror):
+        return _("unknown host")
+    if isinstance(exc, ssl.SSLError):
+        return _("TLS failed")
+    return exc.__class__.__name__

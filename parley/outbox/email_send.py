@@ -1,0 +1,112 @@
+"""Sending an email from the inbox message box.
+
+This workflow spans the email channel (mailbox, Message-ID, threading) and the outbox, so it
+lives in the outbox, the higher of the two (DESIGN.md, Layering).
+"""
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Member
+from parley.channels.email.mime import header_check, message_id_make
+from parley.channels.email.models import EmailRecord, Mailbox
+from parley.channels.email.selectors import thread_references
+from parley.core.errors import ValidationFailed
+from parley.creators.models import Identity
+from parley.inbox.models import Attachment, Channel, Conversation, Message
+from parley.inbox.services import message_record
+from parley.outbox.models import OutboxItem
+from parley.outbox.services import MAX_BODY, outbox_enqueue
+
+
+def email_message_send(
+    *,
+    member: Member,
+    conversation: Conversation,
+    mailbox: Mailbox,
+    subject: str,
+    body: str,
+    attachments: Sequence[UploadedFile] = (),
+    campaign_id: int | None = None,
+    priority: int = OutboxItem.Priority.PERSONAL,
+) -> Message:
+    """Record an email as queued and hand it to the outbox. Returns the message.
+
+    `mailbox` must come from `mailbox_get(workspace=member.workspace, ...)`. The email gets
+    our own Message-ID (with a signed token naming this message) and In-Reply-To/References
+    from the thread's earlier emails.
+    """
+    subject = subject.strip()
+    body = body.strip()
+    errors: dict[str, list[str]] = {}
+    if conversation.workspace_id != member.workspace_id:
+        errors["conversation"] = [_("Unknown conversation.")]
+    if mailbox.workspace_id != member.workspace_id or not mailbox.is_active:
+        errors["mailbox"] = [_("Choose a connected mailbox.")]
+    if header_check(subject=subject):
+        errors["subject"] = [_("A subject cannot contain line breaks.")]
+    elif len(subject) > 900:
+        errors["subject"] = [_("A subject is at most 900 characters.")]
+    if not body:
+        errors["body"] = [_("Write a message first.")]
+    elif len(body) > MAX_BODY:
+        errors["body"] = [_("A message is at most 50,000 characters.")]
+    limit = int(settings.PARLEY_EMAIL_ATTACHMENT_MAX_BYTES)
+    total = sum(int(f.size or 0) for f in attachments)
+    if total > limit:
+        errors["attachments"] = [
+            _("Attachments are %(size)s together; the limit is %(limit)s.")
+            % {"size": filesizeformat(total), "limit": filesizeformat(limit)}
+        ]
+    for upload in attachments:
+        if header_check(name=upload.name or ""):
+            errors["attachments"] = [_("A file name cannot contain line breaks.")]
+    if not errors and not Identity.objects.filter(
+        creator_id=conversation.creator_id, kind=Identity.Kind.EMAIL
+    ).exists():
+        errors["conversation"] = [_("This creator has no email address.")]
+    if errors:
+        raise ValidationFailed(errors)
+
+    references = thread_references(conversation_id=conversation.pk)
+    domain = mailbox.address.rpartition("@")[2]
+    with transaction.atomic():
+        message = message_record(
+            conversation=conversation,
+            channel=Channel.EMAIL,
+            direction=Message.Direction.OUTBOUND,
+            status=Message.Status.QUEUED,
+            body_text=body,
+            subject=subject,
+            campaign_id=campaign_id,
+            author_member=member,
+            in_reply_to=references[-1] if references else "",
+            references=" ".join(references),
+        )
+        own_id = message_id_make(
+            workspace_id=conversation.workspace_id, message_id=message.pk, domain=domain
+        ).strip("<>")
+        message.provider_message_id = own_id
+        message.save(update_fields=["provider_message_id"])
+        EmailRecord.objects.create(
+            workspace_id=conversation.workspace_id,
+            mailbox=mailbox,
+            header_id=own_id.lower(),
+            message=message,
+        )
+        for upload in attachments:
+            attachment = Attachment(
+                message=message,
+                filename=(upload.name or "attachment")[:255],
+                content_type=(upload.content_type or "application/octet-stream")[:120],
+                size=int(upload.size or 0),
+            )
+            attachment.file.save(upload.name or "attachment", upload, save=False)
+            attachment.save()
+        outbox_enqueue(message=message, sender_key=mailbox.sender_key, priority=priority)
+    return message
