@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -63,6 +64,13 @@ def _filtered_entries(*, member: Member, filters: InboxFilters) -> QuerySet[Inbo
     return entries
 
 
+def _db_value(field: str, value: object, alias: str) -> object:
+    """A value as the database stores it, for the raw cursor comparison."""
+    return InboxEntry._meta.get_field(field).get_db_prep_value(
+        value, connection=connections[alias]
+    )
+
+
 def conversation_list(
     *, member: Member, filters: InboxFilters, cursor: str | None = None, limit: int | None = None
 ) -> InboxPage:
@@ -81,7 +89,11 @@ def conversation_list(
                 f'("{ENTRY_TABLE}"."unread", "{ENTRY_TABLE}"."sort_at", '
                 f'"{ENTRY_TABLE}"."conversation_id") < (%s, %s, %s)'
             ],
-            params=[bool(unread), sort_at, conversation_id],
+            params=[
+                _db_value("unread", bool(unread), entries.db),
+                _db_value("sort_at", sort_at, entries.db),
+                conversation_id,
+            ],
         )
     rows = list(
         entries.select_related("conversation", "conversation__creator").order_by(

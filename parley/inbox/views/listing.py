@@ -21,20 +21,30 @@ from parley.inbox.selectors import (
 from parley.inbox.services import notifications_mark_read
 
 
-def _checked_filters(request: HttpRequest, member: Member) -> tuple[InboxFilters, dict]:
-    """Parse the filters and load what the filter bar shows; a foreign id is a 404."""
+def _checked_filters(
+    request: HttpRequest, member: Member, *, choices: bool
+) -> tuple[InboxFilters, dict]:
+    """Parse the filters; a campaign, tag or client id of another workspace is a 404.
+
+    With `choices` (the full page) the filter bar's lists are loaded and checked against;
+    the rows alone load only the lists whose ids the filter names.
+    """
     filters = filters_from_query(request.GET)
-    campaigns = campaign_list(workspace=member.workspace)
-    tags = tag_list(workspace=member.workspace)
-    clients = client_list(workspace=member.workspace)
-    known = (
-        ({c.id for c in campaigns}, {filters.campaign or 0, *filters.campaigns} - {0}),
-        ({t.id for t in tags}, set(filters.tags)),
-        ({c.id for c in clients}, set(filters.clients)),
-    )
-    if any(not wanted <= ids for ids, wanted in known):
-        raise NotFound
-    return filters, {"campaigns": campaigns, "tags": tags, "clients": clients}
+    wanted = {
+        "campaigns": {filters.campaign or 0, *filters.campaigns} - {0},
+        "tags": set(filters.tags),
+        "clients": set(filters.clients),
+    }
+    loaders = {"campaigns": campaign_list, "tags": tag_list, "clients": client_list}
+    loaded = {
+        name: load(workspace=member.workspace)
+        for name, load in loaders.items()
+        if choices or wanted[name]
+    }
+    for name, rows in loaded.items():
+        if not wanted[name] <= {row.id for row in rows}:
+            raise NotFound
+    return filters, loaded
 
 
 def _rows_context(member: Member, filters: InboxFilters, cursor: str | None) -> dict:
@@ -63,7 +73,7 @@ def _bad_filter(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
 @require_GET
 def inbox(request: HttpRequest, member: Member, conversation_id: int | None = None) -> HttpResponse:
     try:
-        filters, choices = _checked_filters(request, member)
+        filters, choices = _checked_filters(request, member, choices=True)
         context = _rows_context(member, filters, request.GET.get("cursor"))
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
@@ -81,7 +91,7 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
 def rows(request: HttpRequest, member: Member) -> HttpResponse:
     """The list rows alone: htmx swaps them on filter changes, "Load more" and live updates."""
     try:
-        filters, _choices = _checked_filters(request, member)
+        filters, _choices = _checked_filters(request, member, choices=False)
         context = _rows_context(member, filters, request.GET.get("cursor"))
     except ValidationFailed as exc:
         return _bad_filter(request, exc)

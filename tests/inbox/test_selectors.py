@@ -1,0 +1,173 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parley.core.errors import NotFound, ValidationFailed
+from parley.creators.models import CreatorTag
+from parley.inbox.filters import InboxFilters
+from parley.inbox.selectors import (
+    conversation_get,
+    conversation_list,
+    conversation_match_ids,
+    inbox_pulse,
+    thread_messages,
+)
+from parley.inbox.services import conversation_assign, conversation_mark_read, message_record
+from tests.factories import CampaignMemberFactory, ClientFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(page):  # type: ignore[no-untyped-def]
+    return [e.conversation.creator.name for e in page.entries]
+
+
+def test_unread_first_then_most_recent(member, make_conversation):
+    now = timezone.now()
+    make_conversation(name="Old read", inbound=1, at=now - timedelta(days=5))
+    make_conversation(name="New read", inbound=1, at=now - timedelta(days=1))
+    make_conversation(name="Old unread", inbound=1, at=now - timedelta(days=9))
+    for c in member.inbox_entries.select_related("conversation__creator"):
+        if c.conversation.creator.name != "Old unread":
+            conversation_mark_read(member=member, conversation=c.conversation)
+
+    page = conversation_list(member=member, filters=InboxFilters())
+
+    assert _names(page) == ["Old unread", "New read", "Old read"]
+
+
+def test_cursor_paging_visits_every_conversation_once(member, make_conversation):
+    base = timezone.now() - timedelta(days=30)
+    made = {make_conversation(inbound=i % 2, at=base + timedelta(hours=i)).id for i in range(23)}
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = conversation_list(member=member, filters=InboxFilters(), cursor=cursor, limit=5)
+        seen += [e.conversation_id for e in page.entries]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(made)
+    assert len(seen) == len(set(seen))
+
+
+def test_equal_times_page_without_gaps(member, make_conversation):
+    at = timezone.now() - timedelta(days=1)
+    made = {make_conversation(at=at).id for _ in range(7)}
+    first = conversation_list(member=member, filters=InboxFilters(), limit=4)
+    second = conversation_list(
+        member=member, filters=InboxFilters(), cursor=first.next_cursor, limit=4
+    )
+    assert {e.conversation_id for e in first.entries + second.entries} == made
+    assert second.next_cursor is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=60))
+def test_garbage_cursor_is_a_validation_error_never_a_crash(cursor):
+    from tests.factories import MemberFactory
+
+    member = MemberFactory()
+    if not cursor:
+        return
+    try:
+        conversation_list(member=member, filters=InboxFilters(), cursor=cursor)
+    except ValidationFailed:
+        pass
+
+
+def test_filters_combine_campaign_tag_client_unread_assigned_awaiting(
+    member, teammate, make_conversation
+):
+    client = ClientFactory(workspace=member.workspace)
+    a = make_conversation(name="A", inbound=1, at=timezone.now() - timedelta(days=2))
+    b = make_conversation(name="B")
+    c = make_conversation(name="C", inbound=1)
+    cm = CampaignMemberFactory(campaign__workspace=member.workspace, creator=a.creator)
+    cm.campaign.client = client
+    cm.campaign.save()
+    CampaignMemberFactory(campaign=cm.campaign, creator=b.creator)
+    tag = TagFactory(workspace=member.workspace)
+    CreatorTag.objects.create(tag=tag, creator=a.creator)
+    CreatorTag.objects.create(tag=tag, creator=c.creator)
+    conversation_assign(actor=member, conversation=c, assignee=member)
+
+    def names(**kw):  # type: ignore[no-untyped-def]
+        return sorted(_names(conversation_list(member=member, filters=InboxFilters(**kw))))
+
+    assert names(campaign=cm.campaign_id) == ["A", "B"]
+    assert names(campaigns=(cm.campaign_id,), tags=(tag.id,)) == ["A"]
+    assert names(clients=(client.id,)) == ["A", "B"]
+    assert names(tags=(tag.id,)) == ["A", "C"]
+    assert names(unread=True) == ["A", "C"]
+    assert names(assigned_to_me=True) == ["C"]
+    assert names(awaiting=True) == ["A"]
+    assert names(q="b") == ["B"]
+
+
+def test_search_matches_handle_and_email_case_insensitively(member, make_conversation):
+    from parley.creators.services import creator_create
+    from parley.inbox.services import conversation_get_or_create
+
+    creator = creator_create(
+        workspace=member.workspace,
+        name="Jane Doe",
+        identities=[("email", "Jane@Example.com"), ("instagram", "@JaneGlows")],
+    )
+    conversation_get_or_create(creator=creator)
+    make_conversation(name="Someone Else")
+    for q in ("janeglows", "jane@example", "DOE"):
+        assert _names(conversation_list(member=member, filters=InboxFilters(q=q.lower()))) == [
+            "Jane Doe"
+        ]
+
+
+def test_list_is_scoped_to_the_member(member, other_member, make_conversation):
+    make_conversation(name="Ours")
+    make_conversation(name="Theirs", workspace=other_member.workspace)
+    assert _names(conversation_list(member=member, filters=InboxFilters())) == ["Ours"]
+    assert conversation_match_ids(member=member, filters=InboxFilters(), cap=10) != []
+
+
+def test_conversation_get_other_workspace_is_not_found(member, other_member, make_conversation):
+    theirs = make_conversation(workspace=other_member.workspace)
+    with pytest.raises(NotFound):
+        conversation_get(workspace=member.workspace, id=theirs.id)
+
+
+def test_thread_oldest_first_and_campaign_filter(member, make_conversation):
+    conversation = make_conversation()
+    cm = CampaignMemberFactory(campaign__workspace=member.workspace, creator=conversation.creator)
+    t0 = timezone.now() - timedelta(hours=3)
+    for i, campaign in enumerate([None, cm.campaign_id, None]):
+        message_record(
+            conversation=conversation,
+            channel="inapp",
+            direction="out",
+            status="sent",
+            body_text=f"m{i}",
+            author_member=member,
+            campaign_id=campaign,
+            created_at=t0 + timedelta(minutes=i),
+        )
+    assert [m.body_text for m in thread_messages(conversation=conversation)] == ["m0", "m1", "m2"]
+    only = thread_messages(conversation=conversation, campaign_id=cm.campaign_id)
+    assert [m.body_text for m in only] == ["m1"]
+
+
+def test_pulse_changes_when_a_message_arrives(member, make_conversation):
+    conversation = make_conversation()
+    before = inbox_pulse(member=member)
+    message_record(
+        conversation=conversation,
+        channel="inapp",
+        direction="in",
+        status="received",
+        body_text="hi",
+        author_creator=conversation.creator,
+    )
+    after = inbox_pulse(member=member)
+    assert after != before and after[0] == before[0] + 1
