@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("parley.accounts.urls")),
     path("inbox/", include("parley.inbox.urls")),
     path("api/v1/", include("parley.api.urls")),
+    path("", include("parley.channels.email.urls")),
 ]

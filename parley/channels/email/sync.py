@@ -196,7 +196,8 @@ def _one(
     if not isinstance(arrived, datetime) or arrived.tzinfo is None:
         arrived = timezone.now()
     if folder.rescan_since is not None:
-        if arrived < mailbox.connected_at:
+        # INTERNALDATE has whole seconds: compare against the connection's second.
+        if arrived < mailbox.connected_at.replace(microsecond=0):
             _advance(folder, uid)
             report.skipped += 1
             return

@@ -220,7 +220,12 @@ class Dovecot:
         self.port = free_port()
         (self.tmp / "mail").mkdir()
         shutil.chown(self.tmp / "mail", "dovecot", "dovecot")
-        (self.tmp / "users").write_text("")
+        # Dovecot re-reads the users file only when its mtime changes (1 s resolution), so
+        # every account the tests will use is written before it starts and handed out later.
+        self._pool = [f"user{i}-{secrets.token_hex(2)}" for i in range(300)]
+        (self.tmp / "users").write_text(
+            "".join(f"{local}@example.com:{{PLAIN}}{PASSWORD}\n" for local in self._pool)
+        )
         os.chmod(self.tmp / "users", 0o644)
         (self.tmp / "oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=oauth_url))
         conf = self.tmp / "dovecot.conf"
@@ -230,13 +235,11 @@ class Dovecot:
         subprocess.run([binary, "-c", str(conf)], check=True)
         wait_port(self.port)
 
-    def add_user(self, prefix: str = "brand") -> str:
+    def add_user(self) -> str:
         with self._lock:
+            local = self._pool[self._n]
             self._n += 1
-            address = f"{prefix}{self._n}-{secrets.token_hex(2)}@example.com"
-            with (self.tmp / "users").open("a") as fh:
-                fh.write(f"{address}:{{PLAIN}}{PASSWORD}\n")
-        return address
+        return f"{local}@example.com"
 
     def maildir(self, address: str) -> Path:
         return self.tmp / "mail" / address

@@ -1,0 +1,29 @@
+"""Template helpers for email in the thread: the re-auth banner, folded quotes."""
+
+from typing import Any
+
+from django import template
+
+from parley.channels.email.mime import quoted_split
+from parley.channels.email.selectors import mailboxes_needing_reauth
+
+register = template.Library()
+
+
+@register.inclusion_tag("email/_reauth_banner.html", takes_context=True)
+def email_reauth_banner(context: dict[str, Any]) -> dict[str, Any]:
+    """`{% load email_tags %}{% email_reauth_banner %}`: a loud banner while any mailbox of
+    the workspace needs re-authorisation."""
+    member = context.get("member")
+    mailboxes = mailboxes_needing_reauth(workspace=member.workspace) if member else []
+    return {"reauth": mailboxes}
+
+
+@register.filter
+def email_new_part(text: str) -> str:
+    return quoted_split(text or "")[0]
+
+
+@register.filter
+def email_quoted_part(text: str) -> str:
+    return quoted_split(text or "")[1]
