@@ -91,7 +91,7 @@ def test_mark_unread_returns_to_top_and_notifies(logged_in, member, make_convers
 
     response = logged_in.post(reverse("inbox:mark_unread", args=[conversation.id, message.id]))
 
-    assert response.status_code == 200 and response["HX-Trigger"] == "inbox-changed"
+    assert response.status_code == 200 and response["HX-Trigger-After-Settle"] == "inbox-changed"
     rows = logged_in.get(reverse("inbox:rows")).content.decode()
     assert rows.index(f'data-conversation="{conversation.id}"') < rows.index("Newer")
     assert Notification.objects.filter(member=member, kind="reminder").count() == 1

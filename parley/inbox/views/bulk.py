@@ -69,5 +69,5 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
     except ValidationFailed as exc:
         return render(request, "inbox/_errors.html", {"errors": exc.errors}, status=422)
     response = render(request, "inbox/_flash.html", {"text": text})
-    response["HX-Trigger"] = "inbox-changed"
+    response["HX-Trigger-After-Settle"] = "inbox-changed"
     return response

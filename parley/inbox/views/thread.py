@@ -94,7 +94,7 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
     context.update(errors=errors, draft=request.POST.get("body", "") if errors else "")
     response = render(request, "inbox/_thread.html", context, status=422 if errors else 200)
     if not errors:
-        response["HX-Trigger"] = "inbox-changed"
+        response["HX-Trigger-After-Settle"] = "inbox-changed"
     return response
 
 
@@ -109,6 +109,6 @@ def mark_unread(
         raise NotFound
     conversation_mark_unread(member=member, conversation=conversation, message=message)
     response = render(request, "inbox/_no_thread.html", {"marked_unread": True})
-    response["HX-Trigger"] = "inbox-changed"
+    response["HX-Trigger-After-Settle"] = "inbox-changed"
     response["HX-Push-Url"] = "/inbox/"
     return response

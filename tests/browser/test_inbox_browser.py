@@ -1,0 +1,147 @@
+"""Click through the inbox in Chromium as a person would."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from parley.creators.models import CreatorTag
+from parley.inbox.models import InboxEntry, Message
+from parley.inbox.services import conversation_mark_read
+from tests.factories import CampaignMemberFactory, TagFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def inbox(member, make_conversation):  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    unread = make_conversation(name="Una Unread", inbound=1, at=now - timedelta(days=4))
+    newer = make_conversation(name="Rita Read", inbound=1, at=now - timedelta(hours=1))
+    older = make_conversation(name="Otto Older", inbound=1, at=now - timedelta(days=2))
+    for c in (newer, older):
+        conversation_mark_read(member=member, conversation=c)
+    return {"unread": unread, "newer": newer, "older": older}
+
+
+def rows(page):  # type: ignore[no-untyped-def]
+    return page.locator("[data-testid=row]")
+
+
+def badge(page):  # type: ignore[no-untyped-def]
+    return page.locator("[data-testid=unread-badge]")
+
+
+def test_unread_on_top_open_read_mark_unread(login, inbox, member):
+    page = login()
+    # unread at the top, though it is the oldest
+    expect(rows(page).first).to_contain_text("Una Unread")
+    expect(rows(page).first).to_have_class("row unread")
+    expect(badge(page)).to_have_text("1")
+
+    # open a thread: it becomes read, and the badge drops
+    rows(page).first.locator("a").click()
+    expect(page.locator("[data-testid=message]").first).to_contain_text("hello 0 from Una Unread")
+    expect(badge(page)).to_have_text("0", timeout=8000)
+    entry = InboxEntry.objects.get(member=member, conversation=inbox["unread"])
+    assert not entry.unread
+
+    # open an older read thread and mark its message unread: back to the top, badge up
+    rows(page).filter(has_text="Otto Older").locator("a").click()
+    expect(page.locator(".thread-head h2")).to_have_text("Otto Older")
+    page.locator("[data-testid=message] details.kebab summary").first.click()
+    page.locator("[data-testid=mark-unread]").first.click()
+    expect(page.locator("[data-testid=no-thread]")).to_contain_text("Marked as unread")
+    expect(rows(page).first).to_contain_text("Otto Older", timeout=8000)
+    expect(badge(page)).to_have_text("1", timeout=8000)
+
+
+def test_filter_by_campaign_then_tag_then_reset(login, inbox, member):
+    campaign_member = CampaignMemberFactory(
+        campaign__workspace=member.workspace,
+        campaign__name="Spring",
+        creator=inbox["newer"].creator,
+        status="approved",
+    )
+    CampaignMemberFactory(campaign=campaign_member.campaign, creator=inbox["older"].creator)
+    tag = TagFactory(workspace=member.workspace, name="VIP")
+    CreatorTag.objects.create(tag=tag, creator=inbox["older"].creator)
+    page = login()
+    expect(rows(page)).to_have_count(3)
+
+    page.select_option("[data-testid=campaign-select]", label="Spring")
+    expect(rows(page)).to_have_count(2)
+    expect(page.locator("[data-testid=campaign-status]").first).to_be_visible()
+
+    page.locator("details.filter-menu summary").click()
+    page.get_by_label("VIP").check()
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("Otto Older")
+
+    page.locator("[data-testid=reset-filters]").click()
+    expect(rows(page)).to_have_count(3)
+
+
+def test_select_creators_and_add_a_tag(login, inbox):
+    page = login()
+    rows(page).filter(has_text="Rita Read").locator("input[type=checkbox]").check()
+    rows(page).filter(has_text="Otto Older").locator("input[type=checkbox]").check()
+    page.select_option("[data-testid=bulk-action]", "tag")
+    page.fill("input[name=bulk_tag_name]", "summer-box")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("[data-testid=flash]")).to_contain_text("Tagged 2 creators")
+    tagged = set(
+        CreatorTag.objects.filter(tag__name="summer-box").values_list("creator__name", flat=True)
+    )
+    assert tagged == {"Rita Read", "Otto Older"}
+
+
+def test_send_an_in_app_message(login, inbox):
+    page = login()
+    rows(page).filter(has_text="Rita Read").locator("a").click()
+    page.fill("textarea[name=body]", "Your parcel ships today!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-testid=message]").last).to_contain_text("Your parcel ships today!")
+    expect(page.locator("[data-testid=message]").last.locator("[data-testid=status]")).to_have_text(
+        "Sent"
+    )
+    assert Message.objects.filter(body_text="Your parcel ships today!", status="sent").exists()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def test_message_from_another_process_appears_without_reload(login, inbox):
+    page = login()
+    rows(page).filter(has_text="Rita Read").locator("a").click()
+    expect(page.locator(".thread-head h2")).to_have_text("Rita Read")
+    conversation_id = inbox["newer"].id
+    code = (
+        "from parley.inbox.models import Conversation\n"
+        "from parley.inbox.services import message_record\n"
+        f"c = Conversation.objects.get(id={conversation_id})\n"
+        "message_record(conversation=c, channel='sms', direction='in', status='received',"
+        " body_text='Posted it just now!', author_creator=c.creator)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "shell", "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    # within 5 seconds, no reload: the thread shows it and the row is on top
+    expect(page.locator("[data-testid=message]").last).to_contain_text(
+        "Posted it just now!", timeout=5000
+    )
+    expect(rows(page).first).to_contain_text("Rita Read", timeout=5000)
