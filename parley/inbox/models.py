@@ -121,6 +121,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=120)
     size = models.PositiveIntegerField()
 
+    def __str__(self) -> str:
+        return self.filename
+
 
 class InboxEntry(models.Model):
     """A member's view of one conversation: read state and the key the inbox list sorts on.
@@ -133,9 +136,7 @@ class InboxEntry(models.Model):
     member = models.ForeignKey(
         "accounts.Member", on_delete=models.CASCADE, related_name="inbox_entries"
     )
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="entries"
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="entries")
     last_read_at = models.DateTimeField(null=True, blank=True)
     marked_unread = models.BooleanField(default=False)
     unread = models.BooleanField(default=False)
@@ -153,6 +154,9 @@ class InboxEntry(models.Model):
             models.Index(fields=["member", "-sort_at"], name="entry_member_recent"),
             models.Index(fields=["conversation"], name="entry_conversation"),
         ]
+
+    def __str__(self) -> str:
+        return f"Entry {self.member_id}/{self.conversation_id}"
 
 
 class Notification(models.Model):
@@ -180,3 +184,6 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["member", "-created_at"], name="notification_recent")]
+
+    def __str__(self) -> str:
+        return self.text

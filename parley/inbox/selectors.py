@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Field, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -66,9 +66,9 @@ def _filtered_entries(*, member: Member, filters: InboxFilters) -> QuerySet[Inbo
 
 def _db_value(field: str, value: object, alias: str) -> object:
     """A value as the database stores it, for the raw cursor comparison."""
-    return InboxEntry._meta.get_field(field).get_db_prep_value(
-        value, connection=connections[alias]
-    )
+    model_field = InboxEntry._meta.get_field(field)
+    assert isinstance(model_field, Field)
+    return model_field.get_db_prep_value(value, connection=connections[alias])
 
 
 def conversation_list(
@@ -84,7 +84,7 @@ def conversation_list(
             raise ValidationFailed({"cursor": ["Invalid cursor."]})
         # A row-value comparison walks the (member, unread, sort_at, conversation) index
         # from the cursor on, on SQLite and PostgreSQL alike.
-        entries = entries.extra(  # noqa: S610 - fixed SQL, values are parameters
+        entries = entries.extra(
             where=[
                 f'("{ENTRY_TABLE}"."unread", "{ENTRY_TABLE}"."sort_at", '
                 f'"{ENTRY_TABLE}"."conversation_id") < (%s, %s, %s)'
@@ -188,4 +188,3 @@ def notification_list(*, member: Member, limit: int = 10) -> list[Notification]:
         .select_related("conversation__creator")
         .order_by("-created_at", "-id")[:limit]
     )
-

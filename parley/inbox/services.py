@@ -223,4 +223,3 @@ def notifications_mark_read(*, member: Member) -> int:
     return Notification.objects.filter(member=member, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-

@@ -21,7 +21,9 @@ urlpatterns = [
         name="mark_unread",
     ),
     path("c/<int:conversation_id>/tags/", sidebar.tag_add, name="tag_add"),
-    path("c/<int:conversation_id>/tags/<int:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"),
+    path(
+        "c/<int:conversation_id>/tags/<int:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"
+    ),
     path("c/<int:conversation_id>/fields/", sidebar.fields, name="fields"),
     path("c/<int:conversation_id>/notes/", sidebar.note, name="note"),
     path("c/<int:conversation_id>/campaigns/", sidebar.campaign_add, name="campaign_add"),

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from parley.core.errors import ValidationFailed
 from parley.inbox.models import InboxEntry, Message, Notification
 from parley.inbox.services import (
     conversation_assign,
@@ -11,7 +12,6 @@ from parley.inbox.services import (
     inbox_entries_create_for_member,
     message_record,
 )
-from parley.core.errors import ValidationFailed
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,9 @@ def test_inbound_message_makes_conversation_unread_for_every_member(
     assert conversation.channel_list == ["email"]
 
 
-def test_member_reply_clears_awaiting_and_reads_for_author_only(member, teammate, make_conversation):
+def test_member_reply_clears_awaiting_and_reads_for_author_only(
+    member, teammate, make_conversation
+):
     conversation = make_conversation(inbound=1)
     message_record(
         conversation=conversation,

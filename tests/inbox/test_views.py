@@ -43,12 +43,17 @@ def test_opening_a_thread_marks_it_read(logged_in, member, make_conversation):
 def test_send_in_app_message_shows_in_thread(logged_in, member, make_conversation):
     conversation = make_conversation()
     response = logged_in.post(
-        reverse("inbox:send", args=[conversation.id]), {"channel": "inapp", "body": "Welcome aboard"}
+        reverse("inbox:send", args=[conversation.id]),
+        {"channel": "inapp", "body": "Welcome aboard"},
     )
     assert response.status_code == 200
     assert "Welcome aboard" in response.content.decode()
     message = Message.objects.get(conversation=conversation)
-    assert (message.status, message.author_member_id, message.direction) == ("sent", member.id, "out")
+    assert (message.status, message.author_member_id, message.direction) == (
+        "sent",
+        member.id,
+        "out",
+    )
 
 
 def test_send_empty_message_is_a_clear_error_and_keeps_nothing(logged_in, make_conversation):
@@ -110,7 +115,9 @@ def test_filter_by_campaign_shows_status(logged_in, member, make_conversation):
 def test_foreign_filter_ids_are_404(logged_in, other_member):
     foreign_campaign = CampaignFactory(workspace=other_member.workspace)
     foreign_tag = TagFactory(workspace=other_member.workspace)
-    assert logged_in.get(reverse("inbox:rows"), {"campaign": foreign_campaign.id}).status_code == 404
+    assert (
+        logged_in.get(reverse("inbox:rows"), {"campaign": foreign_campaign.id}).status_code == 404
+    )
     assert logged_in.get(reverse("inbox:list"), {"tags": foreign_tag.id}).status_code == 404
 
 
@@ -164,14 +171,22 @@ def test_update_profile_validates_identity(logged_in, make_conversation):
     url = reverse("inbox:profile", args=[conversation.id])
     bad = logged_in.post(
         url,
-        {"name": "New Name", "preferred_channel": "email", "identity_kind": "email",
-         "identity_value": "not-an-email"},
+        {
+            "name": "New Name",
+            "preferred_channel": "email",
+            "identity_kind": "email",
+            "identity_value": "not-an-email",
+        },
     )
     assert bad.status_code == 422 and "valid email" in bad.content.decode()
     good = logged_in.post(
         url,
-        {"name": "New Name", "preferred_channel": "sms", "identity_kind": "instagram",
-         "identity_value": "@new.name"},
+        {
+            "name": "New Name",
+            "preferred_channel": "sms",
+            "identity_kind": "instagram",
+            "identity_value": "@new.name",
+        },
     )
     assert good.status_code == 200 and "@new.name" in good.content.decode()
 
@@ -222,8 +237,12 @@ def test_pulse_triggers_refresh_only_when_something_moved(logged_in, member, mak
     from parley.inbox.services import message_record
 
     message_record(
-        conversation=conversation, channel="inapp", direction="in", status="received",
-        body_text="new!", author_creator=conversation.creator,
+        conversation=conversation,
+        channel="inapp",
+        direction="in",
+        status="received",
+        body_text="new!",
+        author_creator=conversation.creator,
     )
     moved = logged_in.get(reverse("inbox:pulse"), {"pulse": token})
     assert moved["HX-Trigger"] == "inbox-changed"
@@ -240,7 +259,9 @@ def test_notifications_dropdown_and_mark_read(logged_in, member, make_conversati
 
 def test_switch_workspace(logged_in, member, other_member):
     mine_too = MemberFactory(user=member.user)
-    response = logged_in.post(reverse("accounts:workspace_switch"), {"workspace": mine_too.workspace_id})
+    response = logged_in.post(
+        reverse("accounts:workspace_switch"), {"workspace": mine_too.workspace_id}
+    )
     assert response.status_code == 302
     assert mine_too.workspace.name in logged_in.get(reverse("inbox:list")).content.decode()
     foreign = logged_in.post(
@@ -282,14 +303,32 @@ def test_other_workspace_ids_in_nested_routes_are_404(
     their_message = Message.objects.get(conversation=theirs)
     their_tag = TagFactory(workspace=other_member.workspace)
     their_member = other_member
-    assert logged_in.post(reverse("inbox:mark_unread", args=[ours.id, their_message.id])).status_code == 404
-    assert logged_in.post(reverse("inbox:mark_unread", args=[theirs.id, their_message.id])).status_code == 404
-    assert logged_in.post(reverse("inbox:tag_remove", args=[ours.id, their_tag.id])).status_code == 404
-    assert logged_in.post(reverse("inbox:tag_add", args=[ours.id]), {"tag": their_tag.id}).status_code == 404
-    assert logged_in.post(reverse("inbox:assign", args=[ours.id]), {"assignee": their_member.id}).status_code == 404
+    assert (
+        logged_in.post(reverse("inbox:mark_unread", args=[ours.id, their_message.id])).status_code
+        == 404
+    )
+    assert (
+        logged_in.post(reverse("inbox:mark_unread", args=[theirs.id, their_message.id])).status_code
+        == 404
+    )
+    assert (
+        logged_in.post(reverse("inbox:tag_remove", args=[ours.id, their_tag.id])).status_code == 404
+    )
+    assert (
+        logged_in.post(reverse("inbox:tag_add", args=[ours.id]), {"tag": their_tag.id}).status_code
+        == 404
+    )
+    assert (
+        logged_in.post(
+            reverse("inbox:assign", args=[ours.id]), {"assignee": their_member.id}
+        ).status_code
+        == 404
+    )
 
 
-def test_list_query_count_is_pinned(logged_in, member, make_conversation, django_assert_max_num_queries):
+def test_list_query_count_is_pinned(
+    logged_in, member, make_conversation, django_assert_max_num_queries
+):
     for i in range(30):
         make_conversation(inbound=i % 2)
     with django_assert_max_num_queries(5):
@@ -297,14 +336,18 @@ def test_list_query_count_is_pinned(logged_in, member, make_conversation, django
     assert response.content.decode().count('data-testid="row"') == 30
 
 
-def test_list_page_query_count_is_pinned(logged_in, member, make_conversation, django_assert_max_num_queries):
+def test_list_page_query_count_is_pinned(
+    logged_in, member, make_conversation, django_assert_max_num_queries
+):
     for i in range(30):
         make_conversation(inbound=i % 2)
     with django_assert_max_num_queries(11):
         logged_in.get(reverse("inbox:list"))
 
 
-def test_thread_query_count_is_pinned(logged_in, member, make_conversation, django_assert_max_num_queries):
+def test_thread_query_count_is_pinned(
+    logged_in, member, make_conversation, django_assert_max_num_queries
+):
     conversation = make_conversation(inbound=40)
     with django_assert_max_num_queries(17):
         response = logged_in.get(reverse("inbox:thread", args=[conversation.id]))

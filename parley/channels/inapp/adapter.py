@@ -5,7 +5,7 @@ from parley.inbox.models import Channel, Message
 
 
 class InAppChannel:
-    name = Channel.INAPP
+    name: str = Channel.INAPP
     immediate = True
 
     def send(self, message: Message) -> DeliveryResult:

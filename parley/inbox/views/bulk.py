@@ -21,17 +21,15 @@ from parley.inbox.selectors import conversation_match_ids
 def _creator_ids(request: HttpRequest, member: Member) -> list[int]:
     if request.POST.get("select_all") == "1":
         filters = filters_from_query(request.POST)
-        ids = conversation_match_ids(
-            member=member, filters=filters, cap=settings.PARLEY_BULK_LIMIT
-        )
+        ids = conversation_match_ids(member=member, filters=filters, cap=settings.PARLEY_BULK_LIMIT)
         if len(ids) > settings.PARLEY_BULK_LIMIT:
             raise ValidationFailed(
                 _("At most %(n)s creators at once: narrow the filter.")
                 % {"n": settings.PARLEY_BULK_LIMIT}
             )
         return ids
-    ids = [int_or_none(v) for v in request.POST.getlist("creators")]
-    return [i for i in ids if i is not None]
+    picked = [int_or_none(v) for v in request.POST.getlist("creators")]
+    return [i for i in picked if i is not None]
 
 
 @member_view
@@ -47,7 +45,9 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
             tag = (
                 tag_get(workspace=member.workspace, id=tag_id)
                 if tag_id
-                else tag_get_or_create(workspace=member.workspace, name=request.POST.get("bulk_tag_name", ""))
+                else tag_get_or_create(
+                    workspace=member.workspace, name=request.POST.get("bulk_tag_name", "")
+                )
             )
             added = tags_add(tag=tag, creator_ids=ids)
             text = ngettext(

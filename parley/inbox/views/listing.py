@@ -1,5 +1,8 @@
 """The inbox list, the header badge and the notifications drop-down."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
@@ -35,7 +38,11 @@ def _checked_filters(
         "tags": set(filters.tags),
         "clients": set(filters.clients),
     }
-    loaders = {"campaigns": campaign_list, "tags": tag_list, "clients": client_list}
+    loaders: dict[str, Callable[..., list[Any]]] = {
+        "campaigns": campaign_list,
+        "tags": tag_list,
+        "clients": client_list,
+    }
     loaded = {
         name: load(workspace=member.workspace)
         for name, load in loaders.items()

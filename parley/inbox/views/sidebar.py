@@ -80,7 +80,9 @@ def tag_add(request: HttpRequest, member: Member, conversation_id: int) -> HttpR
 
 @member_view
 @require_POST
-def tag_delete(request: HttpRequest, member: Member, conversation_id: int, tag_id: int) -> HttpResponse:
+def tag_delete(
+    request: HttpRequest, member: Member, conversation_id: int, tag_id: int
+) -> HttpResponse:
     def do(conversation: Conversation) -> None:
         tag_remove(tag=tag_get(workspace=member.workspace, id=tag_id), creator=conversation.creator)
 

@@ -77,7 +77,9 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
     campaign_id = int_or_none(request.POST.get("campaign"))
     errors: dict[str, list[str]] = {}
     try:
-        if campaign_id and campaign_id not in {c.id for c in campaign_list(workspace=member.workspace)}:
+        if campaign_id and campaign_id not in {
+            c.id for c in campaign_list(workspace=member.workspace)
+        }:
             raise ValidationFailed({"campaign": [_("Unknown campaign.")]})
         message_send(
             member=member,

@@ -12,4 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, creators: int, messages: int, **options):  # type: ignore[no-untyped-def]
         workspace = demo_workspace(creators=creators, messages=messages)
-        self.stdout.write(f"Demo workspace {workspace.id} ready: log in as demo@parley.test / parley-demo")
+        self.stdout.write(
+            f"Demo workspace {workspace.id} ready: log in as demo@parley.test / parley-demo"
+        )

@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 f"Parley on http://{addrport}/  — demo login: demo@parley.test / parley-demo"
             )
         )
-        worker = subprocess.Popen([sys.executable, "-m", "parley.cli", "worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "parley.cli", "worker"])
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
