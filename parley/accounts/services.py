@@ -46,6 +46,8 @@ def client_create(*, workspace: Workspace, name: str) -> Client:
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": [_("A client needs a name.")]})
+    if len(name) > 120:
+        raise ValidationFailed({"name": [_("A client name is at most 120 characters.")]})
     if Client.objects.filter(workspace=workspace, name=name).exists():
         raise ValidationFailed({"name": [_("A client with this name already exists.")]})
     return Client.objects.create(workspace=workspace, name=name)

@@ -30,8 +30,10 @@ def campaign_update(
     *, campaign: Campaign, name: str | None = None, status: str | None = None
 ) -> Campaign:
     if name is not None:
-        if not name.strip():
-            raise ValidationFailed({"name": [_("A campaign needs a name.")]})
+        if not name.strip() or len(name.strip()) > 160:
+            raise ValidationFailed(
+                {"name": [_("A campaign needs a name of at most 160 characters.")]}
+            )
         campaign.name = name.strip()
     if status is not None:
         if status not in Campaign.Status.values:

@@ -97,6 +97,10 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
 def identity_add(
     *, creator: Creator, kind: str, value: str, url: str = "", refresh: bool = True
 ) -> Identity:
+    if len(value.strip()) > 254:
+        raise ValidationFailed({"value": [_("At most 254 characters.")]})
+    if len(url.strip()) > 200:
+        raise ValidationFailed({"url": [_("A profile URL is at most 200 characters.")]})
     normalized = identity_normalize(kind, value)
     try:
         with transaction.atomic():
