@@ -66,9 +66,12 @@ def email_message_send(
     for upload in attachments:
         if header_check(name=upload.name or ""):
             errors["attachments"] = [_("A file name cannot contain line breaks.")]
-    if not errors and not Identity.objects.filter(
-        creator_id=conversation.creator_id, kind=Identity.Kind.EMAIL
-    ).exists():
+    if (
+        not errors
+        and not Identity.objects.filter(
+            creator_id=conversation.creator_id, kind=Identity.Kind.EMAIL
+        ).exists()
+    ):
         errors["conversation"] = [_("This creator has no email address.")]
     if errors:
         raise ValidationFailed(errors)

@@ -37,7 +37,8 @@ class OutboxItem(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(
-                fields=["state", "priority", "not_before", "id"], name="outbox_due"
-            ),
+            models.Index(fields=["state", "priority", "not_before", "id"], name="outbox_due"),
         ]
+
+    def __str__(self) -> str:
+        return f"OutboxItem {self.pk} ({self.state})"

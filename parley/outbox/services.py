@@ -169,7 +169,14 @@ def outbox_deliver(*, item_id: int, worker_id: str = WORKER_ID) -> str:
             message.status_reason = result.error
             _notify_failure(message)
         item.save(
-            update_fields=["attempts", "lease_until", "leased_by", "state", "not_before", "last_error"]
+            update_fields=[
+                "attempts",
+                "lease_until",
+                "leased_by",
+                "state",
+                "not_before",
+                "last_error",
+            ]
         )
         message.save(update_fields=["status", "sent_at", "provider_sid", "status_reason"])
     return item.state

@@ -37,7 +37,7 @@ def _recipient(message: Message) -> tuple[str, str]:
 
 
 class EmailChannel:
-    name = Channel.EMAIL
+    name: str = Channel.EMAIL.value
     immediate = False
 
     def sender_ready(self, message: Message) -> bool:
@@ -59,9 +59,7 @@ class EmailChannel:
         attachments = []
         for att in message.attachments.all():
             with att.file.open("rb") as fh:
-                attachments.append(
-                    OutgoingAttachment(att.filename, att.content_type, fh.read())
-                )
+                attachments.append(OutgoingAttachment(att.filename, att.content_type, fh.read()))
         try:
             email = email_build(
                 from_addr=mailbox.address,

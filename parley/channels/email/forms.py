@@ -17,18 +17,25 @@ class ImapConnectForm(forms.Form):
             "Send only: Parley sends; replies stay private in your mailbox."
         ),
     )
-    username = forms.CharField(label=_("User name"), max_length=255, required=False,
-                               help_text=_("Usually the email address."))
-    password = forms.CharField(label=_("Password or app password"), widget=forms.PasswordInput,
-                               strip=False)
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=255,
+        required=False,
+        help_text=_("Usually the email address."),
+    )
+    password = forms.CharField(
+        label=_("Password or app password"), widget=forms.PasswordInput, strip=False
+    )
     smtp_host = forms.CharField(label=_("SMTP server"), max_length=255)
     smtp_port = forms.IntegerField(label=_("SMTP port"), initial=587, min_value=1, max_value=65535)
-    smtp_tls = forms.ChoiceField(label=_("SMTP security"), choices=Mailbox.Tls.choices,
-                                 initial=Mailbox.Tls.STARTTLS)
+    smtp_tls = forms.ChoiceField(
+        label=_("SMTP security"), choices=Mailbox.Tls.choices, initial=Mailbox.Tls.STARTTLS
+    )
     imap_host = forms.CharField(label=_("IMAP server"), max_length=255, required=False)
     imap_port = forms.IntegerField(label=_("IMAP port"), initial=993, min_value=1, max_value=65535)
-    imap_tls = forms.ChoiceField(label=_("IMAP security"), choices=Mailbox.Tls.choices,
-                                 initial=Mailbox.Tls.SSL)
+    imap_tls = forms.ChoiceField(
+        label=_("IMAP security"), choices=Mailbox.Tls.choices, initial=Mailbox.Tls.SSL
+    )
 
 
 class OAuthStartForm(forms.Form):

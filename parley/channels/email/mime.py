@@ -252,9 +252,11 @@ def email_parse(raw: bytes, *, header_raw: bytes | None = None, size: int = 0) -
         ctype = part.get_content_type()
         content, broken = _decode_part(part)  # type: ignore[arg-type]
         malformed = malformed or broken
-        if disposition == "attachment" or (
-            disposition == "inline" and part.get_filename()
-        ) or not ctype.startswith("text/"):
+        if (
+            disposition == "attachment"
+            or (disposition == "inline" and part.get_filename())
+            or not ctype.startswith("text/")
+        ):
             data = content if isinstance(content, bytes) else str(content).encode()
             attachments.append(
                 IncomingAttachment(
@@ -327,9 +329,8 @@ def quoted_split(text: str) -> tuple[str, str]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         if _QUOTE_HEAD.match(stripped) or (
-            stripped.startswith(">") and all(
-                not ln.strip() or ln.strip().startswith(">") for ln in lines[i:]
-            )
+            stripped.startswith(">")
+            and all(not ln.strip() or ln.strip().startswith(">") for ln in lines[i:])
         ):
             return "\n".join(lines[:i]).rstrip(), "\n".join(lines[i:])
     return text, ""

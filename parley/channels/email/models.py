@@ -106,6 +106,9 @@ class MailboxFolder(models.Model):
             models.UniqueConstraint(fields=["mailbox", "role"], name="mailboxfolder_unique_role")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}:{self.name}"
+
 
 class EmailRecord(models.Model):
     """One email Parley sent or saw in a folder: what threading and dedupe look up.
@@ -142,3 +145,6 @@ class EmailRecord(models.Model):
             models.Index(fields=["workspace", "header_id"], name="emailrecord_msgid"),
             models.Index(fields=["folder", "content_hash"], name="emailrecord_hash"),
         ]
+
+    def __str__(self) -> str:
+        return self.header_id or f"uid {self.uid}"

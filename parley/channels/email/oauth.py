@@ -46,7 +46,9 @@ class AuthorizationStart:
     code_verifier: str
 
 
-def authorization_start(*, provider: str, redirect_uri: str, login_hint: str = "") -> AuthorizationStart:
+def authorization_start(
+    *, provider: str, redirect_uri: str, login_hint: str = ""
+) -> AuthorizationStart:
     config = provider_config(provider)
     state = generate_token(32)
     verifier = generate_token(64)
@@ -81,7 +83,7 @@ def _post_token(config: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             token: dict[str, Any] = json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
@@ -90,7 +92,9 @@ def _post_token(config: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
             body = {}
         error = body.get("error", "")
         if error in ("invalid_grant", "unauthorized_client", "invalid_client"):
-            raise ReauthNeeded(_("The provider refused the authorisation (%(error)s).") % {"error": error}) from exc
+            raise ReauthNeeded(
+                _("The provider refused the authorisation (%(error)s).") % {"error": error}
+            ) from exc
         raise OAuthError(_("The provider answered %(code)s.") % {"code": exc.code}) from exc
     except (OSError, ValueError) as exc:
         raise OAuthError(_("Could not reach the provider.")) from exc
@@ -100,7 +104,9 @@ def _post_token(config: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
     return token
 
 
-def code_exchange(*, provider: str, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
+def code_exchange(
+    *, provider: str, code: str, code_verifier: str, redirect_uri: str
+) -> dict[str, Any]:
     return _post_token(
         provider_config(provider),
         {
@@ -128,7 +134,7 @@ def userinfo_email(*, provider: str, access_token: str) -> str:
         config["userinfo_url"], headers={"Authorization": f"Bearer {access_token}"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             info = json.loads(response.read())
     except (OSError, ValueError) as exc:
         raise OAuthError(_("Could not read the account's address from the provider.")) from exc

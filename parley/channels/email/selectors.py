@@ -10,7 +10,9 @@ from parley.inbox.models import Attachment, Channel, Message
 
 def mailbox_list(*, workspace: Workspace) -> list[Mailbox]:
     return list(
-        Mailbox.objects.filter(workspace=workspace, is_active=True).order_by("-is_default", "address")
+        Mailbox.objects.filter(workspace=workspace, is_active=True).order_by(
+            "-is_default", "address"
+        )
     )
 
 

@@ -175,9 +175,12 @@ def mailbox_connect_imap(
         errors["smtp_host"] = [_("Enter the SMTP server.")]
     if access == Mailbox.Access.FULL and not servers.imap_host:
         errors["imap_host"] = [_("Enter the IMAP server, or choose send only.")]
-    if mailbox is None and Mailbox.objects.filter(
-        workspace_id=member.workspace_id, address=address, is_active=True
-    ).exists():
+    if (
+        mailbox is None
+        and Mailbox.objects.filter(
+            workspace_id=member.workspace_id, address=address, is_active=True
+        ).exists()
+    ):
         errors["address"] = [_("This address is already connected.")]
     if errors:
         raise ValidationFailed(errors)

@@ -76,9 +76,7 @@ def folder_release(*, folder: MailboxFolder, worker_id: str) -> None:
 # --- One pass -------------------------------------------------------------------------------
 
 
-def mailbox_sync(
-    *, mailbox_id: int, worker_id: str = WORKER_ID, client: Any = None
-) -> SyncReport:
+def mailbox_sync(*, mailbox_id: int, worker_id: str = WORKER_ID, client: Any = None) -> SyncReport:
     """One sync pass over the mailbox's folders. Opens (and closes) a connection unless one is
     given. Send-only mailboxes are never touched."""
     report = SyncReport()
@@ -94,7 +92,11 @@ def mailbox_sync(
                 continue  # another worker has it
             try:
                 folder_sync(
-                    client=client, mailbox=mailbox, folder=folder, report=report, worker_id=worker_id
+                    client=client,
+                    mailbox=mailbox,
+                    folder=folder,
+                    report=report,
+                    worker_id=worker_id,
                 )
             finally:
                 folder_release(folder=folder, worker_id=worker_id)
@@ -139,7 +141,9 @@ def folder_sync(
         folder.save(update_fields=["uidvalidity", "last_uid"])
         return
     if uidvalidity != folder.uidvalidity:
-        logger.info("mailbox %s folder %s: UIDVALIDITY changed, rescanning", mailbox.pk, folder.name)
+        logger.info(
+            "mailbox %s folder %s: UIDVALIDITY changed, rescanning", mailbox.pk, folder.name
+        )
         folder.uidvalidity = uidvalidity
         folder.last_uid = 0
         folder.rescan_since = mailbox.connected_at
@@ -275,9 +279,12 @@ def _parent(*, mailbox: Mailbox, headers: Headers) -> Message | None:
 
 
 def _decide(*, mailbox: Mailbox, folder: MailboxFolder, headers: Headers) -> Target | None:
-    if headers.message_id and EmailRecord.objects.filter(
-        mailbox=mailbox, folder__isnull=True, header_id=headers.message_id
-    ).exists():
+    if (
+        headers.message_id
+        and EmailRecord.objects.filter(
+            mailbox=mailbox, folder__isnull=True, header_id=headers.message_id
+        ).exists()
+    ):
         return None  # our own email (a Sent copy, or a bounce back of the same id)
     parent = _parent(mailbox=mailbox, headers=headers)
     if parent is None:
@@ -356,7 +363,9 @@ def _store(
                     content_type=att.content_type,
                     size=len(att.data),
                 )
-                attachment.file.save(att.filename or "attachment", ContentFile(att.data), save=False)
+                attachment.file.save(
+                    att.filename or "attachment", ContentFile(att.data), save=False
+                )
                 attachment.save()
             EmailRecord.objects.create(
                 workspace_id=mailbox.workspace_id,

@@ -5,6 +5,7 @@ revoked or expired token: the mailbox needs re-authorisation) and `Unreachable` 
 TLS, timeouts: try again later). Messages never contain the secret.
 """
 
+import contextlib
 import imaplib
 import smtplib
 import socket
@@ -74,15 +75,15 @@ def imap_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOU
         _quiet_logout(client)
         raise AuthFailed(_("The IMAP server refused the user name or password.")) from exc
     except (OSError, ssl.SSLError) as exc:
-        raise Unreachable(_("The IMAP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+        raise Unreachable(
+            _("The IMAP connection broke: %(reason)s") % {"reason": _reason(exc)}
+        ) from exc
     return client
 
 
 def _quiet_logout(client: IMAPClient) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the connection is going away anyway
         client.logout()
-    except Exception:  # the connection is going away anyway
-        pass
 
 
 def imap_close(client: IMAPClient) -> None:
@@ -120,15 +121,15 @@ def smtp_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOU
         raise AuthFailed(_("The SMTP server does not offer this way of logging in.")) from exc
     except (OSError, smtplib.SMTPException) as exc:
         _smtp_quit(smtp)
-        raise Unreachable(_("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+        raise Unreachable(
+            _("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}
+        ) from exc
     return smtp
 
 
 def _smtp_quit(smtp: smtplib.SMTP) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already gone
         smtp.quit()
-    except Exception:  # already gone
-        pass
 
 
 def smtp_send(endpoint: Endpoint, creds: Credentials, message: EmailMessage, *, to: str) -> None:
@@ -143,7 +144,9 @@ def smtp_send(endpoint: Endpoint, creds: Credentials, message: EmailMessage, *, 
             raise Unreachable(text) from exc
         raise TransportError(text) from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise Unreachable(_("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}) from exc
+        raise Unreachable(
+            _("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}
+        ) from exc
     finally:
         _smtp_quit(smtp)
 

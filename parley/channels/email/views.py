@@ -1,6 +1,8 @@
 """Settings → Integrations → Email provider; OAuth callback; attachment download; the
 sandboxed HTML of an email. Thin: selectors read, services write."""
 
+from typing import cast
+
 from django.contrib import messages as flash
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -63,7 +65,9 @@ def _apply_errors(form: ImapConnectForm, exc: ValidationFailed) -> None:
 
 @member_view
 @require_http_methods(["GET", "POST"])
-def connect_imap(request: HttpRequest, member: Member, mailbox_id: int | None = None) -> HttpResponse:
+def connect_imap(
+    request: HttpRequest, member: Member, mailbox_id: int | None = None
+) -> HttpResponse:
     denied = _admin_only(member)
     if denied:
         return denied
@@ -76,8 +80,18 @@ def connect_imap(request: HttpRequest, member: Member, mailbox_id: int | None = 
     if mailbox is not None:
         initial = {
             f: getattr(mailbox, f)
-            for f in ("address", "display_name", "access", "username", "smtp_host", "smtp_port",
-                      "smtp_tls", "imap_host", "imap_port", "imap_tls")
+            for f in (
+                "address",
+                "display_name",
+                "access",
+                "username",
+                "smtp_host",
+                "smtp_port",
+                "smtp_tls",
+                "imap_host",
+                "imap_port",
+                "imap_tls",
+            )
         }
     form = ImapConnectForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -106,9 +120,7 @@ def connect_imap(request: HttpRequest, member: Member, mailbox_id: int | None = 
             flash.success(request, _("Mailbox connected."))
             return redirect("email:settings")
     status = 422 if request.method == "POST" else 200
-    return render(
-        request, "email/connect.html", {"form": form, "mailbox": mailbox}, status=status
-    )
+    return render(request, "email/connect.html", {"form": form, "mailbox": mailbox}, status=status)
 
 
 @member_view
@@ -117,7 +129,9 @@ def make_default(request: HttpRequest, member: Member, mailbox_id: int) -> HttpR
     denied = _admin_only(member)
     if denied:
         return denied
-    mailbox_make_default(member=member, mailbox=mailbox_get(workspace=member.workspace, id=mailbox_id))
+    mailbox_make_default(
+        member=member, mailbox=mailbox_get(workspace=member.workspace, id=mailbox_id)
+    )
     return redirect("email:settings")
 
 
@@ -127,7 +141,9 @@ def disconnect(request: HttpRequest, member: Member, mailbox_id: int) -> HttpRes
     denied = _admin_only(member)
     if denied:
         return denied
-    mailbox_disconnect(member=member, mailbox=mailbox_get(workspace=member.workspace, id=mailbox_id))
+    mailbox_disconnect(
+        member=member, mailbox=mailbox_get(workspace=member.workspace, id=mailbox_id)
+    )
     flash.success(request, _("Mailbox disconnected."))
     return redirect("email:settings")
 
@@ -139,17 +155,27 @@ def oauth_start(request: HttpRequest, member: Member, provider: str) -> HttpResp
     if denied:
         return denied
     if provider not in PROVIDERS:
-        return render(request, "email/oauth_error.html", {"error": _("Unknown email provider.")}, status=404)
+        return render(
+            request, "email/oauth_error.html", {"error": _("Unknown email provider.")}, status=404
+        )
     mailbox_id = request.GET.get("mailbox")
-    mailbox = mailbox_get(workspace=member.workspace, id=int(mailbox_id)) if mailbox_id and mailbox_id.isdigit() else None
+    mailbox = (
+        mailbox_get(workspace=member.workspace, id=int(mailbox_id))
+        if mailbox_id and mailbox_id.isdigit()
+        else None
+    )
     form = OAuthStartForm(request.GET or None)
-    access = form.cleaned_data["access"] if form.is_valid() else (
-        mailbox.access if mailbox else Mailbox.Access.FULL
+    access = (
+        form.cleaned_data["access"]
+        if form.is_valid()
+        else (mailbox.access if mailbox else Mailbox.Access.FULL)
     )
     redirect_uri = request.build_absolute_uri(reverse("email:oauth_callback"))
     try:
         start = oauth.authorization_start(
-            provider=provider, redirect_uri=redirect_uri, login_hint=mailbox.address if mailbox else ""
+            provider=provider,
+            redirect_uri=redirect_uri,
+            login_hint=mailbox.address if mailbox else "",
         )
     except oauth.OAuthError as exc:
         return render(request, "email/oauth_error.html", {"error": str(exc)}, status=400)
@@ -174,10 +200,24 @@ def oauth_callback(request: HttpRequest, member: Member) -> HttpResponse:
         or request.GET.get("state") != pending["state"]
         or pending["workspace"] != member.workspace_id
     ):
-        return render(request, "email/oauth_error.html", {"error": _("This sign-in link has expired. Try again.")}, status=400)
+        return render(
+            request,
+            "email/oauth_error.html",
+            {"error": _("This sign-in link has expired. Try again.")},
+            status=400,
+        )
     if "error" in request.GET or "code" not in request.GET:
-        return render(request, "email/oauth_error.html", {"error": _("The provider did not grant access.")}, status=400)
-    mailbox = mailbox_get(workspace=member.workspace, id=pending["mailbox"]) if pending["mailbox"] else None
+        return render(
+            request,
+            "email/oauth_error.html",
+            {"error": _("The provider did not grant access.")},
+            status=400,
+        )
+    mailbox = (
+        mailbox_get(workspace=member.workspace, id=pending["mailbox"])
+        if pending["mailbox"]
+        else None
+    )
     try:
         token = oauth.code_exchange(
             provider=pending["provider"],
@@ -193,7 +233,11 @@ def oauth_callback(request: HttpRequest, member: Member) -> HttpResponse:
             mailbox=mailbox,
         )
     except (oauth.OAuthError, ValidationFailed) as exc:
-        message = "; ".join(sum(exc.errors.values(), [])) if isinstance(exc, ValidationFailed) else str(exc)
+        message = (
+            "; ".join(e for errs in exc.errors.values() for e in errs)
+            if isinstance(exc, ValidationFailed)
+            else str(exc)
+        )
         return render(request, "email/oauth_error.html", {"error": message}, status=400)
     flash.success(request, _("Mailbox connected."))
     return redirect("email:settings")
@@ -201,7 +245,7 @@ def oauth_callback(request: HttpRequest, member: Member) -> HttpResponse:
 
 @member_view
 @require_GET
-def attachment_download(request: HttpRequest, member: Member, attachment_id: int) -> FileResponse:
+def attachment_download(request: HttpRequest, member: Member, attachment_id: int) -> HttpResponse:
     attachment = attachment_get(workspace=member.workspace, id=attachment_id)
     response = FileResponse(
         attachment.file.open("rb"),
@@ -211,7 +255,8 @@ def attachment_download(request: HttpRequest, member: Member, attachment_id: int
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    # A streaming response; member_view only passes it through.
+    return cast(HttpResponse, response)
 
 
 @member_view
@@ -223,7 +268,9 @@ def message_html(request: HttpRequest, member: Member, message_id: int) -> HttpR
     loads (CSP)."""
     message = email_message_get(workspace=member.workspace, id=message_id)
     # Sanitised when stored; cleaned again here so a stricter policy applies to old rows too.
-    response = render(request, "email/message_frame.html", {"html": html_sanitise(message.body_html)})
+    response = render(
+        request, "email/message_frame.html", {"html": html_sanitise(message.body_html)}
+    )
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'"
     )

@@ -11,6 +11,7 @@ from imapclient import IMAPClient
 from parley.accounts.models import Member
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import ServerSettings, mailbox_connect_imap
+from parley.creators.models import Creator
 from parley.inbox.models import Conversation
 from parley.inbox.services import conversation_get_or_create
 from tests.channels.email.servers import PASSWORD, Dovecot, OAuthServer, SmtpServer
@@ -93,8 +94,10 @@ def mailbox(connect: Callable[..., Mailbox]) -> Mailbox:
 @pytest.fixture
 def creator_thread(member: Member) -> Callable[..., Conversation]:
     def make(email: str = "", name: str = "Creator") -> Conversation:
-        creator = CreatorFactory(workspace=member.workspace, name=name)
-        IdentityFactory(creator=creator, value=email or f"{name.lower().replace(' ', '.')}@creators.test")
+        creator: Creator = CreatorFactory(workspace=member.workspace, name=name)  # type: ignore[assignment]
+        IdentityFactory(
+            creator=creator, value=email or f"{name.lower().replace(' ', '.')}@creators.test"
+        )
         return conversation_get_or_create(creator=creator)
 
     return make

@@ -82,7 +82,10 @@ class OAuthServer:
                 url = urllib.parse.urlsplit(self.path)
                 q = dict(urllib.parse.parse_qsl(url.query))
                 if url.path == "/authorize":
-                    if q.get("client_id") != state.client_id or q.get("code_challenge_method") != "S256":
+                    if (
+                        q.get("client_id") != state.client_id
+                        or q.get("code_challenge_method") != "S256"
+                    ):
                         return self._json(400, {"error": "invalid_request"})
                     code = secrets.token_urlsafe(16)
                     state.codes[code] = {
@@ -90,8 +93,10 @@ class OAuthServer:
                         "redirect_uri": q["redirect_uri"],
                         "user": state.user,
                     }
-                    target = q["redirect_uri"] + "?" + urllib.parse.urlencode(
-                        {"code": code, "state": q.get("state", "")}
+                    target = (
+                        q["redirect_uri"]
+                        + "?"
+                        + urllib.parse.urlencode({"code": code, "state": q.get("state", "")})
                     )
                     self.send_response(302)
                     self.send_header("Location", target)
@@ -121,7 +126,10 @@ class OAuthServer:
                     grant = state.codes.pop(form.get("code", ""), None)
                     if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
                         return self._json(400, {"error": "invalid_grant"})
-                    if create_s256_code_challenge(form.get("code_verifier", "")) != grant["challenge"]:
+                    if (
+                        create_s256_code_challenge(form.get("code_verifier", ""))
+                        != grant["challenge"]
+                    ):
                         return self._json(400, {"error": "invalid_grant"})
                     state.pkce_checked += 1
                     user = grant["user"]
@@ -212,7 +220,9 @@ force_introspection = yes
 
 class Dovecot:
     def __init__(self, *, oauth_url: str) -> None:
-        binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
+        binary = shutil.which("dovecot") or (
+            "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
+        )
         if binary is None:
             raise FileNotFoundError("dovecot")
         self.tmp = Path(tempfile.mkdtemp(prefix="parley-dovecot-"))
@@ -282,7 +292,9 @@ class SmtpHandler:
         ok = self.oauth.access.get(token) == parts.get("user")
         return AuthResult(success=ok)
 
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         if isinstance(data, LoginPassword):
             login, password = data.login.decode(), data.password.decode()
             if self.users.get(login) == password:

@@ -5,6 +5,7 @@ server's introspection endpoint)."""
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,8 +41,12 @@ def gmail(settings, oauth_server, dovecot, smtp_server):  # type: ignore[no-unty
             "token_url": f"{oauth_server.base}/token",
             "userinfo_url": f"{oauth_server.base}/userinfo",
             "scope": "openid email https://mail.google.com/",
-            "imap_host": "127.0.0.1", "imap_port": dovecot.port, "imap_tls": "none",
-            "smtp_host": "127.0.0.1", "smtp_port": smtp_server.port, "smtp_tls": "none",
+            "imap_host": "127.0.0.1",
+            "imap_port": dovecot.port,
+            "imap_tls": "none",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server.port,
+            "smtp_tls": "none",
         }
     }
     address = dovecot.add_user()
@@ -53,7 +58,7 @@ def gmail(settings, oauth_server, dovecot, smtp_server):  # type: ignore[no-unty
     return address
 
 
-def _oauth_connect(client, *, query: str = "access=full") -> object:  # type: ignore[no-untyped-def]
+def _oauth_connect(client, *, query: str = "access=full") -> Any:  # type: ignore[no-untyped-def]
     start = client.get(reverse("email:oauth_start", args=["gmail"]) + "?" + query)
     assert start.status_code == 302
     authorize = start["Location"]
@@ -92,13 +97,16 @@ def _expire(mailbox: Mailbox) -> None:
     mailbox.save(update_fields=["secret"])
 
 
-def test_expired_access_token_is_refreshed_for_sync_and_send(logged_in, gmail, oauth_server, member, creator_thread):  # type: ignore[no-untyped-def]
+def test_expired_access_token_is_refreshed_for_sync_and_send(
+    logged_in, gmail, oauth_server, member, creator_thread
+):  # type: ignore[no-untyped-def]
     _oauth_connect(logged_in)
     mailbox = Mailbox.objects.get()
     _expire(mailbox)
     before = oauth_server.state.refreshes
-    message = email_message_send(member=member, conversation=creator_thread(), mailbox=mailbox,
-                                 subject="Hi", body="x")
+    message = email_message_send(
+        member=member, conversation=creator_thread(), mailbox=mailbox, subject="Hi", body="x"
+    )
     assert outbox_deliver(item_id=OutboxItem.objects.get(message=message).pk) == "done"
     assert oauth_server.state.refreshes == before + 1
     mailbox_sync(mailbox_id=mailbox.pk)
@@ -113,8 +121,9 @@ def test_revoked_refresh_token_needs_reauth_notifies_and_keeps_the_queue(  # typ
     _oauth_connect(logged_in)
     mailbox = Mailbox.objects.get()
     _expire(mailbox)
-    message = email_message_send(member=member, conversation=creator_thread(), mailbox=mailbox,
-                                 subject="Hi", body="x")
+    message = email_message_send(
+        member=member, conversation=creator_thread(), mailbox=mailbox, subject="Hi", body="x"
+    )
     item = OutboxItem.objects.get(message=message)
     # When the user revokes Parley's access and the outbox tries to send
     oauth_server.revoke_all()

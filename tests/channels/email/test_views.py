@@ -14,9 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def _form(imap_user: str, servers, **over) -> dict:  # type: ignore[no-untyped-def]
     data = {
-        "address": imap_user, "display_name": "Brand", "access": "full", "username": imap_user,
-        "password": PASSWORD, "smtp_host": servers.smtp_host, "smtp_port": servers.smtp_port,
-        "smtp_tls": "none", "imap_host": servers.imap_host, "imap_port": servers.imap_port,
+        "address": imap_user,
+        "display_name": "Brand",
+        "access": "full",
+        "username": imap_user,
+        "password": PASSWORD,
+        "smtp_host": servers.smtp_host,
+        "smtp_port": servers.smtp_port,
+        "smtp_tls": "none",
+        "imap_host": servers.imap_host,
+        "imap_port": servers.imap_port,
         "imap_tls": "none",
     }
     return {**data, **over}
@@ -28,7 +35,10 @@ def test_connect_form_shows_a_clear_error_and_saves_nothing(logged_in, imap_user
     assert wrong.status_code == 422
     assert "refused the user name or password" in wrong.content.decode()
     unreachable = logged_in.post(url, _form(imap_user, servers, imap_port=free_port()))
-    assert unreachable.status_code == 422 and "Could not reach the IMAP server" in unreachable.content.decode()
+    assert (
+        unreachable.status_code == 422
+        and "Could not reach the IMAP server" in unreachable.content.decode()
+    )
     assert PASSWORD not in unreachable.content.decode()
     assert not Mailbox.objects.exists()
     ok = logged_in.post(url, _form(imap_user, servers))
@@ -38,13 +48,22 @@ def test_connect_form_shows_a_clear_error_and_saves_nothing(logged_in, imap_user
     assert PASSWORD not in page
 
 
-def test_kebab_actions_make_default_and_disconnect(logged_in, mailbox, connect, dovecot, smtp_server, servers, member):  # type: ignore[no-untyped-def]
+def test_kebab_actions_make_default_and_disconnect(
+    logged_in, mailbox, connect, dovecot, smtp_server, servers, member
+):  # type: ignore[no-untyped-def]
     from parley.channels.email.services import mailbox_connect_imap
 
     address = dovecot.add_user()
     smtp_server.handler.users[address] = PASSWORD
-    second = mailbox_connect_imap(member=member, address=address, display_name="", access="send_only",
-                                  servers=servers, username=address, password=PASSWORD)
+    second = mailbox_connect_imap(
+        member=member,
+        address=address,
+        display_name="",
+        access="send_only",
+        servers=servers,
+        username=address,
+        password=PASSWORD,
+    )
     assert not second.is_default
     assert logged_in.post(reverse("email:make_default", args=[second.pk])).status_code == 302
     second.refresh_from_db()
@@ -79,10 +98,16 @@ def _email_with_attachment(conversation) -> tuple[Message, Attachment]:  # type:
     from django.core.files.base import ContentFile
 
     message = message_record(
-        conversation=conversation, channel="email", direction="in", status="received",
-        body_text="hi", body_html="<p>hi</p><script>alert(1)</script>",
+        conversation=conversation,
+        channel="email",
+        direction="in",
+        status="received",
+        body_text="hi",
+        body_html="<p>hi</p><script>alert(1)</script>",
     )
-    attachment = Attachment(message=message, filename="rates.pdf", content_type="application/pdf", size=5)
+    attachment = Attachment(
+        message=message, filename="rates.pdf", content_type="application/pdf", size=5
+    )
     attachment.file.save("rates.pdf", ContentFile(b"%PDF-"), save=False)
     attachment.save()
     return message, attachment
@@ -100,7 +125,9 @@ def test_attachment_download_and_sandboxed_html(logged_in, creator_thread):  # t
     assert "<script" not in frame.content.decode() and "<p>hi</p>" in frame.content.decode()
 
 
-def test_another_workspaces_ids_are_404_on_every_route(client, other_member, member, mailbox, creator_thread):  # type: ignore[no-untyped-def]
+def test_another_workspaces_ids_are_404_on_every_route(
+    client, other_member, member, mailbox, creator_thread
+):  # type: ignore[no-untyped-def]
     # Given a mailbox, an email and an attachment in the member's workspace
     message, attachment = _email_with_attachment(creator_thread())
     # When a member of another workspace asks for them by id

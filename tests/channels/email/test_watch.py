@@ -26,7 +26,9 @@ def _wait(predicate, timeout: float = 10.0) -> float:  # type: ignore[no-untyped
 
 
 def _sent(member, mailbox, thread) -> Message:  # type: ignore[no-untyped-def]
-    message = email_message_send(member=member, conversation=thread, mailbox=mailbox, subject="Hi", body="x")
+    message = email_message_send(
+        member=member, conversation=thread, mailbox=mailbox, subject="Hi", body="x"
+    )
     outbox_deliver(item_id=OutboxItem.objects.get(message=message).pk)
     message.refresh_from_db()
     return message
@@ -40,8 +42,14 @@ def test_idle_brings_a_reply_in_within_seconds(member, mailbox, creator_thread, 
     try:
         _wait(lambda: watcher.passes >= 1)
         time.sleep(0.3)  # let it enter IDLE
-        append(mailbox.address, sender="anna@creators.test", in_reply_to=f"<{sent.provider_message_id}>")
-        took = _wait(lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 5.0)
+        append(
+            mailbox.address,
+            sender="anna@creators.test",
+            in_reply_to=f"<{sent.provider_message_id}>",
+        )
+        took = _wait(
+            lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 5.0
+        )
     finally:
         watcher.stop.set()
         watcher.join(5)
@@ -54,15 +62,24 @@ def test_a_broken_mailbox_holds_up_no_other(member, mailbox, creator_thread, app
     settings.PARLEY_EMAIL_POLL_SECONDS = 1
     # Given a second mailbox whose server does not answer
     Mailbox.objects.create(
-        workspace=member.workspace, address="broken@example.com", access="full",
-        imap_host="10.255.255.1", imap_port=993, smtp_host="10.255.255.1",
-        connected_at=timezone.now(), username="broken@example.com",
+        workspace=member.workspace,
+        address="broken@example.com",
+        access="full",
+        imap_host="10.255.255.1",
+        imap_port=993,
+        smtp_host="10.255.255.1",
+        connected_at=timezone.now(),
+        username="broken@example.com",
     )
     thread = creator_thread("anna@creators.test", "Anna")
     sent = _sent(member, mailbox, thread)
     try:
         assert watchers_ensure() == 2
-        append(mailbox.address, sender="anna@creators.test", in_reply_to=f"<{sent.provider_message_id}>")
+        append(
+            mailbox.address,
+            sender="anna@creators.test",
+            in_reply_to=f"<{sent.provider_message_id}>",
+        )
         _wait(lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 8.0)
     finally:
         watchers_stop()
