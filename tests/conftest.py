@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+from django.db import connection
 
 from parley.accounts.models import Member
 from parley.creators.models import Creator
@@ -59,3 +60,12 @@ def make_conversation(member: Member) -> Callable[..., Conversation]:
 def logged_in(client, member: Member):  # type: ignore[no-untyped-def]
     client.force_login(member.user)
     return client
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for a second process (worker, shell) to use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host = db["HOST"] or "127.0.0.1"
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from parley.creators.models import CreatorTag
 from parley.inbox.models import InboxEntry, Message
 from parley.inbox.services import conversation_mark_read
+from tests.conftest import database_url
 from tests.factories import CampaignMemberFactory, TagFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,13 +114,6 @@ def test_send_an_in_app_message(login, inbox):
     assert Message.objects.filter(body_text="Your parcel ships today!", status="sent").exists()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def test_message_from_another_process_appears_without_reload(login, inbox):
     page = login()
     rows(page).filter(has_text="Rita Read").locator("a").click()
@@ -133,7 +126,7 @@ def test_message_from_another_process_appears_without_reload(login, inbox):
         "message_record(conversation=c, channel='sms', direction='in', status='received',"
         " body_text='Posted it just now!', author_creator=c.creator)\n"
     )
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": database_url()}
     subprocess.run(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "shell", "-c", code],
         env=env,

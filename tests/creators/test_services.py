@@ -1,0 +1,104 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.core.errors import ValidationFailed
+from parley.creators.normalize import identity_normalize
+from parley.creators.selectors import creator_by_identity
+from parley.creators.services import (
+    creator_create,
+    creator_update,
+    identity_add,
+    note_add,
+    tag_get_or_create,
+    tags_add,
+)
+from tests.factories import CreatorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_with_identities_builds_search_text_and_profile_urls(member):
+    creator = creator_create(
+        workspace=member.workspace,
+        name="Jane Doe",
+        identities=[
+            ("email", " Jane@Example.COM "),
+            ("tiktok", "@JaneDoes"),
+            ("phone", "0040 123 456 789"),
+        ],
+    )
+    kinds = {i.kind: i for i in creator.identities.all()}
+    assert kinds["email"].normalized == "jane@example.com"
+    assert kinds["tiktok"].url == "https://www.tiktok.com/@janedoes"
+    assert kinds["phone"].normalized == "+40123456789"
+    assert "janedoes" in creator.search_text and "jane doe" in creator.search_text
+    assert creator.first_name == "Jane"
+    found = creator_by_identity(
+        workspace=member.workspace, kind="email", normalized="jane@example.com"
+    )
+    assert found == creator
+
+
+def test_same_email_twice_in_a_workspace_is_a_clear_error(member, other_member):
+    creator_create(workspace=member.workspace, name="A", identities=[("email", "a@x.io")])
+    with pytest.raises(ValidationFailed) as err:
+        creator_create(workspace=member.workspace, name="B", identities=[("email", "A@x.io")])
+    assert "already has" in str(err.value)
+    # another workspace may know the same person
+    creator_create(workspace=other_member.workspace, name="A", identities=[("email", "a@x.io")])
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "nope"),
+        ("phone", "12345"),
+        ("instagram", "two words"),
+        ("fax", "x"),
+        ("email", ""),
+    ],
+)
+def test_bad_identities_are_rejected(member, kind, value):
+    creator = CreatorFactory(workspace=member.workspace)
+    with pytest.raises(ValidationFailed):
+        identity_add(creator=creator, kind=kind, value=value)
+    assert not creator.identities.exists()
+
+
+@given(st.text(max_size=40))
+def test_normalize_never_crashes(value):
+    for kind in ("email", "phone", "instagram", "other"):
+        try:
+            result = identity_normalize(kind, value)
+        except ValidationFailed:
+            continue
+        assert result == result.strip() and result
+
+
+def test_update_validates_and_custom_fields_are_plain_text(member):
+    creator = CreatorFactory(workspace=member.workspace)
+    creator_update(creator=creator, custom_fields={"size": "M", "age": 31, "empty": ""})
+    assert creator.custom_fields == {"size": "M", "age": "31"}
+    with pytest.raises(ValidationFailed):
+        creator_update(creator=creator, custom_fields={"x": {"nested": 1}})
+    with pytest.raises(ValidationFailed):
+        creator_update(creator=creator, name="  ")
+    with pytest.raises(ValidationFailed):
+        creator_update(creator=creator, workspace_id=99)
+
+
+def test_bulk_tag_ignores_other_workspaces_and_repeats(member, other_member):
+    ours = [CreatorFactory(workspace=member.workspace) for _ in range(3)]
+    theirs = CreatorFactory(workspace=other_member.workspace)
+    tag = tag_get_or_create(workspace=member.workspace, name="VIP")
+    assert tags_add(tag=tag, creator_ids=[c.id for c in ours] + [theirs.id]) == 3
+    assert tags_add(tag=tag, creator_ids=[ours[0].id]) == 0
+    assert tag.creator_tags.count() == 3
+
+
+def test_note_needs_a_body(member):
+    creator = CreatorFactory(workspace=member.workspace)
+    with pytest.raises(ValidationFailed):
+        note_add(creator=creator, author=member, body=" ")
+    assert note_add(creator=creator, author=member, body="Met at the fair").author == member
