@@ -1,0 +1,474 @@
+"""Tenant isolation on every route: another workspace's id is a 404 and changes nothing;
+routes without ids see and touch only the token's own workspace."""
+
+import re
+from typing import Any
+
+import pytest
+
+from parley.accounts.models import Client
+from parley.accounts.services import api_token_create
+from parley.campaigns.models import Campaign, CampaignMember
+from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
+from parley.creators.services import note_add, tags_add
+from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.inbox.services import conversation_mark_unread
+from parley.outbox.models import OutboxItem
+from tests.api.conftest import ApiClient
+from tests.api.routes import ROUTES
+from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(member, other_member, make_conversation) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The same shape of data in both workspaces; foreign ids are prefixed `f_`."""
+    ids: dict[str, int] = {}
+    for prefix, acting in (("", member), ("f_", other_member)):
+        ws = acting.workspace
+        conversation = make_conversation(workspace=ws, inbound=1)
+        creator = conversation.creator
+        identity = Identity.objects.create(
+            workspace=ws,
+            creator=creator,
+            kind="email",
+            value=f"{prefix}x@a.test",
+            normalized=f"{prefix}x@a.test",
+        )
+        tag = TagFactory(workspace=ws, name="vip")
+        tags_add(tag=tag, creator_ids=[creator.id])
+        client = ClientFactory(workspace=ws, name="Acme")
+        campaign = CampaignFactory(workspace=ws, name="Spring", client=client)
+        CampaignMemberFactory(campaign=campaign, creator=creator)
+        note_add(creator=creator, author=acting, body="A note")
+        conversation_mark_unread(member=acting, conversation=conversation)
+        message = Message.objects.get(conversation=conversation)
+        ids.update(
+            {
+                f"{prefix}conversation": conversation.id,
+                f"{prefix}creator": creator.id,
+                f"{prefix}identity": identity.id,
+                f"{prefix}tag": tag.id,
+                f"{prefix}client": client.id,
+                f"{prefix}campaign": campaign.id,
+                f"{prefix}message": message.id,
+                f"{prefix}member": acting.id,
+            }
+        )
+    return ids
+
+
+def snapshot() -> dict[str, list[Any]]:
+    """Everything a request could change, in both workspaces (token stamps aside)."""
+    return {
+        "creators": list(
+            Creator.objects.order_by("id").values_list(
+                "id", "name", "first_name", "preferred_channel", "custom_fields", "search_text"
+            )
+        ),
+        "identities": list(Identity.objects.order_by("id").values_list("id", "creator_id")),
+        "tags": list(Tag.objects.order_by("id").values_list("id", "name")),
+        "creator_tags": list(CreatorTag.objects.order_by("id").values_list("tag_id", "creator_id")),
+        "notes": list(Note.objects.order_by("id").values_list("id", "body")),
+        "clients": list(Client.objects.order_by("id").values_list("id", "name")),
+        "campaigns": list(
+            Campaign.objects.order_by("id").values_list("id", "name", "status", "client_id")
+        ),
+        "campaign_members": list(
+            CampaignMember.objects.order_by("id").values_list("id", "creator_id", "status")
+        ),
+        "conversations": list(
+            Conversation.objects.order_by("id").values_list("id", "assignee_id", "preview")
+        ),
+        "messages": list(Message.objects.order_by("id").values_list("id", "status")),
+        "entries": list(
+            InboxEntry.objects.order_by("id").values_list(
+                "id", "unread", "marked_unread", "last_read_at", "sort_at"
+            )
+        ),
+        "notifications": list(Notification.objects.order_by("id").values_list("id", "read_at")),
+        "outbox": list(OutboxItem.objects.order_by("id").values_list("id")),
+    }
+
+
+# (route, method, path, body, query). {name} is an id from `world`; a foreign one is f_…
+FOREIGN_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
+    (("get", "/conversations"), "get", "/conversations", None, {"campaign": "{f_campaign}"}),
+    (("get", "/conversations"), "get", "/conversations", None, {"campaigns": "{f_campaign}"}),
+    (("get", "/conversations"), "get", "/conversations", None, {"tags": "{f_tag}"}),
+    (("get", "/conversations"), "get", "/conversations", None, {"clients": "{f_client}"}),
+    (
+        ("get", "/conversations/{conversation_id}"),
+        "get",
+        "/conversations/{f_conversation}",
+        None,
+        {},
+    ),
+    (
+        ("get", "/conversations/{conversation_id}/messages"),
+        "get",
+        "/conversations/{f_conversation}/messages",
+        None,
+        {},
+    ),
+    (
+        ("get", "/conversations/{conversation_id}/messages"),
+        "get",
+        "/conversations/{conversation}/messages",
+        None,
+        {"campaign": "{f_campaign}"},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/messages"),
+        "post",
+        "/conversations/{f_conversation}/messages",
+        {"body": "Hi"},
+        {},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/messages"),
+        "post",
+        "/conversations/{conversation}/messages",
+        {"body": "Hi", "campaign_id": "{f_campaign}"},
+        {},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/read"),
+        "post",
+        "/conversations/{f_conversation}/read",
+        None,
+        {},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/unread"),
+        "post",
+        "/conversations/{f_conversation}/unread",
+        None,
+        {},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/unread"),
+        "post",
+        "/conversations/{conversation}/unread",
+        {"message_id": "{f_message}"},
+        {},
+    ),
+    (
+        ("put", "/conversations/{conversation_id}/assignee"),
+        "put",
+        "/conversations/{f_conversation}/assignee",
+        {"member_id": None},
+        {},
+    ),
+    (
+        ("put", "/conversations/{conversation_id}/assignee"),
+        "put",
+        "/conversations/{conversation}/assignee",
+        {"member_id": "{f_member}"},
+        {},
+    ),
+    (("get", "/creators"), "get", "/creators", None, {"tag": "{f_tag}"}),
+    (("get", "/creators/{creator_id}"), "get", "/creators/{f_creator}", None, {}),
+    (
+        ("patch", "/creators/{creator_id}"),
+        "patch",
+        "/creators/{f_creator}",
+        {"name": "Taken over"},
+        {},
+    ),
+    (("delete", "/creators/{creator_id}"), "delete", "/creators/{f_creator}", None, {}),
+    (
+        ("post", "/creators/{creator_id}/identities"),
+        "post",
+        "/creators/{f_creator}/identities",
+        {"kind": "tiktok", "value": "@new"},
+        {},
+    ),
+    (
+        ("delete", "/creators/{creator_id}/identities/{identity_id}"),
+        "delete",
+        "/creators/{f_creator}/identities/{f_identity}",
+        None,
+        {},
+    ),
+    (
+        ("delete", "/creators/{creator_id}/identities/{identity_id}"),
+        "delete",
+        "/creators/{creator}/identities/{f_identity}",
+        None,
+        {},
+    ),
+    (
+        ("post", "/creators/{creator_id}/tags"),
+        "post",
+        "/creators/{f_creator}/tags",
+        {"tag_id": "{tag}"},
+        {},
+    ),
+    (
+        ("post", "/creators/{creator_id}/tags"),
+        "post",
+        "/creators/{creator}/tags",
+        {"tag_id": "{f_tag}"},
+        {},
+    ),
+    (
+        ("delete", "/creators/{creator_id}/tags/{tag_id}"),
+        "delete",
+        "/creators/{f_creator}/tags/{tag}",
+        None,
+        {},
+    ),
+    (
+        ("delete", "/creators/{creator_id}/tags/{tag_id}"),
+        "delete",
+        "/creators/{creator}/tags/{f_tag}",
+        None,
+        {},
+    ),
+    (
+        ("patch", "/creators/{creator_id}/custom-fields"),
+        "patch",
+        "/creators/{f_creator}/custom-fields",
+        {"fields": {"size": "XL"}},
+        {},
+    ),
+    (
+        ("get", "/creators/{creator_id}/notes"),
+        "get",
+        "/creators/{f_creator}/notes",
+        None,
+        {},
+    ),
+    (
+        ("post", "/creators/{creator_id}/notes"),
+        "post",
+        "/creators/{f_creator}/notes",
+        {"body": "Sneaky"},
+        {},
+    ),
+    (
+        ("post", "/tags/{tag_id}/creators"),
+        "post",
+        "/tags/{f_tag}/creators",
+        {"creator_ids": ["{creator}"]},
+        {},
+    ),
+    (
+        ("post", "/tags/{tag_id}/creators"),
+        "post",
+        "/tags/{tag}/creators",
+        {"creator_ids": ["{creator}", "{f_creator}"]},
+        {},
+    ),
+    (("post", "/campaigns"), "post", "/campaigns", {"name": "X", "client_id": "{f_client}"}, {}),
+    (("get", "/campaigns/{campaign_id}"), "get", "/campaigns/{f_campaign}", None, {}),
+    (
+        ("patch", "/campaigns/{campaign_id}"),
+        "patch",
+        "/campaigns/{f_campaign}",
+        {"name": "Taken over"},
+        {},
+    ),
+    (
+        ("patch", "/campaigns/{campaign_id}"),
+        "patch",
+        "/campaigns/{campaign}",
+        {"client_id": "{f_client}"},
+        {},
+    ),
+    (
+        ("get", "/campaigns/{campaign_id}/members"),
+        "get",
+        "/campaigns/{f_campaign}/members",
+        None,
+        {},
+    ),
+    (
+        ("post", "/campaigns/{campaign_id}/members"),
+        "post",
+        "/campaigns/{f_campaign}/members",
+        {"creator_ids": ["{creator}"]},
+        {},
+    ),
+    (
+        ("post", "/campaigns/{campaign_id}/members"),
+        "post",
+        "/campaigns/{campaign}/members",
+        {"creator_ids": ["{f_creator}"]},
+        {},
+    ),
+    (
+        ("put", "/campaigns/{campaign_id}/members/{creator_id}"),
+        "put",
+        "/campaigns/{f_campaign}/members/{f_creator}",
+        {"status": "approved"},
+        {},
+    ),
+    (
+        ("put", "/campaigns/{campaign_id}/members/{creator_id}"),
+        "put",
+        "/campaigns/{campaign}/members/{f_creator}",
+        {"status": "approved"},
+        {},
+    ),
+]
+
+# Routes that take no id: each has its own test below that it sees only its workspace.
+ROUTES_WITHOUT_IDS = {
+    ("get", "/conversations"): "test_conversation_list_is_own_workspace_only",
+    ("get", "/conversations/unread-count"): "test_unread_count_is_own_only",
+    ("get", "/creators"): "test_creator_list_and_search_are_own_workspace_only",
+    ("post", "/creators"): "test_create_creator_lands_in_own_workspace",
+    ("get", "/tags"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
+    ("post", "/tags"): "test_create_tag_with_a_foreign_name_makes_an_own_tag",
+    ("get", "/campaigns"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
+    ("post", "/campaigns"): "test_create_campaign_lands_in_own_workspace",
+    ("get", "/notifications"): "test_notifications_are_own_only",
+    ("post", "/notifications/read"): "test_notifications_are_own_only",
+    ("get", "/me"): "test_me_is_the_tokens_member",
+    ("get", "/members"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
+    ("get", "/clients"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
+    ("post", "/clients"): "test_create_client_with_a_foreign_name",
+}
+
+_PLACEHOLDER = re.compile(r"\{(f_)?(\w+)\}")
+
+
+def fill(value: Any, ids: dict[str, int], *, own: bool = False) -> Any:
+    """Put the ids in; with own=True every foreign id becomes its own-workspace twin."""
+
+    def key(m: re.Match[str]) -> str:
+        return m.group(2) if own else (m.group(1) or "") + m.group(2)
+
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            return ids[key(whole)]
+        return _PLACEHOLDER.sub(lambda m: str(ids[key(m)]), value)
+    if isinstance(value, list):
+        return [fill(v, ids, own=own) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, ids, own=own) for k, v in value.items()}
+    return value
+
+
+def _case_id(case: tuple[Any, ...]) -> str:
+    _route, method, path, body, query = case
+    return f"{method} {path} {body or ''} {query or ''}".strip()
+
+
+def test_every_route_is_covered_by_a_tenancy_test():
+    covered = {case[0] for case in FOREIGN_CASES} | set(ROUTES_WITHOUT_IDS)
+    assert covered == set(ROUTES)
+    assert all(name in globals() for name in ROUTES_WITHOUT_IDS.values())
+
+
+@pytest.mark.parametrize("case", FOREIGN_CASES, ids=_case_id)
+def test_foreign_id_is_404_and_changes_nothing(api, world, case):
+    _route, method, path, body, query = case
+    before = snapshot()
+
+    response = api.request(method, fill(path, world), fill(body, world), **fill(query, world))
+
+    assert response.status_code == 404, response.content
+    assert response.json() == {"detail": "Not found."}
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", FOREIGN_CASES, ids=_case_id)
+def test_same_request_with_own_ids_succeeds(api, world, case):
+    # the control: the 404 above comes from the foreign id, not from a broken request
+    _route, method, path, body, query = case
+    own = {"own": True}
+
+    response = api.request(
+        method, fill(path, world, **own), fill(body, world, **own), **fill(query, world, **own)
+    )
+
+    assert response.status_code < 300, response.content
+
+
+# Routes without ids ----------------------------------------------------------------------
+
+
+def test_conversation_list_is_own_workspace_only(api, world):
+    items = api.get("/conversations").json()["items"]
+    assert [i["id"] for i in items] == [world["conversation"]]
+
+
+def test_unread_count_is_own_only(api, world, other_member):
+    # both workspaces have one unread conversation for their member
+    other = ApiClient(api_token_create(member=other_member, name="t")[1])
+    assert api.get("/conversations/unread-count").json() == {"unread": 1}
+    assert other.get("/conversations/unread-count").json() == {"unread": 1}
+    api.post(f"/conversations/{world['conversation']}/read")
+    assert api.get("/conversations/unread-count").json() == {"unread": 0}
+    assert other.get("/conversations/unread-count").json() == {"unread": 1}
+
+
+def test_creator_list_and_search_are_own_workspace_only(api, world):
+    assert [i["id"] for i in api.get("/creators").json()["items"]] == [world["creator"]]
+    assert api.get("/creators", q="f_x@a.test").json()["items"] == []
+
+
+def test_create_creator_lands_in_own_workspace(api, member, world):
+    # the foreign workspace's email is free here: identities are unique per workspace
+    response = api.post(
+        "/creators", {"name": "Twin", "identities": [{"kind": "email", "value": "f_x@a.test"}]}
+    )
+
+    assert response.status_code == 201
+    assert Creator.objects.get(id=response.json()["id"]).workspace_id == member.workspace_id
+    foreign = Identity.objects.get(id=world["f_identity"])
+    assert foreign.creator_id == world["f_creator"]
+
+
+def test_tag_campaign_client_member_lists_are_own_workspace_only(api, member, world):
+    assert [t["id"] for t in api.get("/tags").json()] == [world["tag"]]
+    assert [c["id"] for c in api.get("/campaigns").json()] == [world["campaign"]]
+    assert [c["id"] for c in api.get("/clients").json()] == [world["client"]]
+    assert [m["id"] for m in api.get("/members").json()] == [member.id]
+
+
+def test_create_tag_with_a_foreign_name_makes_an_own_tag(api, member, world):
+    response = api.post("/tags", {"name": "vip"})  # both workspaces have a "vip"
+
+    assert response.status_code == 201
+    assert response.json()["id"] == world["tag"]
+    assert Tag.objects.filter(name="vip").count() == 2
+
+
+def test_create_campaign_lands_in_own_workspace(api, member, world):
+    response = api.post("/campaigns", {"name": "Spring", "client_id": world["client"]})
+
+    assert response.status_code == 201
+    campaign = Campaign.objects.get(id=response.json()["id"])
+    assert campaign.workspace_id == member.workspace_id
+
+
+def test_create_client_with_a_foreign_name(api, member, world):
+    ClientFactory(workspace=Client.objects.get(id=world["f_client"]).workspace, name="Zeta")
+
+    response = api.post("/clients", {"name": "Zeta"})
+
+    assert response.status_code == 201
+    assert Client.objects.get(id=response.json()["id"]).workspace_id == member.workspace_id
+
+
+def test_notifications_are_own_only(api, member, other_member, world):
+    mine = set(Notification.objects.filter(member=member).values_list("id", flat=True))
+
+    listed = {n["id"] for n in api.get("/notifications", limit=50).json()}
+    marked = api.post("/notifications/read").json()["count"]
+
+    assert listed == mine
+    assert marked == len(mine)
+    assert not Notification.objects.filter(member=other_member, read_at__isnull=False).exists()
+
+
+def test_me_is_the_tokens_member(api, member, world):
+    body = api.get("/me").json()
+    assert body["member"]["id"] == member.id
+    assert body["workspace"]["id"] == member.workspace_id
