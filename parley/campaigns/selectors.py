@@ -31,7 +31,9 @@ def campaign_member_list(*, campaign: Campaign) -> QuerySet[CampaignMember]:
     return campaign.members.select_related("creator").order_by("creator__name", "id")
 
 
-def campaign_member_get(*, workspace: Workspace, campaign_id: int, creator_id: int) -> CampaignMember:
+def campaign_member_get(
+    *, workspace: Workspace, campaign_id: int, creator_id: int
+) -> CampaignMember:
     cm = (
         CampaignMember.objects.select_related("campaign", "creator")
         .filter(workspace=workspace, campaign_id=campaign_id, creator_id=creator_id)
@@ -71,9 +73,7 @@ def campaign_member_page(
         name, last_id = cursors.decode(cursor, length=2)
         if not isinstance(name, str) or not isinstance(last_id, int):
             raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
-        members = members.filter(
-            Q(creator__name__gt=name) | Q(creator__name=name, id__gt=last_id)
-        )
+        members = members.filter(Q(creator__name__gt=name) | Q(creator__name=name, id__gt=last_id))
     rows = list(members[: limit + 1])
     next_cursor = None
     if len(rows) > limit:

@@ -1,6 +1,7 @@
 """Writes to campaigns and their members. Status changes post an event into the thread."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,20 +27,40 @@ def campaign_create(
     return Campaign.objects.create(workspace=workspace, name=name, client=client, status=status)
 
 
+# "Leave the client as it is": None already means "no client".
+KEEP_CLIENT: Any = object()
+
+
 def campaign_update(
-    *, campaign: Campaign, name: str | None = None, status: str | None = None
+    *,
+    campaign: Campaign,
+    name: str | None = None,
+    status: str | None = None,
+    client: Client | None = KEEP_CLIENT,
 ) -> Campaign:
+    """Change what is given; everything is checked before anything changes."""
+    errors: dict[str, list[str]] = {}
     if name is not None:
-        if not name.strip() or len(name.strip()) > 160:
-            raise ValidationFailed(
-                {"name": [_("A campaign needs a name of at most 160 characters.")]}
-            )
-        campaign.name = name.strip()
+        name = name.strip()
+        if not name or len(name) > 160:
+            errors["name"] = [_("A campaign needs a name of at most 160 characters.")]
+    if status is not None and status not in Campaign.Status.values:
+        errors["status"] = [_("Unknown status.")]
+    if (
+        client is not KEEP_CLIENT
+        and client is not None
+        and client.workspace_id != campaign.workspace_id
+    ):
+        errors["client"] = [_("Unknown client.")]
+    if errors:
+        raise ValidationFailed(errors)
+    if name is not None:
+        campaign.name = name
     if status is not None:
-        if status not in Campaign.Status.values:
-            raise ValidationFailed({"status": [_("Unknown status.")]})
         campaign.status = status
-    campaign.save(update_fields=["name", "status", "updated_at"])
+    if client is not KEEP_CLIENT:
+        campaign.client = client
+    campaign.save(update_fields=["name", "status", "client", "updated_at"])
     return campaign
 
 
@@ -95,12 +116,3 @@ def campaign_member_set_status(
             author_member=actor,
         )
     return campaign_member
-
-
-def campaign_client_set(*, campaign: Campaign, client: Client | None) -> Campaign:
-    """Run the campaign for a client of its workspace, or for none."""
-    if client is not None and client.workspace_id != campaign.workspace_id:
-        raise ValidationFailed({"client": [_("Unknown client.")]})
-    campaign.client = client
-    campaign.save(update_fields=["client", "updated_at"])
-    return campaign

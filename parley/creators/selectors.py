@@ -19,7 +19,9 @@ def creator_get(*, workspace: Workspace, id: int) -> Creator:
     return creator
 
 
-def creator_list(*, workspace: Workspace, q: str = "", tag_id: int | None = None) -> QuerySet[Creator]:
+def creator_list(
+    *, workspace: Workspace, q: str = "", tag_id: int | None = None
+) -> QuerySet[Creator]:
     creators = Creator.objects.filter(workspace=workspace)
     if q:
         creators = creators.filter(search_text__contains=q.strip().lower())
@@ -64,9 +66,7 @@ def creator_tags(*, creator: Creator) -> list[Tag]:
 
 
 def note_list(*, creator: Creator, limit: int = 50) -> list[Note]:
-    return list(
-        creator.notes.select_related("author__user").order_by("-created_at", "-id")[:limit]
-    )
+    return list(creator.notes.select_related("author__user").order_by("-created_at", "-id")[:limit])
 
 
 @dataclass

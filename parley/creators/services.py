@@ -78,7 +78,9 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
     if "name" in changes:
         name = str(changes["name"]).strip()
         if not name or len(name) > 160:
-            raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
+            raise ValidationFailed(
+                {"name": [_("A creator needs a name of at most 160 characters.")]}
+            )
         creator.name = name
     if "first_name" in changes:
         creator.first_name = str(changes["first_name"]).strip()[:80]
