@@ -64,6 +64,8 @@ def _message(error: dict[str, Any]) -> str:
         return _("Enter a list.")
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return _("Enter an object.")
+    if kind in ("literal_error", "enum"):
+        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
     if kind == "timezone_aware":
         return _("Include a time zone, e.g. 2030-05-01T09:00:00+02:00.")
     if kind.startswith("datetime") or kind.startswith("date_"):

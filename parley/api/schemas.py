@@ -6,7 +6,7 @@ check values, so a rule and its translated message live in one place.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AwareDatetime
@@ -14,7 +14,7 @@ from pydantic import AwareDatetime
 from parley.accounts.models import Member
 from parley.campaigns.models import CampaignMember
 from parley.creators.models import Note
-from parley.inbox.models import Channel, Conversation, InboxEntry, Message, Notification
+from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 
 PAGE_LIMIT_MAX = 100
 
@@ -243,7 +243,9 @@ class ThreadQuery(Schema):
 
 class MessageIn(Schema):
     body: str
-    channel: str = Field(Channel.INAPP.value, description="Only `inapp` is connected for now.")
+    # Email needs a mailbox, a subject and threading headers (outbox.email_send); until the
+    # API has a route for that, only the in-app channel is accepted here.
+    channel: Literal["inapp"] = Field("inapp", description="Only `inapp` for now.")
     subject: str = ""
     campaign_id: int | None = None
     send_at: AwareDatetime | None = Field(

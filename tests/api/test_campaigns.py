@@ -122,6 +122,23 @@ def test_patch_campaign_rejects_bad_input(api, member, payload, field):
     assert (campaign.name, campaign.status) == ("Keep", "active")
 
 
+def test_patch_campaign_changes_nothing_when_one_field_is_bad(api, member):
+    # given a campaign without a client
+    campaign = CampaignFactory(workspace=member.workspace, name="Keep")
+    client = ClientFactory(workspace=member.workspace)
+
+    # when a valid client comes with an invalid name and status
+    response = api.patch(
+        f"/campaigns/{campaign.id}", {"client_id": client.id, "name": "", "status": "paused"}
+    )
+
+    # then both fields are reported and the client was not set either
+    assert response.status_code == 422
+    assert set(response.json()["detail"]) == {"name", "status"}
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.client_id) == ("Keep", None)
+
+
 # Members -------------------------------------------------------------------------------
 
 

@@ -418,7 +418,8 @@ def test_send_scheduled_message_is_queued(api, make_conversation):
             "Include a time zone, e.g. 2030-05-01T09:00:00+02:00.",
         ),
         ({"body": "x", "send_at": "2001-01-01T10:00:00+00:00"}, "send_at", None),
-        ({"body": "x", "channel": "carrier-pigeon"}, "channel", None),
+        ({"body": "x", "channel": "carrier-pigeon"}, "channel", "Choose one of: 'inapp'."),
+        ({"body": "x", "channel": "email"}, "channel", "Choose one of: 'inapp'."),
     ],
 )
 def test_send_rejects_bad_input_per_field(api, make_conversation, payload, field, message):

@@ -27,7 +27,6 @@ from parley.campaigns.selectors import (
     campaign_member_page,
 )
 from parley.campaigns.services import (
-    campaign_client_set,
     campaign_create,
     campaign_member_set_status,
     campaign_members_add,
@@ -79,14 +78,11 @@ def campaign_patch(request: HttpRequest, campaign_id: int, payload: CampaignPatc
     campaign = campaign_get(workspace=member.workspace, id=campaign_id)
     changes = payload.model_dump(exclude_unset=True)
     if "client_id" in changes:
-        client = None
-        if changes["client_id"] is not None:
-            client = client_get(workspace=member.workspace, id=changes["client_id"])
-        campaign = campaign_client_set(campaign=campaign, client=client)
-    if "name" in changes or "status" in changes:
-        campaign = campaign_update(
-            campaign=campaign, name=changes.get("name"), status=changes.get("status")
+        client_id = changes.pop("client_id")
+        changes["client"] = (
+            client_get(workspace=member.workspace, id=client_id) if client_id is not None else None
         )
+    campaign = campaign_update(campaign=campaign, **changes)
     return campaign
 
 
