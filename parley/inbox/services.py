@@ -163,10 +163,11 @@ def _conversation_touch(conversation: Conversation, message: Message) -> None:
 
 
 def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:
-    now = timezone.now()
     InboxEntry.objects.filter(member=member, conversation=conversation).filter(
-        Q(unread=True) | Q(last_read_at__isnull=True) | Q(last_read_at__lt=now)
-    ).update(unread=False, marked_unread=False, last_read_at=now)
+        Q(unread=True)
+        | Q(last_read_at__isnull=True)
+        | Q(last_read_at__lt=conversation.last_activity_at)
+    ).update(unread=False, marked_unread=False, last_read_at=timezone.now())
 
 
 def conversation_mark_unread(

@@ -1,8 +1,5 @@
 """The inbox list, the header badge and the notifications drop-down."""
 
-from collections.abc import Callable
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
@@ -10,8 +7,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.accounts.selectors import client_list
-from parley.campaigns.selectors import campaign_list, campaign_statuses
-from parley.core.errors import NotFound, ValidationFailed
+from parley.campaigns.selectors import campaign_list, campaign_statuses, inbox_filters_check
+from parley.core.errors import ValidationFailed
 from parley.core.views import member_view
 from parley.creators.selectors import tag_list
 from parley.inbox.filters import InboxFilters, filters_from_query
@@ -24,34 +21,11 @@ from parley.inbox.selectors import (
 from parley.inbox.services import notifications_mark_read
 
 
-def _checked_filters(
-    request: HttpRequest, member: Member, *, choices: bool
-) -> tuple[InboxFilters, dict]:
-    """Parse the filters; a campaign, tag or client id of another workspace is a 404.
-
-    With `choices` (the full page) the filter bar's lists are loaded and checked against;
-    the rows alone load only the lists whose ids the filter names.
-    """
+def _checked_filters(request: HttpRequest, member: Member) -> InboxFilters:
+    """Parse the filters; a campaign, tag or client id of another workspace is a 404."""
     filters = filters_from_query(request.GET)
-    wanted = {
-        "campaigns": {filters.campaign or 0, *filters.campaigns} - {0},
-        "tags": set(filters.tags),
-        "clients": set(filters.clients),
-    }
-    loaders: dict[str, Callable[..., list[Any]]] = {
-        "campaigns": campaign_list,
-        "tags": tag_list,
-        "clients": client_list,
-    }
-    loaded = {
-        name: load(workspace=member.workspace)
-        for name, load in loaders.items()
-        if choices or wanted[name]
-    }
-    for name, rows in loaded.items():
-        if not wanted[name] <= {row.id for row in rows}:
-            raise NotFound
-    return filters, loaded
+    inbox_filters_check(workspace=member.workspace, filters=filters)
+    return filters
 
 
 def _rows_context(member: Member, filters: InboxFilters, cursor: str | None) -> dict:
@@ -80,7 +54,7 @@ def _bad_filter(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
 @require_GET
 def inbox(request: HttpRequest, member: Member, conversation_id: int | None = None) -> HttpResponse:
     try:
-        filters, choices = _checked_filters(request, member, choices=True)
+        filters = _checked_filters(request, member)
         context = _rows_context(member, filters, request.GET.get("cursor"))
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
@@ -89,7 +63,13 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
             workspace=member.workspace, id=conversation_id
         )
     unread, token = inbox_pulse(member=member)
-    context.update(choices, unread=unread, pulse=token)
+    context.update(
+        campaigns=campaign_list(workspace=member.workspace),
+        tags=tag_list(workspace=member.workspace),
+        clients=client_list(workspace=member.workspace),
+        unread=unread,
+        pulse=token,
+    )
     return render(request, "inbox/inbox.html", context)
 
 
@@ -98,7 +78,7 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
 def rows(request: HttpRequest, member: Member) -> HttpResponse:
     """The list rows alone: htmx swaps them on filter changes, "Load more" and live updates."""
     try:
-        filters, _choices = _checked_filters(request, member, choices=False)
+        filters = _checked_filters(request, member)
         context = _rows_context(member, filters, request.GET.get("cursor"))
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
