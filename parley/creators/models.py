@@ -68,11 +68,15 @@ class Identity(TimeStamped):
 
 
 class Tag(TimeStamped):
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="tags")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="tags"
+    )
     name = models.CharField(_("name"), max_length=60)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name")
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -84,10 +88,11 @@ class CreatorTag(models.Model):
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="creator_tags")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tag", "creator"], name="creatortag_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["tag", "creator"], name="creatortag_unique")]
         indexes = [models.Index(fields=["creator", "tag"], name="creatortag_creator")]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id}:{self.tag_id}"
 
 
 class Note(TimeStamped):

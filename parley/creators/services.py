@@ -178,3 +178,23 @@ def creator_custom_fields_update(*, creator: Creator, changes: dict[str, Any]) -
         raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
     merged: dict[str, Any] = {**creator.custom_fields, **changes}
     return creator_update(creator=creator, custom_fields=merged)
+
+
+def creator_profile_update(
+    *,
+    creator: Creator,
+    name: str,
+    first_name: str,
+    preferred_channel: str,
+    new_identity: tuple[str, str, str] | None = None,
+) -> Creator:
+    """Update Profile: the names, the preferred channel and optionally a new (kind, value,
+    url) identity, all or nothing."""
+    with transaction.atomic():
+        creator_update(
+            creator=creator, name=name, first_name=first_name, preferred_channel=preferred_channel
+        )
+        if new_identity is not None:
+            kind, value, url = new_identity
+            identity_add(creator=creator, kind=kind, value=value, url=url)
+    return creator

@@ -179,6 +179,8 @@ def test_update_profile_validates_identity(logged_in, make_conversation):
         },
     )
     assert bad.status_code == 422 and "valid email" in bad.content.decode()
+    conversation.creator.refresh_from_db()
+    assert conversation.creator.name != "New Name"  # all or nothing
     good = logged_in.post(
         url,
         {

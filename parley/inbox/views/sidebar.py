@@ -15,8 +15,8 @@ from parley.core.views import int_or_none, member_view
 from parley.creators.models import Creator, Identity
 from parley.creators.selectors import creator_tags, identity_list, note_list, tag_get, tag_list
 from parley.creators.services import (
+    creator_profile_update,
     creator_update,
-    identity_add,
     note_add,
     tag_get_or_create,
     tag_remove,
@@ -148,20 +148,21 @@ def profile(request: HttpRequest, member: Member, conversation_id: int) -> HttpR
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        value = request.POST.get("identity_value", "").strip()
         try:
-            creator_update(
+            creator_profile_update(
                 creator=conversation.creator,
                 name=request.POST.get("name", ""),
                 first_name=request.POST.get("first_name", ""),
                 preferred_channel=request.POST.get("preferred_channel", ""),
-            )
-            if request.POST.get("identity_value", "").strip():
-                identity_add(
-                    creator=conversation.creator,
-                    kind=request.POST.get("identity_kind", ""),
-                    value=request.POST["identity_value"],
-                    url=request.POST.get("identity_url", ""),
+                new_identity=(
+                    request.POST.get("identity_kind", ""),
+                    value,
+                    request.POST.get("identity_url", ""),
                 )
+                if value
+                else None,
+            )
         except ValidationFailed as exc:
             errors = exc.errors
         else:
