@@ -112,7 +112,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("PARLEY_FROM_EMAIL", "parley@localhost")
 EMAIL_HOST = os.environ.get("PARLEY_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("PARLEY_EMAIL_PORT", "25"))
 
-TASKS = {"default": {"BACKEND": os.environ.get("PARLEY_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PARLEY_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    }
+}
 
 # Inbox tuning.
 PARLEY_INBOX_PAGE_SIZE = 30
@@ -139,7 +143,9 @@ PARLEY_PERIODIC["parley.channels.email.watch.watchers_ensure"] = 10
 # Keys that encrypt secrets at rest, newest first, comma-separated; empty: derived from
 # SECRET_KEY. Rotate by putting a new key first (Fernet.generate_key()).
 PARLEY_SECRET_KEYS = [k for k in os.environ.get("PARLEY_SECRET_KEYS", "").split(",") if k.strip()]
-PARLEY_EMAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("PARLEY_EMAIL_ATTACHMENT_MAX_BYTES", 10_000_000))
+PARLEY_EMAIL_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("PARLEY_EMAIL_ATTACHMENT_MAX_BYTES", 10_000_000)
+)
 PARLEY_EMAIL_POLL_SECONDS = min(60, int(os.environ.get("PARLEY_EMAIL_POLL_SECONDS", "60")))
 PARLEY_EMAIL_IDLE_SECONDS = int(os.environ.get("PARLEY_EMAIL_IDLE_SECONDS", "300"))
 PARLEY_EMAIL_OAUTH = {
@@ -150,8 +156,12 @@ PARLEY_EMAIL_OAUTH = {
         "token_url": "https://oauth2.googleapis.com/token",
         "userinfo_url": "https://openidconnect.googleapis.com/v1/userinfo",
         "scope": "openid email https://mail.google.com/",
-        "imap_host": "imap.gmail.com", "imap_port": 993, "imap_tls": "ssl",
-        "smtp_host": "smtp.gmail.com", "smtp_port": 587, "smtp_tls": "starttls",
+        "imap_host": "imap.gmail.com",
+        "imap_port": 993,
+        "imap_tls": "ssl",
+        "smtp_host": "smtp.gmail.com",
+        "smtp_port": 587,
+        "smtp_tls": "starttls",
     },
     "microsoft": {
         "client_id": os.environ.get("PARLEY_MICROSOFT_CLIENT_ID", ""),
@@ -161,7 +171,11 @@ PARLEY_EMAIL_OAUTH = {
         "userinfo_url": "https://graph.microsoft.com/v1.0/me",
         "scope": "offline_access openid email User.Read "
         "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
-        "imap_host": "outlook.office365.com", "imap_port": 993, "imap_tls": "ssl",
-        "smtp_host": "smtp.office365.com", "smtp_port": 587, "smtp_tls": "starttls",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "imap_tls": "ssl",
+        "smtp_host": "smtp.office365.com",
+        "smtp_port": 587,
+        "smtp_tls": "starttls",
     },
 }
