@@ -43,5 +43,11 @@ lint: $(VENV)/.dev
 
 # Rebuild the translation catalogues (needs GNU gettext) after changing strings.
 messages: $(VENV)/.dev
-	cd parley && ../$(BIN)/django-admin makemessages -l de -l fi --no-obsolete
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing: gettext"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gettext >/dev/null; \
+	}
+	mkdir -p parley/locale
+	cd parley && ../$(BIN)/django-admin makemessages -l de -l fi --no-obsolete --ignore "migrations/*"
 	cd parley && ../$(BIN)/django-admin compilemessages
