@@ -4,6 +4,8 @@ import base64
 import json
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from parley.core.errors import ValidationFailed
 
 
@@ -17,7 +19,7 @@ def decode(cursor: str, *, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed({"cursor": ["Invalid cursor."]}) from exc
+        raise ValidationFailed({"cursor": [_("Invalid cursor.")]}) from exc
     if not isinstance(values, list) or len(values) != length:
-        raise ValidationFailed({"cursor": ["Invalid cursor."]})
+        raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
     return values

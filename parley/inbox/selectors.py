@@ -8,6 +8,7 @@ from django.db import connections
 from django.db.models import Field, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, Workspace
 from parley.core import cursor as cursors
@@ -81,7 +82,7 @@ def conversation_list(
         unread, sort_at_raw, conversation_id = cursors.decode(cursor, length=3)
         sort_at = parse_datetime(str(sort_at_raw))
         if sort_at is None or not isinstance(conversation_id, int):
-            raise ValidationFailed({"cursor": ["Invalid cursor."]})
+            raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
         # A row-value comparison walks the (member, unread, sort_at, conversation) index
         # from the cursor on, on SQLite and PostgreSQL alike.
         entries = entries.extra(
@@ -157,8 +158,9 @@ def thread_campaign_ids(*, conversation: Conversation) -> list[int]:
     )
 
 
-def message_get(*, workspace: Workspace, id: int) -> Message:
-    message = Message.objects.filter(workspace=workspace, id=id).first()
+def message_get(*, conversation: Conversation, id: int) -> Message:
+    """A message of the conversation (itself already scoped to the workspace)."""
+    message = Message.objects.filter(conversation=conversation, id=id).first()
     if message is None:
         raise NotFound
     return message

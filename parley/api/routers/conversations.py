@@ -24,7 +24,6 @@ from parley.campaigns.selectors import (
     campaign_member_status_codes,
     inbox_filters_check,
 )
-from parley.core.errors import NotFound
 from parley.inbox.filters import filters_from_query
 from parley.inbox.models import Message
 from parley.inbox.selectors import (
@@ -142,9 +141,7 @@ def conversation_unread(
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     message = None
     if payload is not None and payload.message_id is not None:
-        message = message_get(workspace=member.workspace, id=payload.message_id)
-        if message.conversation_id != conversation.id:
-            raise NotFound
+        message = message_get(conversation=conversation, id=payload.message_id)
     conversation_mark_unread(member=member, conversation=conversation, message=message)
     return Status(204, None)
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_list
 from parley.channels.registry import available_channels
-from parley.core.errors import NotFound, ValidationFailed
+from parley.core.errors import ValidationFailed
 from parley.core.views import int_or_none, member_view
 from parley.inbox.models import Conversation
 from parley.inbox.selectors import (
@@ -106,9 +106,7 @@ def mark_unread(
     request: HttpRequest, member: Member, conversation_id: int, message_id: int
 ) -> HttpResponse:
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
-    message = message_get(workspace=member.workspace, id=message_id)
-    if message.conversation_id != conversation.id:
-        raise NotFound
+    message = message_get(conversation=conversation, id=message_id)
     conversation_mark_unread(member=member, conversation=conversation, message=message)
     response = render(request, "inbox/_no_thread.html", {"marked_unread": True})
     response["HX-Trigger-After-Settle"] = "inbox-changed"
