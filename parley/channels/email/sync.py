@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 WORKER_ID = f"sync:{socket.gethostname()}:{id(object())}"
 LEASE = timedelta(minutes=3)
 BATCH = 200
+STORE_CHUNK = 50
 HEADER_FIELDS = "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT"
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
 MAX_BODY_TEXT = 200_000
@@ -156,14 +157,7 @@ def folder_sync(
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
         folder_lease(folder=folder, worker_id=worker_id)  # renew
-        fetched = client.fetch(batch, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
-        for uid in batch:
-            data = fetched.get(uid)
-            if data is None:
-                _advance(folder, uid)  # expunged meanwhile
-                continue
-            report.looked_at += 1
-            _one(client=client, mailbox=mailbox, folder=folder, uid=uid, data=data, report=report)
+        _batch(client=client, mailbox=mailbox, folder=folder, uids=batch, report=report)
     if folder.rescan_since is not None:
         folder.rescan_since = None
         folder.save(update_fields=["rescan_since"])
@@ -184,68 +178,103 @@ def _advance(folder: MailboxFolder, uid: int) -> None:
         MailboxFolder.objects.filter(id=folder.id, last_uid__lt=uid).update(last_uid=uid)
 
 
-def _one(
-    *,
-    client: Any,
-    mailbox: Mailbox,
-    folder: MailboxFolder,
-    uid: int,
-    data: dict[bytes, Any],
-    report: SyncReport,
+@dataclass
+class _Plan:
+    uid: int
+    headers: Headers
+    header_raw: bytes
+    size: int
+    arrived: datetime
+    target: "Target | None" = None
+    # A reply to a reply that arrives in the same batch: decided once its parent is stored.
+    after_parent: bool = False
+
+
+def _batch(
+    *, client: Any, mailbox: Mailbox, folder: MailboxFolder, uids: list[int], report: SyncReport
 ) -> None:
-    size = int(data.get(b"RFC822.SIZE", 0))
-    header_raw = _header_bytes(data)
-    headers = headers_parse(header_raw, size=size)
-    arrived = data.get(b"INTERNALDATE")
-    if not isinstance(arrived, datetime) or arrived.tzinfo is None:
-        arrived = timezone.now()
-    if folder.rescan_since is not None:
-        # INTERNALDATE has whole seconds: compare against the connection's second.
-        if arrived < mailbox.connected_at.replace(microsecond=0):
-            _advance(folder, uid)
-            report.skipped += 1
-            return
-        known = EmailRecord.objects.filter(folder=folder, content_hash=headers.content_hash).first()
-        if known is not None:
-            # Already stored under the old UIDVALIDITY: remember the new UID, store nothing.
-            with transaction.atomic():
-                EmailRecord.objects.get_or_create(
-                    folder=folder,
-                    uidvalidity=folder.uidvalidity,
-                    uid=uid,
-                    defaults={
-                        "workspace_id": mailbox.workspace_id,
-                        "mailbox": mailbox,
-                        "content_hash": headers.content_hash,
-                        "header_id": headers.message_id,
-                        "message": known.message,
-                    },
-                )
-                _advance(folder, uid)
-            report.duplicates += 1
-            return
-    target = _decide(mailbox=mailbox, folder=folder, headers=headers)
-    if target is None:
-        _advance(folder, uid)  # not a reply to Parley: never downloaded, left unread
-        report.skipped += 1
-        return
-    full = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})
-    raw = full.get(b"BODY[]") or b""
-    stored = _store(
-        mailbox=mailbox,
-        folder=folder,
-        uid=uid,
-        raw=raw,
-        header_raw=header_raw,
-        size=size,
-        headers=headers,
-        target=target,
-        arrived=arrived,
-    )
-    if stored:
-        report.stored += 1
-    else:
-        report.duplicates += 1
+    """Headers of the batch first; then one FETCH of the bodies of the replies; then store in
+    UID order, each reply with the folder's progress in one transaction. Skipped mail only
+    moves the in-memory mark (written with the next stored reply or at the end): after a
+    crash it is looked at again, which stores nothing."""
+    fetched = client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
+    looked, stored, duplicates = 0, 0, 0
+    plans: list[_Plan] = []
+    pending_ids: set[str] = set()
+    for uid in uids:
+        data = fetched.get(uid)
+        if data is None:
+            continue  # expunged meanwhile
+        looked += 1
+        size = int(data.get(b"RFC822.SIZE", 0))
+        header_raw = _header_bytes(data)
+        headers = headers_parse(header_raw, size=size)
+        arrived = data.get(b"INTERNALDATE")
+        if not isinstance(arrived, datetime) or arrived.tzinfo is None:
+            arrived = timezone.now()
+        plan = _Plan(uid, headers, header_raw, size, arrived)
+        if folder.rescan_since is not None:
+            # INTERNALDATE has whole seconds: compare against the connection's second.
+            if arrived < mailbox.connected_at.replace(microsecond=0):
+                continue
+            if _known_duplicate(mailbox=mailbox, folder=folder, plan=plan):
+                duplicates += 1
+                continue
+        plan.target = _decide(mailbox=mailbox, folder=folder, headers=headers)
+        if plan.target is None and pending_ids.intersection(headers.referenced):
+            plan.after_parent = True
+        if plan.target is not None or plan.after_parent:
+            plans.append(plan)
+            if headers.message_id:
+                pending_ids.add(headers.message_id)
+    wanted = [p.uid for p in plans]
+    bodies = client.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
+    # Stores are grouped STORE_CHUNK to a transaction (each one in its own savepoint): far
+    # fewer commits, and still all-or-nothing with the folder's progress. No network I/O
+    # happens inside: the bodies were fetched above.
+    for first in range(0, len(plans), STORE_CHUNK):
+        with transaction.atomic():
+            for plan in plans[first : first + STORE_CHUNK]:
+                if plan.target is None:
+                    plan.target = _decide(mailbox=mailbox, folder=folder, headers=plan.headers)
+                    if plan.target is None:
+                        continue
+                raw = bodies.get(plan.uid, {}).get(b"BODY[]") or b""
+                if _store(mailbox=mailbox, folder=folder, plan=plan, raw=raw):
+                    stored += 1
+                else:
+                    duplicates += 1
+    report.looked_at += looked
+    report.stored += stored
+    report.duplicates += duplicates
+    report.skipped += looked - stored - duplicates
+    if uids:
+        _advance(folder, uids[-1])
+
+
+def _known_duplicate(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan) -> bool:
+    """After a UIDVALIDITY change: an email already stored under the old UIDs (same content
+    hash) gets a record of its new UID and nothing else."""
+    known = EmailRecord.objects.filter(
+        folder=folder, content_hash=plan.headers.content_hash
+    ).first()
+    if known is None:
+        return False
+    with transaction.atomic():
+        EmailRecord.objects.get_or_create(
+            folder=folder,
+            uidvalidity=folder.uidvalidity,
+            uid=plan.uid,
+            defaults={
+                "workspace_id": mailbox.workspace_id,
+                "mailbox": mailbox,
+                "content_hash": plan.headers.content_hash,
+                "header_id": plan.headers.message_id,
+                "message": known.message,
+            },
+        )
+        _advance(folder, plan.uid)
+    return True
 
 
 @dataclass
@@ -314,20 +343,11 @@ def _decide(*, mailbox: Mailbox, folder: MailboxFolder, headers: Headers) -> Tar
     return Target(conversation, parent, Message.Direction.INBOUND)
 
 
-def _store(
-    *,
-    mailbox: Mailbox,
-    folder: MailboxFolder,
-    uid: int,
-    raw: bytes,
-    header_raw: bytes,
-    size: int,
-    headers: Headers,
-    target: Target,
-    arrived: datetime,
-) -> bool:
+def _store(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, raw: bytes) -> bool:
     """Store one email with its record and the folder's progress, all or nothing."""
-    parsed = email_parse(raw, header_raw=header_raw, size=size) if raw else None
+    headers, target, uid, arrived = plan.headers, plan.target, plan.uid, plan.arrived
+    assert target is not None
+    parsed = email_parse(raw, headers=headers) if raw else None
     malformed = parsed is None or parsed.malformed
     text = parsed.text if parsed else ""
     html = parsed.html if parsed else ""

@@ -410,7 +410,12 @@ def test_a_sync_killed_midway_leaves_no_duplicate_and_no_gap(
     with pytest.raises(Killed):
         mailbox_sync(mailbox_id=mailbox.pk, worker_id="worker-a")
     monkeypatch.undo()
-    assert Message.objects.filter(conversation=thread, direction="in").count() == 2
+    # What was committed is consistent: the stored replies, their records and the folder's
+    # last UID moved together (here the whole chunk was rolled back)
+    inbox = MailboxFolder.objects.get(mailbox=mailbox, role="inbox")
+    stored_uids = set(EmailRecord.objects.filter(folder=inbox).values_list("uid", flat=True))
+    assert len(stored_uids) == Message.objects.filter(conversation=thread, direction="in").count()
+    assert len(stored_uids) < 4 and all(uid <= inbox.last_uid for uid in stored_uids)
     # its lease still holds the folder: another worker waits for it
     assert mailbox_sync(mailbox_id=mailbox.pk, worker_id="worker-b").looked_at == 0
     # When the lease runs out and another worker syncs
@@ -493,3 +498,24 @@ def test_malicious_html_is_inert_and_attachments_are_stored(
     attachment = reply.attachments.get()
     assert attachment.filename == "rates.pdf"
     assert attachment.file.read() == b"%PDF-1.4 rate card"
+
+
+def test_reply_to_a_reply_in_the_same_sync_pass_joins_too(member, mailbox, creator_thread, append):  # type: ignore[no-untyped-def]
+    thread = creator_thread("anna@creators.test", "Anna")
+    sent = _send(member, thread, mailbox)
+    append(
+        mailbox.address,
+        sender="anna@creators.test",
+        in_reply_to=_ref(sent),
+        message_id="<anna-a@creators.test>",
+        body="first",
+    )
+    append(
+        mailbox.address,
+        sender="anna@creators.test",
+        in_reply_to="<anna-a@creators.test>",
+        body="second",
+    )
+    report = mailbox_sync(mailbox_id=mailbox.pk)
+    assert report.stored == 2
+    assert Message.objects.filter(conversation=thread, direction="in").count() == 2
