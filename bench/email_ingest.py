@@ -192,7 +192,7 @@ def main() -> None:
         watcher.join(5)
         imap.logout()
         latencies.sort()
-        p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
+        p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
         result = {
             "replies": args.replies,
             "unrelated": args.unrelated,

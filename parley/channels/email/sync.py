@@ -30,7 +30,7 @@ from parley.channels.email.services import (
     mailbox_mark_synced,
 )
 from parley.channels.email.transport import AuthFailed, TransportError, imap_close, imap_open
-from parley.creators.models import Identity
+from parley.creators.models import Creator, Identity
 from parley.creators.selectors import creator_by_identity
 from parley.inbox.models import Attachment, Channel, Conversation, Message
 from parley.inbox.services import conversation_get_or_create, message_record
@@ -199,8 +199,9 @@ def _batch(
     crash it is looked at again, which stores nothing."""
     fetched = client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
     looked, stored, duplicates = 0, 0, 0
+    lookups = _Lookups()
     plans: list[_Plan] = []
-    pending_ids: set[str] = set()
+    candidates: list[_Plan] = []
     for uid in uids:
         data = fetched.get(uid)
         if data is None:
@@ -220,7 +221,16 @@ def _batch(
             if _known_duplicate(mailbox=mailbox, folder=folder, plan=plan):
                 duplicates += 1
                 continue
-        plan.target = _decide(mailbox=mailbox, folder=folder, headers=headers)
+        candidates.append(plan)
+    # One query for the records every candidate refers to.
+    all_ids = {i for p in candidates for i in (*p.headers.referenced, p.headers.message_id) if i}
+    records = _records_for(mailbox=mailbox, ids=all_ids) if all_ids else []
+    pending_ids: set[str] = set()
+    for plan in candidates:
+        headers = plan.headers
+        plan.target = _decide(
+            mailbox=mailbox, folder=folder, headers=headers, lookups=lookups, records=records
+        )
         if plan.target is None and pending_ids.intersection(headers.referenced):
             plan.after_parent = True
         if plan.target is not None or plan.after_parent:
@@ -233,10 +243,13 @@ def _batch(
     # fewer commits, and still all-or-nothing with the folder's progress. No network I/O
     # happens inside: the bodies were fetched above.
     for first in range(0, len(plans), STORE_CHUNK):
+        chunk = plans[first : first + STORE_CHUNK]
         with transaction.atomic():
-            for plan in plans[first : first + STORE_CHUNK]:
+            for plan in chunk:
                 if plan.target is None:
-                    plan.target = _decide(mailbox=mailbox, folder=folder, headers=plan.headers)
+                    plan.target = _decide(
+                        mailbox=mailbox, folder=folder, headers=plan.headers, lookups=lookups
+                    )
                     if plan.target is None:
                         continue
                 raw = bodies.get(plan.uid, {}).get(b"BODY[]") or b""
@@ -244,6 +257,7 @@ def _batch(
                     stored += 1
                 else:
                     duplicates += 1
+            _advance(folder, chunk[-1].uid)  # with the chunk's messages, all or nothing
     report.looked_at += looked
     report.stored += stored
     report.duplicates += duplicates
@@ -284,20 +298,58 @@ class Target:
     direction: str
 
 
-def _parent(*, mailbox: Mailbox, headers: Headers) -> Message | None:
-    """The Parley email this one replies to: by In-Reply-To/References, or our token."""
-    refs = headers.referenced
-    if not refs:
-        return None
-    records = {
-        r.header_id: r.message
-        for r in EmailRecord.objects.select_related("message")
-        .filter(workspace_id=mailbox.workspace_id, header_id__in=refs, message__isnull=False)
+@dataclass
+class _Lookups:
+    """Rows a sync pass looks up again and again (threads, creators by address)."""
+
+    conversations: dict[int, Conversation] = field(default_factory=dict)
+    creators: dict[str, Creator | None] = field(default_factory=dict)
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        if conversation_id not in self.conversations:
+            self.conversations[conversation_id] = Conversation.objects.select_related(
+                "creator"
+            ).get(id=conversation_id)
+        return self.conversations[conversation_id]
+
+    def creator(self, mailbox: Mailbox, address: str) -> Creator | None:
+        if address not in self.creators:
+            self.creators[address] = creator_by_identity(
+                workspace=mailbox.workspace, kind=Identity.Kind.EMAIL, normalized=address
+            )
+        return self.creators[address]
+
+
+def _records_for(*, mailbox: Mailbox, ids: set[str]) -> list[EmailRecord]:
+    return list(
+        EmailRecord.objects.select_related("message")
+        .filter(workspace_id=mailbox.workspace_id, header_id__in=ids, message__isnull=False)
         .order_by("id")
-    }
+    )
+
+
+def _parent(
+    *, mailbox: Mailbox, headers: Headers, records: list[EmailRecord] | None = None
+) -> Message | bool | None:
+    """The Parley email this one replies to (by In-Reply-To/References, or our token); or
+    False when the email is one of our own (a Sent copy of what Parley sent). `records`:
+    the batch's records, looked up in one query (else this email's are)."""
+    refs = headers.referenced
+    wanted = {*refs, headers.message_id} - {""}
+    if not wanted:
+        return None
+    if records is None:
+        records = _records_for(mailbox=mailbox, ids=wanted)
+    records = [r for r in records if r.header_id in wanted]
+    if headers.message_id and any(
+        r.header_id == headers.message_id and r.folder_id is None and r.mailbox_id == mailbox.id
+        for r in records
+    ):
+        return False
+    by_id = {r.header_id: r.message for r in records}
     for ref in refs:
-        if ref in records and records[ref] is not None:
-            return records[ref]
+        if by_id.get(ref) is not None:
+            return by_id[ref]
     for ref in refs:
         token = token_parse(ref)
         if token and token[0] == mailbox.workspace_id:
@@ -307,36 +359,32 @@ def _parent(*, mailbox: Mailbox, headers: Headers) -> Message | None:
     return None
 
 
-def _decide(*, mailbox: Mailbox, folder: MailboxFolder, headers: Headers) -> Target | None:
-    if (
-        headers.message_id
-        and EmailRecord.objects.filter(
-            mailbox=mailbox, folder__isnull=True, header_id=headers.message_id
-        ).exists()
-    ):
-        return None  # our own email (a Sent copy, or a bounce back of the same id)
-    parent = _parent(mailbox=mailbox, headers=headers)
-    if parent is None:
+def _decide(
+    *,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    headers: Headers,
+    lookups: "_Lookups | None" = None,
+    records: list[EmailRecord] | None = None,
+) -> Target | None:
+    lookups = lookups or _Lookups()
+    if folder.role == MailboxFolder.Role.SENT and headers.from_addr != mailbox.address:
         return None
-    conversation = Conversation.objects.select_related("creator").get(id=parent.conversation_id)
-    workspace = mailbox.workspace
+    if folder.role != MailboxFolder.Role.SENT and headers.from_addr == mailbox.address:
+        return None  # a copy of our own mail; the Sent folder is where it is taken from
+    parent = _parent(mailbox=mailbox, headers=headers, records=records)
+    if not isinstance(parent, Message):
+        return None  # not a reply to Parley, or our own email
+    conversation = lookups.conversation(parent.conversation_id)
     if folder.role == MailboxFolder.Role.SENT:
         # The user's own reply written in Gmail/Outlook: from this mailbox, to a creator.
-        if headers.from_addr != mailbox.address:
-            return None
         for addr in headers.to_addrs:
-            creator = creator_by_identity(
-                workspace=workspace, kind=Identity.Kind.EMAIL, normalized=addr
-            )
+            creator = lookups.creator(mailbox, addr)
             if creator is not None and creator.id != conversation.creator_id:
                 conversation = conversation_get_or_create(creator=creator)
                 break
         return Target(conversation, parent, Message.Direction.OUTBOUND)
-    if headers.from_addr == mailbox.address:
-        return None  # a copy of our own mail; the Sent folder is where it is taken from
-    creator = creator_by_identity(
-        workspace=workspace, kind=Identity.Kind.EMAIL, normalized=headers.from_addr
-    )
+    creator = lookups.creator(mailbox, headers.from_addr)
     if creator is not None and creator.id != conversation.creator_id:
         # Another creator answering the same (mass) email: their own thread.
         conversation = conversation_get_or_create(creator=creator)
@@ -344,7 +392,8 @@ def _decide(*, mailbox: Mailbox, folder: MailboxFolder, headers: Headers) -> Tar
 
 
 def _store(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, raw: bytes) -> bool:
-    """Store one email with its record and the folder's progress, all or nothing."""
+    """Store one email with its record (in a savepoint: a UID stored meanwhile by another
+    worker is an IntegrityError on the unique record, and nothing of this email stays)."""
     headers, target, uid, arrived = plan.headers, plan.target, plan.uid, plan.arrived
     assert target is not None
     parsed = email_parse(raw, headers=headers) if raw else None
@@ -354,11 +403,6 @@ def _store(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, raw: bytes) 
     inbound = target.direction == Message.Direction.INBOUND
     try:
         with transaction.atomic():
-            if EmailRecord.objects.filter(
-                folder=folder, uidvalidity=folder.uidvalidity, uid=uid
-            ).exists():
-                _advance(folder, uid)
-                return False
             message = message_record(
                 conversation=target.conversation,
                 channel=Channel.EMAIL,
@@ -397,7 +441,6 @@ def _store(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, raw: bytes) 
                 header_id=headers.message_id,
                 message=message,
             )
-            _advance(folder, uid)
     except IntegrityError:
         # Another worker stored the same UID a moment ago.
         return False
