@@ -20,6 +20,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 TIMEOUT = 15
 
@@ -72,6 +73,7 @@ def authorization_start(
     return AuthorizationStart(url=url, state=state, code_verifier=verifier)
 
 
+@sensitive_variables("data", "token", "config")
 def _post_token(config: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
     data = {**data, "client_id": config["client_id"]}
     if config.get("client_secret"):
@@ -104,6 +106,7 @@ def _post_token(config: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
     return token
 
 
+@sensitive_variables("code", "code_verifier")
 def code_exchange(
     *, provider: str, code: str, code_verifier: str, redirect_uri: str
 ) -> dict[str, Any]:
@@ -118,6 +121,7 @@ def code_exchange(
     )
 
 
+@sensitive_variables("refresh_token", "token")
 def token_refresh(*, provider: str, refresh_token: str) -> dict[str, Any]:
     if not refresh_token:
         raise ReauthNeeded(_("No refresh token: connect the mailbox again."))
@@ -128,6 +132,7 @@ def token_refresh(*, provider: str, refresh_token: str) -> dict[str, Any]:
     return token
 
 
+@sensitive_variables("access_token", "request")
 def userinfo_email(*, provider: str, access_token: str) -> str:
     config = provider_config(provider)
     request = urllib.request.Request(

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from parley.accounts.models import Member
 from parley.channels.email import oauth
@@ -84,6 +85,7 @@ class FolderBaseline:
     last_uid: int
 
 
+@sensitive_variables("creds")
 def connection_test(
     *, servers: ServerSettings, creds: Credentials, access: str
 ) -> list[FolderBaseline]:
@@ -153,6 +155,7 @@ def _require_admin(member: Member) -> None:
         raise ValidationFailed(_("Only an admin can change the connected mailboxes."))
 
 
+@sensitive_variables("password", "creds", "fields")
 def mailbox_connect_imap(
     *,
     member: Member,
@@ -281,6 +284,7 @@ def mailbox_disconnect(*, member: Member, mailbox: Mailbox) -> None:
 # --- OAuth ----------------------------------------------------------------------------------
 
 
+@sensitive_variables("token", "creds", "fields")
 def mailbox_connect_oauth(
     *,
     member: Member,
@@ -342,6 +346,7 @@ def _token_fields(token: dict[str, Any]) -> dict[str, Any]:
     return {k: token[k] for k in keep if k in token}
 
 
+@sensitive_variables("token", "fresh")
 def mailbox_credentials(*, mailbox: Mailbox) -> Credentials:
     """Credentials to log in with now; refreshes an OAuth access token when it is about to
     expire. A refused refresh marks the mailbox as needing re-authorisation (banner and

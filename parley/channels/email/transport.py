@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
@@ -50,6 +51,7 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@sensitive_variables("creds", "xoauth")
 def imap_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOUT) -> IMAPClient:
     try:
         client = IMAPClient(
@@ -90,6 +92,7 @@ def imap_close(client: IMAPClient) -> None:
     _quiet_logout(client)
 
 
+@sensitive_variables("creds", "xoauth")
 def smtp_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
     try:
         smtp: smtplib.SMTP
@@ -132,6 +135,7 @@ def _smtp_quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
 
 
+@sensitive_variables("creds", "xoauth")
 def smtp_send(endpoint: Endpoint, creds: Credentials, message: EmailMessage, *, to: str) -> None:
     smtp = smtp_open(endpoint, creds)
     try:

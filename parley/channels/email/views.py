@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parley.accounts.models import Member
@@ -63,6 +64,7 @@ def _apply_errors(form: ImapConnectForm, exc: ValidationFailed) -> None:
             form.add_error(name if name in form.fields else None, error)
 
 
+@sensitive_post_parameters("password")
 @member_view
 @require_http_methods(["GET", "POST"])
 def connect_imap(
@@ -191,6 +193,7 @@ def oauth_start(request: HttpRequest, member: Member, provider: str) -> HttpResp
     return redirect(start.url)
 
 
+@sensitive_variables("token", "pending")
 @member_view
 @require_GET
 def oauth_callback(request: HttpRequest, member: Member) -> HttpResponse:
