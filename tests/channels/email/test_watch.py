@@ -83,3 +83,33 @@ def test_a_broken_mailbox_holds_up_no_other(member, mailbox, creator_thread, app
         _wait(lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 8.0)
     finally:
         watchers_stop()
+
+
+def test_without_idle_the_watcher_polls(
+    member, mailbox, creator_thread, append, settings, monkeypatch
+):  # type: ignore[no-untyped-def]
+    from imapclient import IMAPClient
+
+    # Given a server that does not offer IDLE, and a poll interval of one second
+    real = IMAPClient.capabilities
+    monkeypatch.setattr(
+        IMAPClient, "capabilities", lambda self: tuple(c for c in real(self) if c != b"IDLE")
+    )
+    settings.PARLEY_EMAIL_POLL_SECONDS = 1
+    thread = creator_thread("anna@creators.test", "Anna")
+    sent = _sent(member, mailbox, thread)
+    watcher = MailboxWatcher(mailbox.pk, worker_id="poll-test")
+    watcher.start()
+    try:
+        _wait(lambda: watcher.passes >= 1)
+        append(
+            mailbox.address,
+            sender="anna@creators.test",
+            in_reply_to=f"<{sent.provider_message_id}>",
+        )
+        # Then the reply still comes in, by polling
+        _wait(lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 5.0)
+        assert watcher.passes >= 2
+    finally:
+        watcher.stop.set()
+        watcher.join(5)
