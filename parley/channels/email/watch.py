@@ -104,8 +104,12 @@ def watchers_ensure() -> int:
         return len(_watchers)
 
 
-def watchers_stop() -> None:
+def watchers_stop(*, wait: float = 0.0) -> None:
+    """Ask every watcher to stop; wait up to `wait` seconds for each to finish."""
     with _lock:
-        for watcher in _watchers.values():
+        watchers = list(_watchers.values())
+        for watcher in watchers:
             watcher.stop.set()
         _watchers.clear()
+    for watcher in watchers:
+        watcher.join(wait)

@@ -1,6 +1,7 @@
 """The watcher threads: IDLE brings a reply in within seconds; a broken mailbox holds up
 no other. These run in threads with their own database connections (transactional_db)."""
 
+import socket
 import time
 
 import pytest
@@ -58,31 +59,38 @@ def test_idle_brings_a_reply_in_within_seconds(member, mailbox, creator_thread, 
     assert mailbox.last_sync_at is not None
 
 
-def test_a_broken_mailbox_holds_up_no_other(member, mailbox, creator_thread, append, settings):  # type: ignore[no-untyped-def]
+def test_a_slow_mailbox_holds_up_no_other(member, mailbox, creator_thread, append, settings):  # type: ignore[no-untyped-def]
     settings.PARLEY_EMAIL_POLL_SECONDS = 1
-    # Given a second mailbox whose server does not answer
+    # Given a second mailbox whose server takes connections and never answers
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
     Mailbox.objects.create(
         workspace=member.workspace,
-        address="broken@example.com",
+        address="slow@example.com",
         access="full",
-        imap_host="10.255.255.1",
-        imap_port=993,
-        smtp_host="10.255.255.1",
+        imap_host="127.0.0.1",
+        imap_port=silent.getsockname()[1],
+        imap_tls="none",
+        smtp_host="127.0.0.1",
         connected_at=timezone.now(),
-        username="broken@example.com",
+        username="slow@example.com",
     )
     thread = creator_thread("anna@creators.test", "Anna")
     sent = _sent(member, mailbox, thread)
     try:
+        # When both are watched and a reply arrives in the healthy one
         assert watchers_ensure() == 2
         append(
             mailbox.address,
             sender="anna@creators.test",
             in_reply_to=f"<{sent.provider_message_id}>",
         )
+        # Then it comes in while the other still hangs
         _wait(lambda: Message.objects.filter(conversation=thread, direction="in").exists(), 8.0)
     finally:
-        watchers_stop()
+        silent.close()  # the hanging connection is reset, so its watcher ends now
+        watchers_stop(wait=10)
 
 
 def test_without_idle_the_watcher_polls(
