@@ -6,20 +6,30 @@ folder); the adapter reads them back, so a retry sends the very same Message-ID.
 """
 
 import logging
+from email.message import EmailMessage
 
 from django.utils.translation import gettext as _
 
 from parley.channels.base import DeliveryResult
 from parley.channels.email.mime import HeaderInjection, OutgoingAttachment, email_build
-from parley.channels.email.models import Mailbox
+from parley.channels.email.models import Mailbox, MailboxFolder
 from parley.channels.email.selectors import outbound_record
 from parley.channels.email.services import (
     mailbox_credentials,
+    mailbox_imap_endpoint,
     mailbox_mark_error,
     mailbox_mark_reauth,
     mailbox_smtp_endpoint,
 )
-from parley.channels.email.transport import AuthFailed, TransportError, Unreachable, smtp_send
+from parley.channels.email.transport import (
+    AuthFailed,
+    Credentials,
+    TransportError,
+    Unreachable,
+    imap_close,
+    imap_open,
+    smtp_send,
+)
 from parley.creators.models import Identity
 from parley.inbox.models import Channel, Message
 
@@ -90,4 +100,24 @@ class EmailChannel:
         except Exception as exc:  # OAuth provider down and the like: try again later
             logger.warning("email send for message %s failed: %s", message.pk, exc.__class__)
             return DeliveryResult(ok=False, retry=True, error=str(exc)[:300])
+        _copy_to_sent(mailbox, creds, email)
         return DeliveryResult(ok=True, provider_id=record.header_id[:64])
+
+
+def _copy_to_sent(mailbox: Mailbox, creds: Credentials, email: EmailMessage) -> None:
+    """Gmail and Microsoft file what their SMTP sends in Sent; a generic IMAP/SMTP server
+    does not, so Parley APPENDs the copy (full access only: send only never touches IMAP).
+    Best effort: the email is already sent. The sync skips it (it is one of our ids)."""
+    if mailbox.is_oauth or not mailbox.reads_mail:
+        return
+    sent = MailboxFolder.objects.filter(mailbox=mailbox, role=MailboxFolder.Role.SENT).first()
+    if sent is None:
+        return
+    try:
+        client = imap_open(mailbox_imap_endpoint(mailbox), creds)
+        try:
+            client.append(sent.name, email.as_bytes(), flags=(b"\\Seen",))
+        finally:
+            imap_close(client)
+    except Exception as exc:  # never fail a sent email over its copy
+        logger.warning("copy to Sent for mailbox %s failed: %s", mailbox.pk, exc.__class__)

@@ -98,7 +98,7 @@ def test_unrelated_email_is_never_stored_nor_downloaded_and_stays_unread(  # typ
         spy.logout()
     # Then nothing is stored, only header fields were fetched, and both stay unread
     assert Message.objects.filter(direction=Message.Direction.INBOUND).count() == 0
-    assert report.skipped == 2
+    assert report.skipped == 3  # the two unrelated ones, and Parley's own copy in Sent
     assert all(
         all("HEADER.FIELDS" in i or i in ("RFC822.SIZE", "INTERNALDATE") for i in items)
         for _uids, items in spy.fetches
@@ -417,7 +417,7 @@ def test_a_sync_killed_midway_leaves_no_duplicate_and_no_gap(
     assert len(stored_uids) == Message.objects.filter(conversation=thread, direction="in").count()
     assert len(stored_uids) < 4 and all((uid or 0) <= inbox.last_uid for uid in stored_uids)
     # its lease still holds the folder: another worker waits for it
-    assert mailbox_sync(mailbox_id=mailbox.pk, worker_id="worker-b").looked_at == 0
+    assert "INBOX" not in mailbox_sync(mailbox_id=mailbox.pk, worker_id="worker-b").folders
     # When the lease runs out and another worker syncs
     from django.utils import timezone
 
@@ -519,3 +519,19 @@ def test_reply_to_a_reply_in_the_same_sync_pass_joins_too(member, mailbox, creat
     report = mailbox_sync(mailbox_id=mailbox.pk)
     assert report.stored == 2
     assert Message.objects.filter(conversation=thread, direction="in").count() == 2
+
+
+def test_a_copy_of_what_parley_sends_is_filed_in_sent_and_not_synced_back(  # type: ignore[no-untyped-def]
+    member, mailbox, creator_thread, dovecot
+):
+    thread = creator_thread("anna@creators.test", "Anna")
+    sent = _send(member, thread, mailbox)
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(mailbox.address, PASSWORD)
+        client.select_folder("Sent", readonly=True)
+        found = client.search(["HEADER", "Message-ID", sent.provider_message_id])
+        flags = client.get_flags(found)
+    assert len(found) == 1 and b"\\Seen" in flags[found[0]]
+    report = mailbox_sync(mailbox_id=mailbox.pk)
+    assert report.stored == 0
+    assert Message.objects.filter(conversation=thread).count() == 1
