@@ -1,15 +1,18 @@
 """Builds a believable workspace in bulk: the demo data and the benchmark data set.
 
-Rows are written with bulk_create in batches, with the inbox's denormalised columns
-(last activity, awaiting reply, preview, per-member unread) computed as `message_record`
-would have left them.
+Rows are written in batches (bulk_create, or plain tuples through COPY/executemany for the
+big tables), with the inbox's denormalised columns (last activity, awaiting reply, preview,
+per-member unread) computed as `message_record` would have left them.
 """
 
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from parley.accounts.models import Client, Member, User, Workspace
@@ -17,11 +20,13 @@ from parley.campaigns.models import Campaign, CampaignMember
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message
 
-FIRST = (
+T = TypeVar("T")
+
+FIRST = (  # noqa: SIM905 - a name list reads better as one string
     "Aino Emma Lea Mia Noah Leo Elias Oliver Sofia Ella Mila Luca Anna Ida Ben Paul Eino Onni "
     "Venla Lumi Jonas Felix Clara Marie Hanna Lotta Maja Nelli Aada Eetu Max Lina Zoe Amir Yara"
 ).split()
-LAST = (
+LAST = (  # noqa: SIM905
     "Virtanen Korhonen Nieminen Mäkinen Müller Schmidt Schneider Fischer Weber Meyer Wagner "
     "Laine Heikkinen Koskinen Becker Hoffmann Smith Johnson Brown Garcia Martin Rossi Silva"
 ).split()
@@ -89,6 +94,106 @@ def generate(
             progress(done)
 
 
+_CUM_WEIGHTS: dict[int, list[float]] = {}
+
+
+def _skewed_sample(rng: random.Random, items: list[T], k: int) -> list[T]:
+    """k distinct items, the first ones far more often (weight 1/rank): a few big campaigns
+    and popular tags, a long tail of small ones, as real workspaces have."""
+    n = len(items)
+    if n not in _CUM_WEIGHTS:
+        _CUM_WEIGHTS[n] = list(itertools.accumulate(1 / rank for rank in range(1, n + 1)))
+    cum_weights = _CUM_WEIGHTS[n]
+    chosen: list[T] = []
+    while len(chosen) < k:
+        item = rng.choices(items, cum_weights=cum_weights)[0]
+        if item not in chosen:
+            chosen.append(item)
+    return chosen
+
+
+def _insert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Insert plain value tuples: COPY on PostgreSQL, executemany elsewhere.
+
+    bulk_create spends most of its time preparing every field of every object; the big
+    tables (messages, inbox entries, identities) skip that. `columns` are attnames
+    ("conversation_id"); every other field gets its default, auto_now fields the time now.
+    """
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    rest = [
+        f for f in model._meta.concrete_fields if f.attname not in columns and not f.primary_key
+    ]
+    now = timezone.now()
+    fixed = tuple(
+        now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in rest
+    )
+    names = [str(fields[c].column) for c in columns] + [str(f.column) for f in rest]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    column_sql = ", ".join(qn(n) for n in names)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((*row, *fixed))
+            return
+        # Other databases take datetimes as the backend adapts them (SQLite: ISO text).
+        kinds = [fields[c] for c in columns] + rest
+        adapt = connection.ops.adapt_datetimefield_value
+        dt_at = [i for i, f in enumerate(kinds) if f.get_internal_type() == "DateTimeField"]
+        placeholders = ", ".join(["%s"] * len(names))
+        sql = f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})"
+        chunk: list[list[Any]] = []
+        for row in rows:
+            values: list[Any] = [*row, *fixed]
+            for i in dt_at:
+                if values[i] is not None:
+                    values[i] = adapt(values[i])
+            chunk.append(values)
+            if len(chunk) >= 5000:
+                cursor.executemany(sql, chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
+
+
+MESSAGE_COLUMNS = (
+    "workspace_id",
+    "conversation_id",
+    "channel",
+    "direction",
+    "campaign_id",
+    "author_member_id",
+    "author_creator_id",
+    "subject",
+    "body_text",
+    "status",
+    "created_at",
+    "sent_at",
+)
+ENTRY_COLUMNS = (
+    "workspace_id",
+    "member_id",
+    "conversation_id",
+    "unread",
+    "last_read_at",
+    "sort_at",
+)
+IDENTITY_COLUMNS = (
+    "workspace_id",
+    "creator_id",
+    "kind",
+    "value",
+    "normalized",
+    "url",
+    "followers",
+    "is_primary",
+)
+
+
 def _batch(
     rng: random.Random,
     workspace: Workspace,
@@ -102,7 +207,7 @@ def _batch(
     now: datetime,
 ) -> None:
     creator_rows = []
-    identity_rows: list[Identity] = []
+    identity_rows: list[tuple[str, str, str, str, int | None]] = []
     for n in range(start, start + count):
         first, name = _name(rng)
         handle = f"{first.lower()}.{n}"
@@ -118,30 +223,33 @@ def _batch(
                 search_text=f"{name.lower()} {email} {handle}",
             )
         )
-        identity_rows.append(Identity(kind=Identity.Kind.EMAIL, value=email, normalized=email))
+        identity_rows.append((Identity.Kind.EMAIL, email, email, "", None))
         kind = rng.choice([Identity.Kind.INSTAGRAM, Identity.Kind.TIKTOK, Identity.Kind.YOUTUBE])
         identity_rows.append(
-            Identity(
-                kind=kind,
-                value=f"@{handle}",
-                normalized=handle,
-                url=f"https://www.{kind}.com/{handle}",
-                followers=rng.randint(2_000, 900_000),
+            (
+                kind,
+                f"@{handle}",
+                handle,
+                f"https://www.{kind}.com/{handle}",
+                rng.randint(2_000, 900_000),
             )
         )
     created = Creator.objects.bulk_create(creator_rows)
-    for i, identity in enumerate(identity_rows):
-        identity.creator = created[i // 2]
-        identity.workspace = workspace
-        identity.is_primary = True
-    Identity.objects.bulk_create(identity_rows)
+    ws = workspace.id
+    _insert(
+        Identity,
+        IDENTITY_COLUMNS,
+        ((ws, created[i // 2].id, *row, True) for i, row in enumerate(identity_rows)),
+    )
 
     CreatorTag.objects.bulk_create(
-        CreatorTag(creator=c, tag=t) for c in created for t in rng.sample(tags, rng.randint(0, 2))
+        CreatorTag(creator=c, tag=t)
+        for c in created
+        for t in _skewed_sample(rng, tags, rng.randint(0, min(2, len(tags))))
     )
     memberships = []
     for creator in created:
-        for campaign in rng.sample(campaigns, rng.randint(0, min(2, len(campaigns)))):
+        for campaign in _skewed_sample(rng, campaigns, rng.randint(0, min(2, len(campaigns)))):
             memberships.append(
                 CampaignMember(
                     workspace=workspace,
@@ -155,83 +263,102 @@ def _batch(
     for cm in memberships:
         campaign_of.setdefault(cm.creator_id, []).append(cm.campaign_id)
 
+    member_ids = [m.id for m in members]
     conversations = []
-    thread_rows: list[list[Message]] = []
+    # A thread is a list of (created_at, inbound, channel, campaign id, author member id, body).
+    threads: list[list[tuple[datetime, bool, str, int | None, int | None, str]]] = []
     for creator in created:
         count = max(1, int(rng.gauss(per_creator, per_creator / 3)))
         at = now - timedelta(days=rng.uniform(1, 180))
-        thread: list[Message] = []
+        thread = []
+        cids = campaign_of.get(creator.id, [])
         for k in range(count):
             at += timedelta(minutes=rng.uniform(5, 60 * 24 * 3))
             if at > now:
                 at = now - timedelta(seconds=rng.uniform(1, 3600))
             inbound = k % 2 == 1 if rng.random() < 0.8 else rng.random() < 0.5
             channel = rng.choice(["email", "email", "inapp", "sms"])
-            author = rng.choice(members)
-            cids = campaign_of.get(creator.id, [])
+            author = rng.choice(member_ids)
             thread.append(
-                Message(
-                    workspace=workspace,
-                    channel=channel,
-                    direction="in" if inbound else "out",
-                    campaign_id=rng.choice(cids) if cids and rng.random() < 0.7 else None,
-                    author_member=None if inbound else author,
-                    author_creator=creator if inbound else None,
-                    subject="Collaboration" if channel == "email" else "",
-                    body_text=rng.choice(INBOUND)
+                (
+                    at,
+                    inbound,
+                    channel,
+                    rng.choice(cids) if cids and rng.random() < 0.7 else None,
+                    None if inbound else author,
+                    rng.choice(INBOUND)
                     if inbound
                     else rng.choice(OUTBOUND).format(name=creator.first_name),
-                    status="received" if inbound else "sent",
-                    created_at=at,
-                    sent_at=None if inbound else at,
                 )
             )
-        thread.sort(key=lambda m: m.created_at)
+        thread.sort(key=lambda m: m[0])
         last = thread[-1]
-        inbound_times = [m.created_at for m in thread if m.direction == "in"]
+        inbound_times = [m[0] for m in thread if m[1]]
         awaiting = None
         for m in thread:
-            if m.direction == "in" and awaiting is None:
-                awaiting = m.created_at
-            elif m.direction == "out":
+            if m[1] and awaiting is None:
+                awaiting = m[0]
+            elif not m[1]:
                 awaiting = None
         conversations.append(
             Conversation(
                 workspace=workspace,
                 creator=creator,
                 assignee=rng.choice(members) if rng.random() < 0.3 else None,
-                last_activity_at=last.created_at,
+                last_activity_at=last[0],
                 last_inbound_at=inbound_times[-1] if inbound_times else None,
                 awaiting_reply_since=awaiting,
-                preview=" ".join(last.body_text.split())[:140],
-                channels=",".join(sorted({m.channel for m in thread})),
+                preview=" ".join(last[5].split())[:140],
+                channels=",".join(sorted({m[2] for m in thread})),
             )
         )
-        thread_rows.append(thread)
+        threads.append(thread)
     Conversation.objects.bulk_create(conversations)
-    all_messages = []
     entries = []
-    for conversation, thread in zip(conversations, thread_rows, strict=True):
-        for m in thread:
-            m.conversation = conversation
-        all_messages.extend(thread)
+    for conversation in conversations:
         unread_for_all = conversation.awaiting_reply_since is not None and rng.random() < 0.25
-        for member in members:
+        for member_id in member_ids:
             unread = unread_for_all and rng.random() < 0.8
+            last_activity = conversation.last_activity_at
             entries.append(
-                InboxEntry(
-                    workspace=workspace,
-                    member=member,
-                    conversation=conversation,
-                    unread=unread,
-                    last_read_at=None if unread else conversation.last_activity_at,
-                    sort_at=conversation.last_activity_at,
+                (
+                    ws,
+                    member_id,
+                    conversation.id,
+                    unread,
+                    None if unread else last_activity,
+                    last_activity,
                 )
             )
-    Message.objects.bulk_create(all_messages, batch_size=2000)
-    InboxEntry.objects.bulk_create(entries, batch_size=2000)
+    _insert(
+        Message,
+        MESSAGE_COLUMNS,
+        (
+            (
+                ws,
+                conversation.id,
+                channel,
+                "in" if inbound else "out",
+                campaign_id,
+                author_member_id,
+                conversation.creator_id if inbound else None,
+                "Collaboration" if channel == "email" else "",
+                body,
+                "received" if inbound else "sent",
+                at,
+                None if inbound else at,
+            )
+            for conversation, thread in zip(conversations, threads, strict=True)
+            for at, inbound, channel, campaign_id, author_member_id, body in thread
+        ),
+    )
+    _insert(InboxEntry, ENTRY_COLUMNS, entries)
     Note.objects.bulk_create(
-        Note(creator=c, author=rng.choice(members), body=f"Works mostly on {c.custom_fields['niche']}.")
+        Note(
+            creator=c,
+            author=rng.choice(members),
+            body=f"Works mostly on {c.custom_fields['niche']}.",
+        )
         for c in created
         if rng.random() < 0.2
     )
@@ -253,7 +380,8 @@ def demo_workspace(*, creators: int = 300, messages: int = 3000) -> Workspace:
             )
             members.append(Member.objects.create(workspace=workspace, user=user, role=role))
         clients = [
-            Client.objects.create(workspace=workspace, name=n) for n in ("Aurora Cosmetics", "Fjord Outdoor")
+            Client.objects.create(workspace=workspace, name=n)
+            for n in ("Aurora Cosmetics", "Fjord Outdoor")
         ]
         campaigns = [
             Campaign.objects.create(workspace=workspace, name=n, client=c)

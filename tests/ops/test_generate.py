@@ -1,0 +1,74 @@
+"""The bulk generator writes rows the services would have written (its big tables skip the
+ORM: COPY on PostgreSQL, executemany elsewhere)."""
+
+import pytest
+
+from parley.campaigns.models import CampaignMember
+from parley.creators.models import Creator, Identity
+from parley.inbox.filters import InboxFilters
+from parley.inbox.models import Conversation, InboxEntry, Message
+from parley.inbox.selectors import conversation_list, thread_messages
+from parley.ops.generate import generate
+from tests.factories import CampaignFactory, MemberFactory, TagFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generated():  # type: ignore[no-untyped-def]
+    workspace = WorkspaceFactory()
+    members = [MemberFactory(workspace=workspace) for _ in range(2)]
+    campaigns = [CampaignFactory(workspace=workspace) for _ in range(4)]
+    tags = [TagFactory(workspace=workspace) for _ in range(5)]
+    # given a workspace, when 40 creators with ~400 messages are generated in batches of 15
+    generate(
+        workspace=workspace,
+        members=members,
+        campaigns=campaigns,
+        tags=tags,
+        creators=40,
+        messages=400,
+        batch=15,
+    )
+    return workspace, members
+
+
+def test_every_creator_gets_identities_a_conversation_and_an_entry_per_member(generated):
+    workspace, members = generated
+    creators = Creator.objects.filter(workspace=workspace)
+    assert creators.count() == 40
+    identities = Identity.objects.filter(workspace=workspace)
+    assert identities.count() == 80
+    assert all(i.created_at is not None and i.is_primary for i in identities)
+    assert Conversation.objects.filter(workspace=workspace).count() == 40
+    for member in members:
+        assert InboxEntry.objects.filter(member=member).count() == 40
+    assert 250 <= Message.objects.filter(workspace=workspace).count() <= 550
+    assert not CampaignMember.objects.exclude(workspace=workspace).exists()
+
+
+def test_denormalised_inbox_columns_agree_with_the_messages(generated):
+    workspace, _members = generated
+    for conversation in Conversation.objects.filter(workspace=workspace):
+        messages = list(conversation.messages.order_by("created_at", "id"))
+        assert conversation.last_activity_at == messages[-1].created_at
+        inbound = [m.created_at for m in messages if m.direction == Message.Direction.INBOUND]
+        assert conversation.last_inbound_at == (inbound[-1] if inbound else None)
+        for entry in conversation.entries.all():
+            assert entry.sort_at == conversation.last_activity_at
+            assert entry.unread == (entry.last_read_at is None)
+            assert not entry.unread or conversation.awaiting_reply_since is not None
+        for message in messages:
+            inbound_message = message.direction == Message.Direction.INBOUND
+            assert (message.author_creator_id == conversation.creator_id) == inbound_message
+            assert (message.sent_at is None) == inbound_message
+
+
+def test_generated_rows_read_back_through_the_selectors(generated):
+    _workspace, members = generated
+    page = conversation_list(member=members[0], filters=InboxFilters(), limit=10)
+    assert len(page.entries) == 10 and page.next_cursor is not None
+    keys = [(e.unread, e.sort_at) for e in page.entries]
+    assert keys == sorted(keys, reverse=True)
+    thread = thread_messages(conversation=page.entries[0].conversation)
+    assert thread and thread[-1].created_at == page.entries[0].conversation.last_activity_at
