@@ -169,7 +169,9 @@ PARLEY_EMAIL_OAUTH = {
         "authorize_url": "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
         "token_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         "userinfo_url": "https://graph.microsoft.com/v1.0/me",
-        "scope": "offline_access openid email User.Read "
+        # The address comes from the ID token (openid email): the access token is for
+        # outlook.office.com (IMAP/SMTP), not for Graph.
+        "scope": "offline_access openid email "
         "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
         "imap_host": "outlook.office365.com",
         "imap_port": 993,

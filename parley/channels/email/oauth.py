@@ -7,6 +7,7 @@ over IMAP and SMTP (one code path for every provider; no provider HTTP API neede
 authlib builds the requests and PKCE challenge; the few HTTP calls go through urllib.
 """
 
+import base64
 import json
 import time
 import urllib.error
@@ -133,6 +134,31 @@ def token_refresh(*, provider: str, refresh_token: str) -> dict[str, Any]:
 
 
 @sensitive_variables("access_token", "request")
+def id_token_email(token: dict[str, Any]) -> str:
+    """The address in the ID token that came with the tokens, or "".
+
+    The ID token is read without checking its signature: it came straight from the
+    provider's token endpoint over TLS, which OpenID Connect Core 3.1.3.7 allows. This is
+    what Microsoft needs: its access token is for the mail servers, so Graph's /me cannot be
+    asked with it."""
+    raw = str(token.get("id_token", ""))
+    parts = raw.split(".")
+    if len(parts) < 2:
+        return ""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return ""
+    email = payload.get("email") or payload.get("preferred_username") or ""
+    return str(email).lower() if "@" in str(email) else ""
+
+
+def account_email(*, provider: str, token: dict[str, Any]) -> str:
+    return id_token_email(token) or userinfo_email(
+        provider=provider, access_token=token["access_token"]
+    )
+
+
 def userinfo_email(*, provider: str, access_token: str) -> str:
     config = provider_config(provider)
     request = urllib.request.Request(

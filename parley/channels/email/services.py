@@ -301,7 +301,7 @@ def mailbox_connect_oauth(
         raise ValidationFailed({"access": [_("Choose full access or send only.")]})
     config = oauth.provider_config(provider)
     try:
-        address = oauth.userinfo_email(provider=provider, access_token=token["access_token"])
+        address = oauth.account_email(provider=provider, token=token)
     except oauth.OAuthError as exc:
         raise ValidationFailed(str(exc)) from exc
     if mailbox is not None and mailbox.address != address:

@@ -58,6 +58,8 @@ class OAuthState:
     revoked: set[str] = field(default_factory=set)
     refreshes: int = 0
     pkce_checked: int = 0
+    # OpenID Connect: send an ID token (unsigned here) naming the user with the tokens.
+    id_token: bool = True
 
 
 class OAuthServer:
@@ -145,15 +147,16 @@ class OAuthServer:
                 refresh = secrets.token_urlsafe(24)
                 state.access[access] = user
                 state.refresh[refresh] = user
-                return self._json(
-                    200,
-                    {
-                        "access_token": access,
-                        "refresh_token": refresh,
-                        "token_type": "Bearer",
-                        "expires_in": state.expires_in,
-                    },
-                )
+                body: dict[str, Any] = {
+                    "access_token": access,
+                    "refresh_token": refresh,
+                    "token_type": "Bearer",
+                    "expires_in": state.expires_in,
+                }
+                if state.id_token:
+                    claims = base64.urlsafe_b64encode(json.dumps({"email": user}).encode())
+                    body["id_token"] = "e30." + claims.decode().rstrip("=") + "."
+                return self._json(200, body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

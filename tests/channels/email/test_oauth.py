@@ -55,6 +55,7 @@ def gmail(settings, oauth_server, dovecot, smtp_server):  # type: ignore[no-unty
         client.create_folder("Sent")
     oauth_server.state.user = address
     oauth_server.state.expires_in = 3600
+    oauth_server.state.id_token = True
     return address
 
 
@@ -70,7 +71,13 @@ def _oauth_connect(client, *, query: str = "access=full") -> Any:  # type: ignor
     return client.get(f"{callback.path}?{callback.query}")
 
 
-def test_gmail_connects_with_pkce_and_xoauth2_on_imap_and_smtp(logged_in, gmail, oauth_server):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("id_token", [True, False], ids=["address-from-id-token", "from-userinfo"])
+def test_gmail_connects_with_pkce_and_xoauth2_on_imap_and_smtp(
+    logged_in, gmail, oauth_server, id_token, settings
+):  # type: ignore[no-untyped-def]
+    oauth_server.state.id_token = id_token
+    if id_token:  # the address must then come from the ID token alone (as with Microsoft)
+        settings.PARLEY_EMAIL_OAUTH["gmail"]["userinfo_url"] = f"{oauth_server.base}/nowhere"
     checked = oauth_server.state.pkce_checked
     response = _oauth_connect(logged_in)
     assert response.status_code == 302, response.content.decode()[:500]
