@@ -5,11 +5,13 @@ lives in the outbox, the higher of the two (DESIGN.md, Layering).
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
@@ -34,6 +36,7 @@ def email_message_send(
     attachments: Sequence[UploadedFile] = (),
     campaign_id: int | None = None,
     priority: int = OutboxItem.Priority.PERSONAL,
+    send_at: datetime | None = None,
 ) -> Message:
     """Record an email as queued and hand it to the outbox. Returns the message.
 
@@ -52,6 +55,8 @@ def email_message_send(
         errors["subject"] = [_("A subject cannot contain line breaks.")]
     elif len(subject) > 900:
         errors["subject"] = [_("A subject is at most 900 characters.")]
+    if send_at is not None and send_at <= timezone.now():
+        errors["send_at"] = [_("Pick a time in the future.")]
     if not body:
         errors["body"] = [_("Write a message first.")]
     elif len(body) > MAX_BODY:
@@ -88,6 +93,7 @@ def email_message_send(
             subject=subject,
             campaign_id=campaign_id,
             author_member=member,
+            scheduled_for=send_at,
             in_reply_to=references[-1] if references else "",
             references=" ".join(references),
         )
@@ -111,5 +117,7 @@ def email_message_send(
             )
             attachment.file.save(upload.name or "attachment", upload, save=False)
             attachment.save()
-        outbox_enqueue(message=message, sender_key=mailbox.sender_key, priority=priority)
+        outbox_enqueue(
+            message=message, sender_key=mailbox.sender_key, priority=priority, send_at=send_at
+        )
     return message

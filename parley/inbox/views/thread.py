@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_list
+from parley.channels.email.selectors import mailbox_get, mailbox_list
 from parley.channels.registry import available_channels
 from parley.core.errors import ValidationFailed
 from parley.core.views import int_or_none, member_view
-from parley.inbox.models import Conversation
+from parley.inbox.models import Channel, Conversation, Message
 from parley.inbox.selectors import (
     conversation_get,
     message_get,
@@ -23,6 +24,7 @@ from parley.inbox.selectors import (
 )
 from parley.inbox.services import conversation_mark_read, conversation_mark_unread
 from parley.inbox.views.sidebar import sidebar_context
+from parley.outbox.email_send import email_message_send
 from parley.outbox.services import message_send
 
 
@@ -30,13 +32,24 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
     conversation_mark_read(member=member, conversation=conversation)
     campaigns = campaign_list(workspace=member.workspace)
     in_thread = set(thread_campaign_ids(conversation=conversation))
+    mailboxes = mailbox_list(workspace=member.workspace)
+    channels = [c for c in available_channels() if c != Channel.EMAIL or mailboxes]
+    preferred = conversation.creator.preferred_channel
+    messages = thread_messages(conversation=conversation, campaign_id=campaign_id)
     return {
         "conversation": conversation,
-        "messages": thread_messages(conversation=conversation, campaign_id=campaign_id),
+        "messages": messages,
+        # Watch a message on its way out, so its status changes show without a reload.
+        "delivering": any(
+            m.status in (Message.Status.QUEUED, Message.Status.SENDING) and not m.scheduled_for
+            for m in messages
+        ),
         "thread_campaigns": [c for c in campaigns if c.id in in_thread],
         "all_campaigns": campaigns,
         "campaign_id": campaign_id,
-        "channels": available_channels(),
+        "channels": channels,
+        "default_channel": preferred if preferred in channels else Channel.INAPP,
+        "mailboxes": mailboxes,
     }
 
 
@@ -81,19 +94,36 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
             c.id for c in campaign_list(workspace=member.workspace)
         }:
             raise ValidationFailed({"campaign": [_("Unknown campaign.")]})
-        message_send(
-            member=member,
-            conversation=conversation,
-            channel=request.POST.get("channel") or "inapp",
-            body=request.POST.get("body", ""),
-            campaign_id=campaign_id,
-            send_at=_send_at(request.POST.get("send_at", "")),
-        )
+        channel = request.POST.get("channel") or Channel.INAPP
+        send_at = _send_at(request.POST.get("send_at", ""))
+        if channel == Channel.EMAIL:
+            mailbox_id = int_or_none(request.POST.get("mailbox"))
+            if mailbox_id is None:
+                raise ValidationFailed({"mailbox": [_("Choose the mailbox to send from.")]})
+            email_message_send(
+                member=member,
+                conversation=conversation,
+                mailbox=mailbox_get(workspace=member.workspace, id=mailbox_id),
+                subject=request.POST.get("subject", ""),
+                body=request.POST.get("body", ""),
+                attachments=request.FILES.getlist("attachments"),
+                campaign_id=campaign_id,
+                send_at=send_at,
+            )
+        else:
+            message_send(
+                member=member,
+                conversation=conversation,
+                channel=channel,
+                body=request.POST.get("body", ""),
+                campaign_id=campaign_id,
+                send_at=send_at,
+            )
     except ValidationFailed as exc:
         errors = exc.errors
     context = _thread_context(member, conversation, None)
     context.update(sidebar_context(member, conversation))
-    context.update(errors=errors, draft=request.POST.get("body", "") if errors else "")
+    context.update(errors=errors, draft=request.POST if errors else {})
     response = render(request, "inbox/_thread.html", context, status=422 if errors else 200)
     if not errors:
         response["HX-Trigger-After-Settle"] = "inbox-changed"
