@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, no_demo: bool, **options):  # type: ignore[no-untyped-def]
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo and not Workspace.objects.exists():
-            self.stdout.write("First run: building the demo workspace (about a minute)…")
+            self.stdout.write("First run: building the demo workspace…")
             call_command("demo")
         self.stdout.write(
             self.style.SUCCESS(
