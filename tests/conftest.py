@@ -13,6 +13,8 @@ from parley.inbox.models import Conversation, Message
 from parley.inbox.services import conversation_get_or_create, message_record
 from tests.factories import CreatorFactory, MemberFactory, WorkspaceFactory
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture
 def member(db) -> Member:  # type: ignore[no-untyped-def]

@@ -13,14 +13,13 @@ from playwright.sync_api import expect
 
 from parley.channels.email.models import Mailbox
 from parley.inbox.models import Message
-from tests.browser.conftest import browser, login, page  # noqa: F401  (fixtures)
 from tests.channels.email.servers import PASSWORD
 from tests.conftest import database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_connect_a_mailbox_through_the_form(login, page, imap_user, servers):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_connect_a_mailbox_through_the_form(login, page, imap_user, servers):  # type: ignore[no-untyped-def]
     login()
     page.goto("/settings/integrations/email/")
     page.click("#connect-imap")
@@ -49,8 +48,8 @@ def test_connect_a_mailbox_through_the_form(login, page, imap_user, servers):  #
 
 
 def test_send_from_the_inbox_and_see_the_reply_without_reload(  # type: ignore[no-untyped-def]
-    login,  # noqa: F811
-    page,  # noqa: F811
+    login,
+    page,
     imap_user,
     servers,
     smtp_server,

@@ -1,4 +1,5 @@
-"""Browser tests: Playwright driving Debian's Chromium against the live test server."""
+"""Browser fixtures (a pytest plugin, loaded by tests/conftest.py): Playwright driving
+Debian's Chromium against the live test server. One browser for the whole session."""
 
 import os
 import shutil
