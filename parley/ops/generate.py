@@ -18,7 +18,7 @@ from django.utils import timezone
 from parley.accounts.models import Client, Member, User, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
-from parley.inbox.models import Conversation, InboxEntry, Message
+from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 
 T = TypeVar("T")
 
@@ -353,6 +353,19 @@ def _batch(
         ),
     )
     _insert(InboxEntry, ENTRY_COLUMNS, entries)
+    by_id = {c.id: c for c in conversations}
+    Notification.objects.bulk_create(
+        Notification(
+            workspace=workspace,
+            member_id=member_id,
+            kind=Notification.Kind.INBOUND,
+            conversation_id=conversation_id,
+            text=by_id[conversation_id].preview,
+            created_at=sort_at,
+        )
+        for _ws, member_id, conversation_id, unread, _read, sort_at in entries
+        if unread
+    )
     Note.objects.bulk_create(
         Note(
             creator=c,

@@ -6,7 +6,7 @@ from parley.accounts.models import ApiToken, Member, Workspace
 from parley.accounts.selectors import api_token_member
 from parley.campaigns.models import Campaign
 from parley.creators.models import Creator
-from parley.inbox.models import Conversation, InboxEntry, Message
+from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,9 @@ def test_demo_builds_a_believable_workspace(capsys):
     assert Creator.objects.filter(workspace=workspace).count() == 60
     assert 400 <= Message.objects.count() <= 800
     assert InboxEntry.objects.filter(unread=True).exists()
+    assert Notification.objects.filter(kind="inbound").count() == (
+        InboxEntry.objects.filter(unread=True).count()
+    )
     # the denormalised columns agree with the messages
     for conversation in Conversation.objects.all()[:20]:
         last = conversation.messages.order_by("-created_at").first()
