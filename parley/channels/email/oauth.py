@@ -34,6 +34,11 @@ class ReauthNeeded(OAuthError):
     """The refresh token was refused (revoked, expired): the user must connect again."""
 
 
+def provider_configured(provider: str) -> bool:
+    config = getattr(settings, "PARLEY_EMAIL_OAUTH", {}).get(provider) or {}
+    return bool(config.get("client_id"))
+
+
 def provider_config(provider: str) -> dict[str, Any]:
     config = getattr(settings, "PARLEY_EMAIL_OAUTH", {}).get(provider)
     if not config or not config.get("client_id"):

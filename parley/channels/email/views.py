@@ -53,7 +53,7 @@ def settings_page(request: HttpRequest, member: Member) -> HttpResponse:
         {
             "mailboxes": mailbox_list(workspace=member.workspace),
             "reauth": mailboxes_needing_reauth(workspace=member.workspace),
-            "providers": PROVIDERS,
+            "providers": [(p, oauth.provider_configured(p)) for p in PROVIDERS],
         },
     )
 

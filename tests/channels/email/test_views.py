@@ -152,3 +152,15 @@ def test_another_workspaces_ids_are_404_on_every_route(
     assert mailbox.is_active and mailbox.is_default
     page = client.get(reverse("email:settings")).content.decode()
     assert mailbox.address not in page
+
+
+def test_settings_says_plainly_when_a_provider_is_not_configured(logged_in, settings):  # type: ignore[no-untyped-def]
+    settings.PARLEY_EMAIL_OAUTH = {
+        "gmail": {**settings.PARLEY_EMAIL_OAUTH["gmail"], "client_id": ""},
+        "microsoft": {**settings.PARLEY_EMAIL_OAUTH["microsoft"], "client_id": "app-123"},
+    }
+    html = logged_in.get(reverse("email:settings")).content.decode()
+    gmail = html.split('data-provider="gmail"')[1].split("</form>")[0]
+    microsoft = html.split('data-provider="microsoft"')[1].split("</form>")[0]
+    assert "Not configured on this server" in gmail and "<button" not in gmail
+    assert "Not configured" not in microsoft and "<button" in microsoft
