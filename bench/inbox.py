@@ -54,6 +54,7 @@ class Result:
     queries_max: int
     target_ms: float | None
     target_queries: int | None
+    times_ms: list[float]
 
     @property
     def ok(self) -> bool | None:
@@ -402,6 +403,7 @@ def measure(scenario: Scenario, runs: int, warmup: int, show_plans: bool) -> Res
         queries_max=max(counts),
         target_ms=scenario.target_ms,
         target_queries=scenario.target_queries,
+        times_ms=[round(t, 3) for t in times],
     )
 
 
