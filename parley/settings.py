@@ -81,6 +81,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not memory) so the live server, the worker and shell subprocesses of the
     # tests see the same data; one per test process, so parallel runs never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An inbox page reads ~30 rows; starting a parallel worker costs more than the query
+    # (bench/inbox.py: a Gather Merge turned a 20 ms tag filter into 60-75 ms).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c max_parallel_workers_per_gather=0"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections
-from django.db.models import Field, Prefetch, QuerySet
+from django.db.models import Exists, Field, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member, Workspace
 from parley.core import cursor as cursors
 from parley.core.errors import NotFound, ValidationFailed
-from parley.creators.models import Creator, CreatorTag
+from parley.creators.models import CreatorTag
 from parley.inbox.filters import InboxFilters
 from parley.inbox.models import Attachment, Conversation, InboxEntry, Message, Notification
 
@@ -26,6 +27,11 @@ class InboxPage:
     next_cursor: str | None
 
 
+def _campaign_members() -> QuerySet:
+    # campaigns sits above inbox (DESIGN.md, Layering): reach its model by name, not import.
+    return apps.get_model("campaigns", "CampaignMember").objects.all()
+
+
 def _filtered_entries(*, member: Member, filters: InboxFilters) -> QuerySet[InboxEntry]:
     entries = InboxEntry.objects.filter(member=member)
     if filters.unread:
@@ -35,30 +41,30 @@ def _filtered_entries(*, member: Member, filters: InboxFilters) -> QuerySet[Inbo
     if filters.awaiting:
         cutoff = timezone.now() - timedelta(hours=settings.PARLEY_AWAITING_REPLY_HOURS)
         entries = entries.filter(conversation__awaiting_reply_since__lt=cutoff)
-    creators = Creator.objects.filter(workspace_id=member.workspace_id)
+    # Campaign, client and tag filters: a correlated EXISTS on the membership table alone,
+    # keyed by the entry's own copy of creator_id. The former IN (workspace creators JOIN
+    # memberships) scanned every creator and left PostgreSQL estimating one matching row,
+    # so it sorted every match (a 26k-member campaign: ~65 ms at 100k creators); SQLite
+    # built the whole IN list and sorted it. Now both walk entry_order and probe the
+    # membership index per row (PostgreSQL still picks the set for small ones).
+    # Scoping holds without the creators join: entries are the member's own.
+    creator = OuterRef("creator_id")
+    members = _campaign_members()
     if filters.campaign:
         entries = entries.filter(
-            conversation__creator_id__in=creators.filter(
-                campaign_memberships__campaign_id=filters.campaign
-            ).values("id")
+            Exists(members.filter(campaign_id=filters.campaign, creator_id=creator))
         )
     if filters.campaigns:
         entries = entries.filter(
-            conversation__creator_id__in=creators.filter(
-                campaign_memberships__campaign_id__in=filters.campaigns
-            ).values("id")
+            Exists(members.filter(campaign_id__in=filters.campaigns, creator_id=creator))
         )
     if filters.clients:
         entries = entries.filter(
-            conversation__creator_id__in=creators.filter(
-                campaign_memberships__campaign__client_id__in=filters.clients
-            ).values("id")
+            Exists(members.filter(campaign__client_id__in=filters.clients, creator_id=creator))
         )
     if filters.tags:
         entries = entries.filter(
-            conversation__creator_id__in=CreatorTag.objects.filter(
-                tag_id__in=filters.tags, tag__workspace_id=member.workspace_id
-            ).values("creator_id")
+            Exists(CreatorTag.objects.filter(tag_id__in=filters.tags, creator_id=creator))
         )
     if filters.q:
         entries = entries.filter(conversation__creator__search_text__contains=filters.q.lower())

@@ -45,6 +45,7 @@ def conversation_get_or_create(*, creator: Creator, at: datetime | None = None) 
                     workspace_id=creator.workspace_id,
                     member_id=member_id,
                     conversation=conversation,
+                    creator_id=creator.id,
                     sort_at=at,
                 )
                 for member_id in member_ids
@@ -59,15 +60,18 @@ def inbox_entries_create_for_member(*, member: Member, batch_size: int = 2000) -
     conversations = (
         Conversation.objects.filter(workspace_id=member.workspace_id)
         .exclude(id__in=existing)
-        .values_list("id", "last_activity_at")
+        .values_list("id", "creator_id", "last_activity_at")
     )
     batch: list[InboxEntry] = []
-    for conversation_id, last_activity_at in conversations.iterator(chunk_size=batch_size):
+    for conversation_id, creator_id, last_activity_at in conversations.iterator(
+        chunk_size=batch_size
+    ):
         batch.append(
             InboxEntry(
                 workspace_id=member.workspace_id,
                 member=member,
                 conversation_id=conversation_id,
+                creator_id=creator_id,
                 sort_at=last_activity_at,
                 last_read_at=last_activity_at,
             )
@@ -179,7 +183,11 @@ def conversation_mark_unread(
         entry, _created = InboxEntry.objects.get_or_create(
             member=member,
             conversation=conversation,
-            defaults={"workspace_id": conversation.workspace_id, "sort_at": now},
+            defaults={
+                "workspace_id": conversation.workspace_id,
+                "creator_id": conversation.creator_id,
+                "sort_at": now,
+            },
         )
         entry.unread = True
         entry.marked_unread = True

@@ -178,6 +178,7 @@ ENTRY_COLUMNS = (
     "workspace_id",
     "member_id",
     "conversation_id",
+    "creator_id",
     "unread",
     "last_read_at",
     "sort_at",
@@ -325,6 +326,7 @@ def _batch(
                     ws,
                     member_id,
                     conversation.id,
+                    conversation.creator_id,
                     unread,
                     None if unread else last_activity,
                     last_activity,
@@ -363,7 +365,7 @@ def _batch(
             text=by_id[conversation_id].preview,
             created_at=sort_at,
         )
-        for _ws, member_id, conversation_id, unread, _read, sort_at in entries
+        for _ws, member_id, conversation_id, _creator_id, unread, _read, sort_at in entries
         if unread
     )
     Note.objects.bulk_create(
