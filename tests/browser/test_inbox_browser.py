@@ -1,6 +1,7 @@
 """Click through the inbox in Chromium as a person would."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -51,6 +52,10 @@ def test_unread_on_top_open_read_mark_unread(login, inbox, member):
     expect(badge(page)).to_have_text("0", timeout=8000)
     entry = InboxEntry.objects.get(member=member, conversation=inbox["unread"])
     assert not entry.unread
+    # the list refreshes by itself: its row is read now (and the list has settled)
+    expect(rows(page).filter(has_text="Una Unread")).to_have_class(
+        re.compile(r"^row\s*$"), timeout=8000
+    )
 
     # open an older read thread and mark its message unread: back to the top, badge up
     rows(page).filter(has_text="Otto Older").locator("a").click()
