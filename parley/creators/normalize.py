@@ -34,7 +34,9 @@ def identity_normalize(kind: str, value: str) -> str:
                 {"value": [_("Enter the phone number in international form, e.g. +358401234567.")]}
             )
         return digits
-    handle = value.removeprefix("@")
+    handle = value.removeprefix("@").strip()
+    if not handle:
+        raise ValidationFailed({"value": [_("This field is required.")]})
     if kind == Identity.Kind.OTHER:
         return handle.lower()
     if not _HANDLE.match(handle):
