@@ -44,12 +44,6 @@ def campaign_member_get(
     return cm
 
 
-def campaign_statuses(*, campaign_id: int, creator_ids: Iterable[int]) -> dict[int, str]:
-    """creator id → status display in one campaign, for the inbox rows."""
-    rows = CampaignMember.objects.filter(campaign_id=campaign_id, creator_id__in=list(creator_ids))
-    return {cm.creator_id: cm.get_status_display() for cm in rows}
-
-
 def creator_campaigns(*, creator: Creator) -> list[CampaignMember]:
     return list(
         CampaignMember.objects.filter(creator=creator)
@@ -83,7 +77,7 @@ def campaign_member_page(
 
 
 def campaign_member_status_codes(*, campaign_id: int, creator_ids: Iterable[int]) -> dict[int, str]:
-    """creator id → status code in one campaign (`campaign_statuses` gives the display)."""
+    """creator id → status code in one campaign (for the inbox rows and the API list)."""
     rows = CampaignMember.objects.filter(
         campaign_id=campaign_id, creator_id__in=list(creator_ids)
     ).values_list("creator_id", "status")

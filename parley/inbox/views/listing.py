@@ -8,7 +8,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.accounts.selectors import client_list
-from parley.campaigns.selectors import campaign_list, campaign_statuses, inbox_filters_check
+from parley.campaigns.models import CampaignMember
+from parley.campaigns.selectors import (
+    campaign_list,
+    campaign_member_status_codes,
+    inbox_filters_check,
+)
 from parley.core.errors import ValidationFailed
 from parley.core.views import member_view
 from parley.creators.selectors import tag_list
@@ -32,12 +37,13 @@ def _checked_filters(request: HttpRequest, member: Member) -> InboxFilters:
 def _rows_context(member: Member, filters: InboxFilters, cursor: str | None) -> dict:
     page = conversation_list(member=member, filters=filters, cursor=cursor)
     if filters.campaign:
-        statuses = campaign_statuses(
+        statuses = campaign_member_status_codes(
             campaign_id=filters.campaign,
             creator_ids=[e.conversation.creator_id for e in page.entries],
         )
         for entry in page.entries:
-            entry.campaign_status = statuses.get(entry.conversation.creator_id, "")  # type: ignore[attr-defined]
+            code = statuses.get(entry.conversation.creator_id)
+            entry.campaign_status = CampaignMember.Status(code).label if code else ""  # type: ignore[attr-defined]
     query = filters.to_query()
     return {
         # Row links are built from this prefix: one reverse() instead of three per row.
