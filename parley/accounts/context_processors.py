@@ -1,15 +1,10 @@
 from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
-
-from parley.accounts.selectors import member_list_for_user
 
 
 def current_member(request: HttpRequest) -> dict[str, object]:
-    """The member the request works as, and (lazily) the user's workspaces for the switcher."""
-    member = getattr(request, "member", None)
+    """The member the request works as, and the user's memberships for the switcher (both
+    loaded once by CurrentMemberMiddleware)."""
     return {
-        "member": member,
-        "memberships": SimpleLazyObject(
-            lambda: member_list_for_user(user=request.user) if member else []  # type: ignore[arg-type]
-        ),
+        "member": getattr(request, "member", None),
+        "memberships": getattr(request, "memberships", []),
     }

@@ -9,17 +9,16 @@ from parley.core.errors import NotFound
 
 
 def member_list_for_user(*, user: User) -> list[Member]:
-    return list(Member.objects.filter(user=user).select_related("workspace").order_by("id"))
+    """Every membership of the user, oldest first, with its workspace (the switcher)."""
+    return list(Member.objects.filter(user=user).select_related("workspace", "user").order_by("id"))
 
 
-def member_for_user(*, user: User, workspace_id: int | None) -> Member | None:
-    """The user's membership of the given workspace, else of their first workspace."""
-    members = Member.objects.filter(user=user).select_related("workspace", "user")
-    if workspace_id is not None:
-        member = members.filter(workspace_id=workspace_id).first()
-        if member is not None:
+def member_pick(*, memberships: list[Member], workspace_id: int | None) -> Member | None:
+    """The membership of the given workspace, else the first one; None without any."""
+    for member in memberships:
+        if member.workspace_id == workspace_id:
             return member
-    return members.order_by("id").first()
+    return memberships[0] if memberships else None
 
 
 def member_get(*, workspace: Workspace, id: int) -> Member:

@@ -4,7 +4,6 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from parley.accounts.middleware import SESSION_KEY
-from parley.accounts.selectors import member_for_user
 from parley.core.errors import NotFound
 from parley.core.views import int_or_none
 
@@ -13,8 +12,7 @@ from parley.core.views import int_or_none
 @require_POST
 def workspace_switch(request: HttpRequest) -> HttpResponse:
     workspace_id = int_or_none(request.POST.get("workspace"))
-    member = member_for_user(user=request.user, workspace_id=workspace_id)  # type: ignore[arg-type]
-    if member is None or member.workspace_id != workspace_id:
+    if not any(m.workspace_id == workspace_id for m in request.memberships):  # type: ignore[attr-defined]
         raise NotFound
     request.session[SESSION_KEY] = workspace_id
     return redirect("inbox:list")

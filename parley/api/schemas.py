@@ -139,7 +139,7 @@ class ConversationItemOut(Schema):
     )
 
     @classmethod
-    def build(cls, entry: InboxEntry, campaign_status: str | None) -> "ConversationItemOut":
+    def build(cls, entry: InboxEntry) -> "ConversationItemOut":
         conversation = entry.conversation
         return cls(
             id=conversation.id,
@@ -152,7 +152,7 @@ class ConversationItemOut(Schema):
             preview=conversation.preview,
             channels=conversation.channel_list,
             assignee_id=conversation.assignee_id,
-            campaign_status=campaign_status,
+            campaign_status=getattr(entry, "campaign_status", None),
         )
 
 

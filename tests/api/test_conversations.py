@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from parley.creators.services import tags_add
@@ -203,9 +204,9 @@ def test_list_query_count_with_every_filter(
         CampaignMemberFactory(campaign=campaign, creator=conversation.creator)
         _tag(conversation, tag)
 
-    # when filtered on all of them: token, stamp, one check per kind of id (3),
-    # the page, and the campaign statuses of the page
-    with django_assert_max_num_queries(7):
+    # when filtered on all of them: token, stamp, the ids checked in one query, and the
+    # page with the campaign statuses; on SQLite, the search's ids from its FTS5 table too
+    with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 5):
         response = api.get(
             "/conversations",
             campaign=campaign.id,

@@ -7,7 +7,13 @@ from django.utils import timezone
 from parley.creators.models import CreatorTag, Note
 from parley.inbox.models import InboxEntry, Message, Notification
 from parley.outbox.models import OutboxItem
-from tests.factories import CampaignFactory, CampaignMemberFactory, MemberFactory, TagFactory
+from tests.factories import (
+    CampaignFactory,
+    CampaignMemberFactory,
+    ClientFactory,
+    MemberFactory,
+    TagFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -328,14 +334,40 @@ def test_other_workspace_ids_in_nested_routes_are_404(
     )
 
 
+def _thirty_in_a_campaign(member, make_conversation):
+    """30 conversations, each creator in one campaign of a client and tagged."""
+    client = ClientFactory(workspace=member.workspace)
+    campaign = CampaignFactory(workspace=member.workspace, client=client)
+    tag = TagFactory(workspace=member.workspace)
+    for i in range(30):
+        conversation = make_conversation(inbound=i % 2)
+        CampaignMemberFactory(campaign=campaign, creator=conversation.creator)
+        CreatorTag.objects.create(creator=conversation.creator, tag=tag)
+    return {"campaign": campaign.id, "campaigns": campaign.id, "tags": tag.id, "clients": client.id}
+
+
 def test_list_query_count_is_pinned(
     logged_in, member, make_conversation, django_assert_max_num_queries
 ):
     for i in range(30):
         make_conversation(inbound=i % 2)
-    with django_assert_max_num_queries(5):
+    # session, user, memberships, the page
+    with django_assert_max_num_queries(4):
         response = logged_in.get(reverse("inbox:rows"))
     assert response.content.decode().count('data-testid="row"') == 30
+
+
+def test_list_query_count_with_every_filter_is_pinned(
+    logged_in, member, make_conversation, django_assert_max_num_queries
+):
+    filters = _thirty_in_a_campaign(member, make_conversation)
+    # session, user, memberships, the filter's ids checked in one query, the page (the
+    # campaign statuses come with it)
+    with django_assert_max_num_queries(5):
+        response = logged_in.get(reverse("inbox:rows"), filters)
+    body = response.content.decode()
+    assert body.count('data-testid="row"') == 30
+    assert body.count('data-testid="campaign-status"') == 30
 
 
 def test_list_page_query_count_is_pinned(
@@ -343,14 +375,31 @@ def test_list_page_query_count_is_pinned(
 ):
     for i in range(30):
         make_conversation(inbound=i % 2)
-    with django_assert_max_num_queries(11):
-        logged_in.get(reverse("inbox:list"))
+    # session, user, memberships, filter options, the page with the badge's pulse, and the
+    # mailboxes that need re-authorising
+    with django_assert_max_num_queries(6):
+        response = logged_in.get(reverse("inbox:list"))
+    assert response.content.decode().count('data-testid="row"') == 30
+
+
+def test_list_page_query_count_with_every_filter_is_pinned(
+    logged_in, member, make_conversation, django_assert_max_num_queries
+):
+    filters = _thirty_in_a_campaign(member, make_conversation)
+    with django_assert_max_num_queries(6):
+        response = logged_in.get(reverse("inbox:list"), filters)
+    body = response.content.decode()
+    assert body.count('data-testid="campaign-status"') == 30
+    assert 'data-testid="unread-badge" aria-label="15 unread conversations">15<' in body
 
 
 def test_thread_query_count_is_pinned(
     logged_in, member, make_conversation, django_assert_max_num_queries
 ):
     conversation = make_conversation(inbound=40)
-    with django_assert_max_num_queries(17):
+    # session, user, memberships, the conversation, marking it read, campaigns (with the
+    # creator's statuses), the thread's campaigns, mailboxes, messages, attachments,
+    # identities, tags (with the creator's), notes, members
+    with django_assert_max_num_queries(14):
         response = logged_in.get(reverse("inbox:thread", args=[conversation.id]))
     assert response.content.decode().count('data-testid="message"') == 40

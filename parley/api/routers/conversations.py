@@ -19,11 +19,7 @@ from parley.api.schemas import (
     ThreadQuery,
     UnreadCountOut,
 )
-from parley.campaigns.selectors import (
-    campaign_get,
-    campaign_member_status_codes,
-    inbox_filters_check,
-)
+from parley.campaigns.selectors import campaign_get, inbox_filters_check
 from parley.inbox.filters import filters_from_query
 from parley.inbox.models import Message
 from parley.inbox.selectors import (
@@ -55,22 +51,16 @@ def conversations_list(
     member = acting_member(request)
     # One parser for the page and the API; the schema above documents and type-checks.
     filters = filters_from_query(request.GET)
-    inbox_filters_check(workspace=member.workspace, filters=filters)
+    set_sizes = inbox_filters_check(workspace=member.workspace, filters=filters)
     page = conversation_list(
-        member=member, filters=filters, cursor=params.cursor, limit=params.limit
+        member=member,
+        filters=filters,
+        cursor=params.cursor,
+        limit=params.limit,
+        set_sizes=set_sizes,
     )
-    statuses: dict[int, str] = {}
-    if filters.campaign:
-        statuses = campaign_member_status_codes(
-            campaign_id=filters.campaign,
-            creator_ids=[e.conversation.creator_id for e in page.entries],
-        )
     return ConversationPageOut(
-        items=[
-            ConversationItemOut.build(e, statuses.get(e.conversation.creator_id))
-            for e in page.entries
-        ],
-        next_cursor=page.next_cursor,
+        items=[ConversationItemOut.build(e) for e in page.entries], next_cursor=page.next_cursor
     )
 
 

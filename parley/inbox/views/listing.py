@@ -7,16 +7,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
-from parley.accounts.selectors import client_list
-from parley.campaigns.models import CampaignMember
-from parley.campaigns.selectors import (
-    campaign_list,
-    campaign_member_status_codes,
-    inbox_filters_check,
-)
+from parley.campaigns.selectors import inbox_filter_options, inbox_filters_check
 from parley.core.errors import ValidationFailed
 from parley.core.views import member_view
-from parley.creators.selectors import tag_list
 from parley.inbox.filters import InboxFilters, filters_from_query
 from parley.inbox.selectors import (
     conversation_get,
@@ -25,30 +18,26 @@ from parley.inbox.selectors import (
     notification_list,
 )
 from parley.inbox.services import notifications_mark_read
+from parley.inbox.views.rows import checkboxes_html, inbox_rows_html, select_options_html
 
 
-def _checked_filters(request: HttpRequest, member: Member) -> InboxFilters:
-    """Parse the filters; a campaign, tag or client id of another workspace is a 404."""
-    filters = filters_from_query(request.GET)
-    inbox_filters_check(workspace=member.workspace, filters=filters)
-    return filters
-
-
-def _rows_context(member: Member, filters: InboxFilters, cursor: str | None) -> dict:
-    page = conversation_list(member=member, filters=filters, cursor=cursor)
-    if filters.campaign:
-        statuses = campaign_member_status_codes(
-            campaign_id=filters.campaign,
-            creator_ids=[e.conversation.creator_id for e in page.entries],
-        )
-        for entry in page.entries:
-            code = statuses.get(entry.conversation.creator_id)
-            entry.campaign_status = CampaignMember.Status(code).label if code else ""  # type: ignore[attr-defined]
+def _rows_context(
+    member: Member,
+    filters: InboxFilters,
+    cursor: str | None,
+    set_sizes: dict[str, bool],
+    with_pulse: bool = False,
+) -> dict:
+    page = conversation_list(
+        member=member, filters=filters, cursor=cursor, with_pulse=with_pulse, set_sizes=set_sizes
+    )
     query = filters.to_query()
     return {
-        # Row links are built from this prefix: one reverse() instead of three per row.
-        "inbox_url": reverse("inbox:list"),
+        "rows_url": reverse("inbox:rows"),
         "page": page,
+        "rows_html": inbox_rows_html(
+            page.entries, inbox_url=reverse("inbox:list"), with_status=bool(filters.campaign)
+        ),
         "filters": filters,
         "query": urlencode(query),
         "next_query": urlencode([*query, ("cursor", page.next_cursor)]) if page.next_cursor else "",
@@ -63,19 +52,26 @@ def _bad_filter(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
 @require_GET
 def inbox(request: HttpRequest, member: Member, conversation_id: int | None = None) -> HttpResponse:
     try:
-        filters = _checked_filters(request, member)
-        context = _rows_context(member, filters, request.GET.get("cursor"))
+        filters = filters_from_query(request.GET)
+        # The options come with the tenancy check of the filter's ids: one query for both.
+        options = inbox_filter_options(workspace=member.workspace, filters=filters)
+        context = _rows_context(
+            member, filters, request.GET.get("cursor"), options.set_sizes, with_pulse=True
+        )
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
     if conversation_id is not None:
         context["open_conversation"] = conversation_get(
             workspace=member.workspace, id=conversation_id
         )
-    unread, token = inbox_pulse(member=member)
+    unread, token = context["page"].pulse
     context.update(
-        campaigns=campaign_list(workspace=member.workspace),
-        tags=tag_list(workspace=member.workspace),
-        clients=client_list(workspace=member.workspace),
+        campaign_options=select_options_html(options.campaigns, {filters.campaign or 0}),
+        campaign_boxes=checkboxes_html("campaigns", options.campaigns, filters.campaigns),
+        tag_boxes=checkboxes_html("tags", options.tags, filters.tags),
+        client_boxes=checkboxes_html("clients", options.clients, filters.clients),
+        bulk_tag_options=select_options_html(options.tags),
+        bulk_campaign_options=select_options_html(options.campaigns),
         unread=unread,
         pulse=token,
     )
@@ -87,8 +83,9 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
 def rows(request: HttpRequest, member: Member) -> HttpResponse:
     """The list rows alone: htmx swaps them on filter changes, "Load more" and live updates."""
     try:
-        filters = _checked_filters(request, member)
-        context = _rows_context(member, filters, request.GET.get("cursor"))
+        filters = filters_from_query(request.GET)
+        set_sizes = inbox_filters_check(workspace=member.workspace, filters=filters)
+        context = _rows_context(member, filters, request.GET.get("cursor"), set_sizes)
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
     context["append"] = bool(request.GET.get("cursor"))

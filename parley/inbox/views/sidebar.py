@@ -8,12 +8,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from parley.accounts.models import Member
 from parley.accounts.selectors import member_get, member_list
-from parley.campaigns.selectors import campaign_get, campaign_list, creator_campaigns
+from parley.campaigns.models import Campaign, CampaignMember
+from parley.campaigns.selectors import campaign_get, campaign_list
 from parley.campaigns.services import campaign_members_add
 from parley.core.errors import ValidationFailed
 from parley.core.views import int_or_none, member_view
 from parley.creators.models import Creator, Identity
-from parley.creators.selectors import creator_tags, identity_list, note_list, tag_get, tag_list
+from parley.creators.selectors import identity_list, note_list, tag_get, tag_list
 from parley.creators.services import (
     creator_profile_update,
     creator_update,
@@ -27,19 +28,31 @@ from parley.inbox.selectors import conversation_get
 from parley.inbox.services import conversation_assign
 
 
-def sidebar_context(member: Member, conversation: Conversation) -> dict:
+def sidebar_context(
+    member: Member, conversation: Conversation, campaigns: list[Campaign] | None = None
+) -> dict:
+    """The sidebar's context. `campaigns`: `campaign_list(creator=…)` when the caller has
+    it already (the thread pane)."""
     creator = conversation.creator
     identities = identity_list(creator=creator)
+    tags = tag_list(workspace=member.workspace, creator=creator)
+    if campaigns is None:
+        campaigns = campaign_list(workspace=member.workspace, creator=creator)
+    statuses = dict(CampaignMember.Status.choices)
     return {
         "conversation": conversation,
         "creator": creator,
         "contacts": [i for i in identities if i.kind in (Identity.Kind.EMAIL, Identity.Kind.PHONE)],
         "socials": [i for i in identities if i.kind in Identity.SOCIAL],
-        "creator_tags": creator_tags(creator=creator),
-        "all_tags": tag_list(workspace=member.workspace),
+        "creator_tags": [t for t in tags if t.applied],  # type: ignore[attr-defined]
+        "all_tags": tags,
         "notes": note_list(creator=creator),
-        "memberships": creator_campaigns(creator=creator),
-        "all_campaigns": campaign_list(workspace=member.workspace),
+        "memberships": [
+            (c, statuses.get(c.creator_status, c.creator_status))  # type: ignore[attr-defined]
+            for c in campaigns
+            if c.creator_status  # type: ignore[attr-defined]
+        ],
+        "all_campaigns": campaigns,
         "members": member_list(workspace=member.workspace),
         "identity_kinds": Identity.Kind.choices,
         "channel_choices": Creator.Channel.choices,

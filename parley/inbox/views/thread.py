@@ -30,7 +30,7 @@ from parley.outbox.services import message_send
 
 def _thread_context(member: Member, conversation: Conversation, campaign_id: int | None) -> dict:
     conversation_mark_read(member=member, conversation=conversation)
-    campaigns = campaign_list(workspace=member.workspace)
+    campaigns = campaign_list(workspace=member.workspace, creator=conversation.creator)
     in_thread = set(thread_campaign_ids(conversation=conversation))
     mailboxes = mailbox_list(workspace=member.workspace)
     channels = [c for c in available_channels() if c != Channel.EMAIL or mailboxes]
@@ -59,7 +59,7 @@ def thread(request: HttpRequest, member: Member, conversation_id: int) -> HttpRe
     """Thread and sidebar for one conversation (the htmx target when a row is clicked)."""
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     context = _thread_context(member, conversation, int_or_none(request.GET.get("campaign")))
-    context.update(sidebar_context(member, conversation))
+    context.update(sidebar_context(member, conversation, campaigns=context["all_campaigns"]))
     return render(request, "inbox/_conversation.html", context)
 
 

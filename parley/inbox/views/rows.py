@@ -1,0 +1,97 @@
+"""The inbox rows and filter options as HTML, built here rather than in a template.
+
+The list is the hottest page. Django's template engine costs several microseconds per
+variable, tag and filter (about 0.1 ms a row, several ms for the option lists), so, as
+Django's admin does for its change-list cells, rows and options are formatted in Python
+with every value escaped. Dates are localised once per day shown and labels translated
+once per request."""
+
+import html
+from collections.abc import Collection, Iterable
+from datetime import date
+
+from django.utils import formats, timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from parley.campaigns.models import CampaignMember
+from parley.campaigns.selectors import FilterOption
+from parley.inbox.models import InboxEntry
+
+
+def inbox_rows_html(entries: list[InboxEntry], *, inbox_url: str, with_status: bool) -> SafeString:
+    """The `<li>` of each entry; with_status adds the creator's status in the campaign
+    chosen in the drop-down (entries carry it as `campaign_status`).
+
+    Every text goes through `html.escape` (what Django's `escape` calls, without its lazy-
+    string checks, which cost more than the escaping on 600 values a page)."""
+    e = html.escape
+    channel_labels = {
+        "email": e(_("Email")),
+        "sms": e(_("SMS")),
+        "inapp": e(_("In-app")),
+    }
+    statuses = {code: e(str(label)) for code, label in CampaignMember.Status.choices}
+    unread_title = f' title="{e(_("Unread"))}"'
+    select_label = _("Select %(name)s")
+    prefix = e(inbox_url)
+    day_labels: dict[date, str] = {}
+    out = []
+    for entry in entries:
+        conversation = entry.conversation
+        name = e(conversation.creator.name)
+        at = timezone.localtime(conversation.last_activity_at)
+        day = at.date()
+        if day not in day_labels:
+            day_labels[day] = e(formats.date_format(at, "M j"))
+        url = f"{prefix}c/{conversation.id:d}/"
+        chans = "".join(
+            f'<span class="chan chan-{e(ch)}">{channel_labels.get(ch) or e(ch)}</span>'
+            for ch in conversation.channel_list
+        )
+        status = ""
+        if with_status:
+            code = getattr(entry, "campaign_status", None)
+            status = (
+                '<span class="status" data-testid="campaign-status">'
+                f"{statuses.get(code, '') if code else ''}</span>"
+            )
+        out.append(
+            f'<li class="row{" unread" if entry.unread else ""}" data-testid="row" '
+            f'data-conversation="{conversation.id:d}">'
+            f'<input type="checkbox" name="creators" value="{conversation.creator_id:d}" '
+            f'aria-label="{e(select_label % {"name": conversation.creator.name})}">'
+            f'<a class="row-link" href="{url}" hx-get="{url}thread/" '
+            f'hx-target="#conversation-pane" hx-push-url="{url}">'
+            f'<span class="dot"{unread_title if entry.unread else ""}></span>'
+            f'<span class="who">{name}</span>'
+            f'<time datetime="{at.isoformat()}" title="{at.strftime("%Y-%m-%d %H:%M")}">'
+            f"{day_labels[day]}</time>"
+            f'<span class="preview">{e(conversation.preview)}</span>'
+            f'<span class="chans">{chans}</span>{status}</a></li>\n'
+        )
+    # Every value above was escaped.
+    return mark_safe("".join(out))
+
+
+def select_options_html(
+    options: Iterable[FilterOption], selected: Collection[int] = ()
+) -> SafeString:
+    """`<option>`s of campaigns, tags or clients, those in `selected` selected."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((o.id, " selected" if o.id in selected else "", o.name) for o in options),
+    )
+
+
+def checkboxes_html(
+    name: str, options: Iterable[FilterOption], checked: Collection[int]
+) -> SafeString:
+    """A labelled checkbox per option, those in `checked` checked."""
+    return format_html_join(
+        "",
+        '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
+        ((name, o.id, " checked" if o.id in checked else "", o.name) for o in options),
+    )
