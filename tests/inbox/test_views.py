@@ -257,6 +257,23 @@ def test_pulse_triggers_refresh_only_when_something_moved(logged_in, member, mak
     assert 'data-testid="unread-badge"' in moved.content.decode()
 
 
+def test_badge_counts_up_to_the_cap_then_shows_plus(
+    logged_in, member, make_conversation, monkeypatch
+):
+    from parley.inbox import selectors, views
+
+    monkeypatch.setattr(selectors, "UNREAD_BADGE_CAP", 2)
+    monkeypatch.setattr(views.listing, "UNREAD_BADGE_CAP", 2)
+    make_conversation(inbound=1)
+    make_conversation(inbound=1)
+    assert '">2</span>' in logged_in.get(reverse("inbox:pulse")).content.decode()
+    make_conversation(inbound=1)
+    make_conversation(inbound=1)
+    for url in (reverse("inbox:pulse"), reverse("inbox:list")):
+        html = logged_in.get(url).content.decode()
+        assert 'data-testid="unread-badge"' in html and '">2+</span>' in html
+
+
 def test_notifications_dropdown_and_mark_read(logged_in, member, make_conversation):
     make_conversation(name="Noisy", inbound=1)
     html = logged_in.get(reverse("inbox:notifications")).content.decode()

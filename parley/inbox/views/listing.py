@@ -12,6 +12,7 @@ from parley.core.errors import ValidationFailed
 from parley.core.views import member_view
 from parley.inbox.filters import InboxFilters, filters_from_query
 from parley.inbox.selectors import (
+    UNREAD_BADGE_CAP,
     conversation_get,
     conversation_list,
     inbox_pulse,
@@ -44,6 +45,11 @@ def _rows_context(
     }
 
 
+def _badge(unread: int) -> str:
+    """The header badge's text: the unread count, or "999+" past the cap."""
+    return f"{UNREAD_BADGE_CAP}+" if unread > UNREAD_BADGE_CAP else str(unread)
+
+
 def _bad_filter(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
     return render(request, "inbox/_errors.html", {"errors": exc.errors}, status=400)
 
@@ -73,6 +79,7 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
         bulk_tag_options=select_options_html(options.tags),
         bulk_campaign_options=select_options_html(options.campaigns),
         unread=unread,
+        badge=_badge(unread),
         pulse=token,
     )
     return render(request, "inbox/inbox.html", context)
@@ -97,7 +104,9 @@ def rows(request: HttpRequest, member: Member) -> HttpResponse:
 def pulse(request: HttpRequest, member: Member) -> HttpResponse:
     """Polled by the header every few seconds; tells the page when anything moved."""
     unread, token = inbox_pulse(member=member)
-    response = render(request, "inbox/_badge.html", {"unread": unread, "pulse": token})
+    response = render(
+        request, "inbox/_badge.html", {"unread": unread, "badge": _badge(unread), "pulse": token}
+    )
     if request.GET.get("pulse") not in (None, "", token):
         response["HX-Trigger"] = "inbox-changed"
     return response
