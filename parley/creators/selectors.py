@@ -14,7 +14,8 @@ from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 
 # The SQLite FTS5 trigram index over creators_creator.search_text (migration 0003).
 SEARCH_FTS_TABLE = "creator_search_fts"
-# The trigram index answers terms of at least one trigram; shorter ones scan.
+# Trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) answer terms of at least one
+# trigram; shorter ones scan.
 SEARCH_FTS_MIN_LENGTH = 3
 # Above this many matches, LIKE along the list's own index (name, or the inbox order)
 # finds a page sooner than fetching and sorting every match. At 100k creators on SQLite:
@@ -23,29 +24,48 @@ SEARCH_FTS_MIN_LENGTH = 3
 SEARCH_FTS_MAX_IDS = 2000
 
 
-def creator_search_filter(
-    *, q: str, using: str, id_field: str = "id", text_field: str = "search_text"
-) -> Q:
-    """Creators whose search_text contains `q` (case-insensitive), as a Q on a queryset.
-
-    `id_field` and `text_field` are the lookups of the creator's id and search_text from the
-    queryset's model. PostgreSQL, and terms shorter than three characters, use
-    `text_field__contains` (LIKE; the pg_trgm index serves it on PostgreSQL). On SQLite a
-    longer term is first looked up in the FTS5 trigram table (one query, here): the term
-    is one quoted FTS5 string (double quotes doubled), so user input is never query
-    syntax, and a quoted string of trigrams matches as a substring, like LIKE '%term%'.
-    Up to SEARCH_FTS_MAX_IDS matches become `id_field__in`; more fall back to LIKE.
-    Matches are across workspaces: the caller's own filters keep it scoped.
-    """
-    term = q.lower()
+def _search_ids(*, term: str, workspace: Workspace, using: str) -> list[int]:
+    """Up to SEARCH_FTS_MAX_IDS + 1 ids of the workspace's creators whose search_text
+    contains `term`, found through the trigram index."""
     connection = connections[using]
-    if connection.vendor == "sqlite" and len(term) >= SEARCH_FTS_MIN_LENGTH:
+    limit = SEARCH_FTS_MAX_IDS + 1
+    if connection.vendor == "sqlite":
+        # One quoted FTS5 string (double quotes doubled): user input is never query syntax,
+        # and a quoted string of trigrams matches as a substring, like LIKE '%term%'.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM {SEARCH_FTS_TABLE} WHERE {SEARCH_FTS_TABLE} MATCH %s LIMIT %s",
-                ['"' + term.replace('"', '""') + '"', SEARCH_FTS_MAX_IDS + 1],
+                f"SELECT c.id FROM {SEARCH_FTS_TABLE} JOIN creators_creator c "
+                f"ON c.id = {SEARCH_FTS_TABLE}.rowid "
+                f"WHERE {SEARCH_FTS_TABLE} MATCH %s AND c.workspace_id = %s LIMIT %s",
+                ['"' + term.replace('"', '""') + '"', workspace.pk, limit],
             )
-            ids = [row[0] for row in cursor.fetchall()]
+            return [row[0] for row in cursor.fetchall()]
+    matches = Creator.objects.using(using).filter(workspace=workspace, search_text__contains=term)
+    return list(matches.values_list("id", flat=True)[:limit])
+
+
+def creator_search_filter(
+    *,
+    q: str,
+    workspace: Workspace,
+    using: str,
+    id_field: str = "id",
+    text_field: str = "search_text",
+) -> Q:
+    """The workspace's creators whose search_text contains `q` (case-insensitive), as a Q
+    on a queryset; `id_field` and `text_field` lead from its model to the creator's id and
+    search_text.
+
+    A term of three or more characters is first looked up in the trigram index (one query,
+    here), and up to SEARCH_FTS_MAX_IDS matches become `id_field__in`: the list then
+    reaches exactly those rows. Neither database can estimate how many rows a LIKE
+    '%term%' keeps: PostgreSQL guessed a thousand for one handle at 100k creators, walked
+    the whole inbox in list order testing each creator, and took 1.1 s. More matches, and
+    shorter terms, use `text_field__contains` (LIKE), which finds a page of a common term
+    early in the list's own order."""
+    term = q.lower()
+    if len(term) >= SEARCH_FTS_MIN_LENGTH:
+        ids = _search_ids(term=term, workspace=workspace, using=using)
         if len(ids) <= SEARCH_FTS_MAX_IDS:
             return Q(**{f"{id_field}__in": ids})
     return Q(**{f"{text_field}__contains": term})
@@ -63,7 +83,9 @@ def creator_list(
 ) -> QuerySet[Creator]:
     creators = Creator.objects.filter(workspace=workspace)
     if q:
-        creators = creators.filter(creator_search_filter(q=q.strip(), using=creators.db))
+        creators = creators.filter(
+            creator_search_filter(q=q.strip(), workspace=workspace, using=creators.db)
+        )
     if tag_id:
         creators = creators.filter(creator_tags__tag_id=tag_id)
     return creators.order_by("name", "id")

@@ -162,12 +162,13 @@ def _filtered_entries(
     for test in _set_tests(member, filters, entries.db, set_sizes):
         entries = entries.filter(test)
     if filters.q:
-        # SQLite, few matches: their ids, reached through the conversation's unique
-        # creator index and entry_unique (no creators join). On the entry's own creator_id
-        # it walked all of the member's entry_order (100k: ~15 ms vs ~2 ms for one hit).
+        # Few matches: their ids, reached through the conversation's unique creator index
+        # and entry_unique (no creators join). On the entry's own creator_id it walked all
+        # of the member's entry_order (SQLite, 100k: ~15 ms vs ~2 ms for one hit).
         entries = entries.filter(
             creator_search_filter(
                 q=filters.q,
+                workspace=member.workspace,
                 using=entries.db,
                 id_field="conversation__creator_id",
                 text_field="conversation__creator__search_text",

@@ -1,5 +1,6 @@
 """The inbox search box: a case-insensitive substring of the creator's name, handles and
-emails, through the SQLite FTS5 trigram table for terms of 3+ characters (creator_search_filter)."""
+emails; terms of 3+ characters first find the workspace's matching ids through a trigram
+index (SQLite's FTS5 table, PostgreSQL's pg_trgm) (creator_search_filter)."""
 
 import pytest
 from django.db import connection
@@ -81,10 +82,33 @@ def test_select_all_that_match_uses_the_same_search(member, jane):
     assert ids == [jane.id]
 
 
+def _page_sql(member, q: str) -> str:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        _search(member, q)
+    return captured.captured_queries[-1]["sql"]
+
+
+def test_few_matches_reach_the_list_as_ids(member, jane):
+    # the page itself never tests LIKE row by row: neither database can estimate a LIKE
+    # '%term%' (PostgreSQL walked a whole 100k inbox for one handle)
+    assert "LIKE" not in _page_sql(member, "JaneGlows")
+
+
 def test_many_matches_fall_back_to_like(member, jane, make_conversation, monkeypatch):
     monkeypatch.setattr(creator_selectors, "SEARCH_FTS_MAX_IDS", 1)
     make_conversation(name="Jane Two")
     assert _search(member, "jane") == ["Jane Doe", "Jane Two"]
+    assert "LIKE" in _page_sql(member, "jane")
+
+
+def test_other_workspaces_matches_do_not_count(
+    member, other_member, jane, make_conversation, monkeypatch
+):
+    monkeypatch.setattr(creator_selectors, "SEARCH_FTS_MAX_IDS", 1)
+    make_conversation(name="Jane Three", workspace=other_member.workspace)
+    make_conversation(name="Jane Four", workspace=other_member.workspace)
+    assert "LIKE" not in _page_sql(member, "jane")
+    assert _search(member, "jane") == ["Jane Doe"]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's")
