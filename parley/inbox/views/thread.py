@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -38,6 +39,8 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
     messages = thread_messages(conversation=conversation, campaign_id=campaign_id)
     return {
         "conversation": conversation,
+        # Per-message links are built from this prefix: one reverse() instead of one each.
+        "conversation_url": reverse("inbox:conversation", args=[conversation.id]),
         "messages": messages,
         # Watch a message on its way out, so its status changes show without a reload.
         "delivering": any(

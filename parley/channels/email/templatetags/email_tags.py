@@ -19,11 +19,7 @@ def email_reauth_banner(context: dict[str, Any]) -> dict[str, Any]:
     return {"reauth": mailboxes}
 
 
-@register.filter
-def email_new_part(text: str) -> str:
-    return quoted_split(text or "")[0]
-
-
-@register.filter
-def email_quoted_part(text: str) -> str:
-    return quoted_split(text or "")[1]
+@register.simple_tag
+def email_text_parts(text: str) -> tuple[str, str]:
+    """`{% email_text_parts m.body_text as parts %}`: (new text, quoted history), split once."""
+    return quoted_split(text or "")
