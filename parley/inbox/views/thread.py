@@ -25,6 +25,7 @@ from parley.inbox.selectors import (
 )
 from parley.inbox.services import conversation_mark_read, conversation_mark_unread
 from parley.inbox.views.sidebar import sidebar_context
+from parley.inbox.views.thread_html import thread_messages_html
 from parley.outbox.email_send import email_message_send
 from parley.outbox.services import message_send
 
@@ -39,9 +40,10 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
     messages = thread_messages(conversation=conversation, campaign_id=campaign_id)
     return {
         "conversation": conversation,
-        # Per-message links are built from this prefix: one reverse() instead of one each.
-        "conversation_url": reverse("inbox:conversation", args=[conversation.id]),
         "messages": messages,
+        "messages_html": thread_messages_html(
+            messages, conversation_url=reverse("inbox:conversation", args=[conversation.id])
+        ),
         # Watch a message on its way out, so its status changes show without a reload.
         "delivering": any(
             m.status in (Message.Status.QUEUED, Message.Status.SENDING) and not m.scheduled_for

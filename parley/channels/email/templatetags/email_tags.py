@@ -1,10 +1,9 @@
-"""Template helpers for email in the thread: the re-auth banner, folded quotes."""
+"""Template helpers for email: the re-auth banner."""
 
 from typing import Any
 
 from django import template
 
-from parley.channels.email.mime import quoted_split
 from parley.channels.email.selectors import mailboxes_needing_reauth
 
 register = template.Library()
@@ -17,9 +16,3 @@ def email_reauth_banner(context: dict[str, Any]) -> dict[str, Any]:
     member = context.get("member")
     mailboxes = mailboxes_needing_reauth(workspace=member.workspace) if member else []
     return {"reauth": mailboxes}
-
-
-@register.simple_tag
-def email_text_parts(text: str) -> tuple[str, str]:
-    """`{% email_text_parts m.body_text as parts %}`: (new text, quoted history), split once."""
-    return quoted_split(text or "")

@@ -1,0 +1,110 @@
+"""The thread's messages as HTML, built here rather than in a template (as the inbox rows
+are, see rows.py): about 40 template nodes a message cost 0.35 ms each. Every value is
+escaped with `html.escape`; an email's HTML body keeps its own template (a sandboxed
+iframe owned by the email channel)."""
+
+import html
+from datetime import datetime
+
+from django.template.defaultfilters import filesizeformat, linebreaksbr
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from parley.channels.email.mime import quoted_split
+from parley.inbox.models import Message
+
+
+def _when(at: datetime) -> str:
+    local = timezone.localtime(at)
+    return (
+        f'<time datetime="{local.isoformat()}">'
+        f"{html.escape(formats.date_format(local, 'M j, H:i'))}</time>"
+    )
+
+
+def _author(m: Message) -> str:
+    if m.author_member_id:
+        return str(m.author_member.user)  # type: ignore[union-attr]
+    if m.author_creator_id:
+        return m.author_creator.name  # type: ignore[union-attr]
+    return _("Unknown sender")
+
+
+def _delivery(m: Message) -> str:
+    if m.direction != Message.Direction.OUTBOUND:
+        return ""
+    text = html.escape(str(m.get_status_display()))  # type: ignore[attr-defined]
+    if m.status == Message.Status.QUEUED and m.scheduled_for:
+        when = formats.date_format(timezone.localtime(m.scheduled_for), "M j, H:i")
+        text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
+    if m.status == Message.Status.FAILED and m.status_reason:
+        text += ": " + html.escape(m.status_reason)
+    return (
+        f'<span class="delivery delivery-{html.escape(m.status)}" data-testid="status">'
+        f"{text}</span>"
+    )
+
+
+def _body(m: Message, show_quoted: str) -> str:
+    if m.body_html:
+        return render_to_string("email/_html_frame.html", {"message": m})
+    new, quoted = quoted_split(m.body_text or "")
+    body = f'<div class="body">{linebreaksbr(new, autoescape=True)}</div>'
+    if quoted:
+        body += (
+            f'<details class="quoted"><summary>{show_quoted}</summary>'
+            f'<div class="body muted">{linebreaksbr(quoted, autoescape=True)}</div></details>'
+        )
+    return body
+
+
+def _attachments(m: Message) -> str:
+    items = [
+        f'<li><a href="{html.escape(reverse("email:attachment", args=[a.id]))}" download>'
+        f"{html.escape(a.filename)}</a> "
+        f'<span class="muted">({html.escape(filesizeformat(a.size))})</span></li>'
+        for a in m.attachments.all()
+    ]
+    return f'<ul class="attachments">{"".join(items)}</ul>' if items else ""
+
+
+def thread_messages_html(messages: list[Message], *, conversation_url: str) -> SafeString:
+    """Each message's `<article>` (or a system event's line), oldest first."""
+    e = html.escape
+    actions = e(_("Message actions"))
+    mark_unread = e(_("Mark as unread"))
+    show_quoted = e(_("Show quoted text"))
+    malformed = (
+        '<span class="delivery delivery-failed">'
+        f"{e(_('Malformed: shown as far as it could be read'))}</span>"
+    )
+    out = []
+    for m in messages:
+        if m.is_event:
+            out.append(
+                f'<div class="event" data-testid="event"><span>{e(m.body_text)}</span> '
+                f"{_when(m.created_at)}</div>\n"
+            )
+            continue
+        campaign = f'<span class="muted">· {e(m.campaign.name)}</span>' if m.campaign else ""
+        subject = f'<div class="subject">{e(m.subject)}</div>' if m.subject else ""
+        out.append(
+            f'<article class="msg {e(m.direction)}" data-testid="message" '
+            f'data-message="{m.id:d}"><header>'
+            f"<strong>{e(_author(m))}</strong> "
+            f'<span class="chan chan-{e(m.channel)}">'
+            f"{e(str(m.get_channel_display()))}</span> "  # type: ignore[attr-defined]
+            f"{campaign} {_when(m.created_at)} {_delivery(m)}"
+            f"{malformed if m.is_malformed else ''}"
+            f'<details class="kebab small"><summary aria-label="{actions}">⋮</summary>'
+            '<div class="dropdown menu"><button type="button" class="linkish" '
+            f'hx-post="{e(conversation_url)}messages/{m.id:d}/unread/" '
+            f'hx-target="#conversation-pane" data-testid="mark-unread">{mark_unread}</button>'
+            "</div></details></header>"
+            f"{subject}{_body(m, show_quoted)}{_attachments(m)}</article>\n"
+        )
+    # Every value above was escaped (linebreaksbr and the email template escape their own).
+    return mark_safe("".join(out))
