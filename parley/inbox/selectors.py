@@ -104,53 +104,56 @@ SMALL_SET = 500
 LARGE_SET = 4000
 
 
-def creator_set_checks(filters: InboxFilters, *, using: str) -> dict[str, Exists]:
-    """The capped existence checks that size the filter's creator sets on PostgreSQL (none
-    elsewhere), as columns: a caller that reads the filter's ids anyway (the tenancy
-    check) selects them in its own query and hands the values to `conversation_list`."""
+def _size_checks(sets: list[QuerySet], using: str) -> dict[str, Exists]:
     if connections[using].vendor != "postgresql":
         return {}
     checks = {}
-    for i, rows in enumerate(_creator_sets(filters)):
+    for i, rows in enumerate(sets):
         ids = rows.order_by().values("pk")
         checks[f"over_small_{i}"] = Exists(ids[SMALL_SET : SMALL_SET + 1])
         checks[f"over_large_{i}"] = Exists(ids[LARGE_SET : LARGE_SET + 1])
     return checks
 
 
+def creator_set_checks(filters: InboxFilters, *, using: str) -> dict[str, Exists]:
+    """The capped existence checks that size the filter's creator sets on PostgreSQL (none
+    elsewhere), as columns: a caller that reads the filter's ids anyway (the tenancy
+    check) selects them in its own query and hands the values to `conversation_list`."""
+    return _size_checks(_creator_sets(filters), using)
+
+
 def _set_tests(
-    member: Member, filters: InboxFilters, using: str, sizes: dict[str, bool] | None
+    member: Member, sets: list[QuerySet], using: str, sizes: dict[str, bool] | None
 ) -> list[BaseExpression | Q]:
     """How to test entries against each creator set. SQLite walks entry_order and tests a
     correlated EXISTS on the index entry itself (creator_id is its last column) before it
     reads the row; PostgreSQL reads the row first, so it gets the cheapest test for the
     set's size (`creator_set_checks`, run here unless the caller has their values)."""
-    sets = _creator_sets(filters)
-    probes: list[BaseExpression | Q] = [
-        Exists(rows.filter(creator_id=OuterRef("creator_id"))) for rows in sets
-    ]
-    checks = creator_set_checks(filters, using=using)
-    if not checks:
-        return probes
-    known: dict[str, bool] = sizes if sizes is not None and set(sizes) == set(checks) else {}
-    if not known:
+    checks = _size_checks(sets, using)
+    if checks and (sizes is None or set(sizes) != set(checks)):
         row = Member.objects.filter(pk=member.pk).values(**checks).first() or {}
-        known = {name: bool(value) for name, value in row.items()}
+        sizes = {name: bool(value) for name, value in row.items()}
+    known = sizes or {}
     tests: list[BaseExpression | Q] = []
     for i, rows in enumerate(sets):
         in_set = Q(creator_id__in=rows.values("creator_id"))
-        if not known.get(f"over_small_{i}"):
+        if checks and not known.get(f"over_small_{i}"):
             tests.append(in_set)
-        elif not known.get(f"over_large_{i}"):
+        elif checks and not known.get(f"over_large_{i}"):
             tests.append(_HashedIn(in_set))
         else:
-            tests.append(probes[i])
+            tests.append(Exists(rows.filter(creator_id=OuterRef("creator_id"))))
     return tests
 
 
 def _filtered_entries(
-    *, member: Member, filters: InboxFilters, set_sizes: dict[str, bool] | None = None
+    *,
+    member: Member,
+    filters: InboxFilters,
+    sets: list[QuerySet],
+    set_sizes: dict[str, bool] | None = None,
 ) -> QuerySet[InboxEntry]:
+    """The member's entries that pass the filters; `sets` is `_creator_sets(filters)`."""
     entries = InboxEntry.objects.filter(member=member)
     if filters.unread:
         entries = entries.filter(unread=True)
@@ -159,7 +162,7 @@ def _filtered_entries(
     if filters.awaiting:
         cutoff = timezone.now() - timedelta(hours=settings.PARLEY_AWAITING_REPLY_HOURS)
         entries = entries.filter(conversation__awaiting_reply_since__lt=cutoff)
-    for test in _set_tests(member, filters, entries.db, set_sizes):
+    for test in _set_tests(member, sets, entries.db, set_sizes):
         entries = entries.filter(test)
     if filters.q:
         # Few matches: their ids, reached through the conversation's unique creator index
@@ -193,7 +196,8 @@ def conversation_list(
     header badge of the whole page), read by the same query when the page has rows.
     `set_sizes`: the values of `creator_set_checks`, when the caller has read them."""
     limit = limit or settings.PARLEY_INBOX_PAGE_SIZE
-    entries = _filtered_entries(member=member, filters=filters, set_sizes=set_sizes)
+    sets = _creator_sets(filters)
+    entries = _filtered_entries(member=member, filters=filters, sets=sets, set_sizes=set_sizes)
     if cursor:
         unread, sort_at_raw, conversation_id = cursors.decode(cursor, length=3)
         sort_at = parse_datetime(str(sort_at_raw))
@@ -208,7 +212,7 @@ def conversation_list(
                 (bool(unread), sort_at, conversation_id),
             )
         )
-    if _creator_sets(filters) and connections[entries.db].vendor == "postgresql":
+    if sets and connections[entries.db].vendor == "postgresql":
         # PostgreSQL reads each walked entry's row before testing it against a set: find
         # the page on entry_order alone (an index-only walk), then read just its rows.
         page = entries.order_by("-unread", "-sort_at", "-conversation_id").values(
@@ -249,9 +253,9 @@ def conversation_list(
 
 def conversation_match_ids(*, member: Member, filters: InboxFilters, cap: int) -> list[int]:
     """Creator ids of every conversation matching the filters, for "select all that match"."""
-    ids = _filtered_entries(member=member, filters=filters).values_list(
-        "conversation__creator_id", flat=True
-    )
+    ids = _filtered_entries(
+        member=member, filters=filters, sets=_creator_sets(filters)
+    ).values_list("conversation__creator_id", flat=True)
     return list(ids[: cap + 1])
 
 

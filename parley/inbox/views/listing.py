@@ -40,7 +40,6 @@ def _rows_context(
             page.entries, inbox_url=reverse("inbox:list"), with_status=bool(filters.campaign)
         ),
         "filters": filters,
-        "query": urlencode(query),
         "next_query": urlencode([*query, ("cursor", page.next_cursor)]) if page.next_cursor else "",
     }
 
