@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,11 +119,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("PARLEY_FROM_EMAIL", "parley@localhost")
 EMAIL_HOST = os.environ.get("PARLEY_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("PARLEY_EMAIL_PORT", "25"))
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("PARLEY_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
-    }
+# Background tasks (Django's Tasks API). PARLEY_TASKS_BACKEND: `db` (the default) queues
+# them in a table, `rq` in Redis through RQ (django-tasks-rq, at PARLEY_REDIS_URL); a
+# dotted path names any other backend. `parley worker` runs the consumer for either.
+PARLEY_TASKS_BACKEND_ALIASES = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
+_tasks_backend = os.environ.get("PARLEY_TASKS_BACKEND", "").strip() or "db"
+_tasks_backend = PARLEY_TASKS_BACKEND_ALIASES.get(_tasks_backend.lower(), _tasks_backend)
+if "." not in _tasks_backend:  # a mistyped alias fails at start-up, not at the first enqueue
+    raise ImproperlyConfigured(
+        f"PARLEY_TASKS_BACKEND={_tasks_backend!r}: use one of "
+        f"{', '.join(PARLEY_TASKS_BACKEND_ALIASES)} or a backend's dotted path"
+    )
+TASKS = {"default": {"BACKEND": _tasks_backend}}
+if _tasks_backend == PARLEY_TASKS_BACKEND_ALIASES["rq"]:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0")}}
 
 # Inbox tuning.
 PARLEY_INBOX_PAGE_SIZE = 30
