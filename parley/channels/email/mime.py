@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.header import decode_header, make_header
-from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
 import nh3
 
+from parley.channels.email.address_header import BUILD_POLICY, address_header_set
 from parley.core.crypto import sign, sign_check
 
 TOKEN_PURPOSE = "email-message-id"
@@ -101,9 +101,11 @@ def email_build(
     bad = header_check(subject=subject, from_name=from_name, to_name=to_name)
     if bad:
         raise HeaderInjection(", ".join(sorted(bad)))
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
-    msg["To"] = Address(display_name=to_name, addr_spec=to_addr)
+    # From and To are folded by address_header, not by the email package: its folder drops
+    # the quotes of a long display name and lets a name forge recipients (see there).
+    msg = EmailMessage(policy=BUILD_POLICY)
+    address_header_set(msg, "From", display_name=from_name, addr_spec=from_addr)
+    address_header_set(msg, "To", display_name=to_name, addr_spec=to_addr)
     msg["Subject"] = subject
     msg["Message-ID"] = message_id
     if date is not None:
