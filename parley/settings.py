@@ -166,6 +166,8 @@ PARLEY_SECRET_KEYS = [k for k in os.environ.get("PARLEY_SECRET_KEYS", "").split(
 PARLEY_EMAIL_ATTACHMENT_MAX_BYTES = int(
     os.environ.get("PARLEY_EMAIL_ATTACHMENT_MAX_BYTES", 10_000_000)
 )
+# An email larger than this is not downloaded: it is stored flagged, with its headers.
+PARLEY_EMAIL_MAX_MESSAGE_BYTES = int(os.environ.get("PARLEY_EMAIL_MAX_MESSAGE_BYTES", 50_000_000))
 PARLEY_EMAIL_POLL_SECONDS = min(60, int(os.environ.get("PARLEY_EMAIL_POLL_SECONDS", "60")))
 PARLEY_EMAIL_IDLE_SECONDS = int(os.environ.get("PARLEY_EMAIL_IDLE_SECONDS", "300"))
 PARLEY_EMAIL_OAUTH = {

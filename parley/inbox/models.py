@@ -182,6 +182,7 @@ class Notification(models.Model):
         SEND_FAILED = "send_failed", _("Send failed")
         REAUTH = "reauth", _("Mailbox needs re-authorisation")
         LIMIT = "limit", _("Daily limit reached")
+        SYNC_ERROR = "sync_error", _("Mailbox sync problem")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(

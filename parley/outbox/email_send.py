@@ -19,6 +19,7 @@ from parley.channels.email.mime import header_check, message_id_make
 from parley.channels.email.models import EmailRecord, Mailbox
 from parley.channels.email.selectors import thread_references
 from parley.core.errors import ValidationFailed
+from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Identity
 from parley.inbox.models import Attachment, Channel, Conversation, Message
 from parley.inbox.services import message_record
@@ -68,9 +69,6 @@ def email_message_send(
             _("Attachments are %(size)s together; the limit is %(limit)s.")
             % {"size": filesizeformat(total), "limit": filesizeformat(limit)}
         ]
-    for upload in attachments:
-        if header_check(name=upload.name or ""):
-            errors["attachments"] = [_("A file name cannot contain line breaks.")]
     if (
         not errors
         and not Identity.objects.filter(
@@ -111,11 +109,11 @@ def email_message_send(
         for upload in attachments:
             attachment = Attachment(
                 message=message,
-                filename=(upload.name or "attachment")[:255],
+                filename=filename_display(upload.name or ""),
                 content_type=(upload.content_type or "application/octet-stream")[:120],
                 size=int(upload.size or 0),
             )
-            attachment.file.save(upload.name or "attachment", upload, save=False)
+            attachment.file.save(filename_safe(upload.name or ""), upload, save=False)
             attachment.save()
         outbox_enqueue(
             message=message, sender_key=mailbox.sender_key, priority=priority, send_at=send_at

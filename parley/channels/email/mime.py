@@ -7,6 +7,7 @@ rewrote In-Reply-To still finds its thread through References or through the tok
 import hashlib
 import re
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -58,7 +59,7 @@ def ids_parse(value: str | None) -> list[str]:
     found = _ANGLE_RE.findall(str(value)) or str(value).split()
     out: list[str] = []
     for raw in found:
-        norm = raw.strip("<> \t").lower()[:255]
+        norm = raw.replace("\x00", "").strip("<> \t").lower()[:255]
         if norm and norm not in out:
             out.append(norm)
     return out
@@ -179,14 +180,15 @@ _PARSE_POLICY = policy.compat32
 
 
 def _words(value: object) -> str:
-    """A header value with RFC 2047 encoded words decoded; never raises."""
+    """A header value with RFC 2047 encoded words decoded, without NUL; never raises."""
     if value is None:
         return ""
     text = str(value)
     try:
-        return str(make_header(decode_header(text)))
+        text = str(make_header(decode_header(text)))
     except Exception:  # broken encoded words: keep the raw text
-        return text
+        text = str(value)
+    return _clean(text)
 
 
 def _raw(msg: Message, name: str) -> str:
@@ -211,9 +213,9 @@ def headers_parse(raw_header: bytes, *, size: int = 0) -> Headers:
         message_id=id_normalise(_raw(msg, "Message-ID")),
         in_reply_to=ids_parse(_raw(msg, "In-Reply-To")),
         references=ids_parse(_raw(msg, "References")),
-        from_addr=from_addr.strip().lower(),
+        from_addr=_clean(from_addr).strip().lower(),
         from_name=_words(from_name).strip(),
-        to_addrs=[a.strip().lower() for _n, a in to_pairs if a],
+        to_addrs=[_clean(a).strip().lower() for _n, a in to_pairs if a],
         subject=" ".join(_words(_raw(msg, "Subject")).split())[:998],
         date=date,
         content_hash=digest,
@@ -228,26 +230,73 @@ def _text_of(part: Message, payload: bytes) -> tuple[str, bool]:
         return payload.decode("utf-8", errors="replace"), True
 
 
+def _clean(text: str) -> str:
+    """No NUL in what is stored (PostgreSQL refuses it in text): shown as U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
+_BOUNDARY_LINE = re.compile(rb"^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$", re.M)
+# How many times a broken multipart's parts are recovered inside one another.
+_RECOVER_DEPTH = 3
+
+
+def _recover_parts(payload: bytes) -> list[Message]:
+    """The parts of a multipart whose boundary is missing or wrong (the parser keeps it as
+    one opaque payload): split at the delimiter lines it actually has, each piece parsed as a
+    part. With no delimiter lines at all, the payload is one text part."""
+    found = _BOUNDARY_LINE.findall(payload)
+    if not found:
+        part = Message()
+        part.set_payload(payload)
+        part["Content-Type"] = "text/plain"
+        return [part]
+    boundary = Counter(found).most_common(1)[0][0]
+    delimiter = re.compile(rb"^--" + re.escape(boundary) + rb"(?:--)?[ \t]*\r?$", re.M)
+    pieces = delimiter.split(payload)[1:]  # before the first delimiter: the preamble
+    parser = BytesParser(policy=_PARSE_POLICY)
+    return [parser.parsebytes(piece.lstrip(b"\r\n")) for piece in pieces if piece.strip()]
+
+
+def _leaves(msg: Message) -> tuple[list[Message], bool]:
+    """The message's non-multipart parts, in order, with broken multiparts recovered; and
+    whether any part had a defect."""
+    leaves: list[Message] = []
+    defects = False
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        defects = defects or bool(part.defects)
+        if part.is_multipart():
+            payload = part.get_payload()
+            subparts = payload if isinstance(payload, list) else []
+            stack.extend((p, depth) for p in reversed(subparts) if isinstance(p, Message))
+        elif part.get_content_maintype() == "multipart" and depth < _RECOVER_DEPTH:
+            defects = True
+            raw = part.get_payload(decode=True)
+            if isinstance(raw, bytes):
+                stack.extend((p, depth + 1) for p in reversed(_recover_parts(raw)))
+        else:
+            leaves.append(part)
+    return leaves, defects
+
+
 def email_parse(raw: bytes, *, headers: Headers | None = None) -> Parsed:
     """Parse a whole email. Never raises: whatever could be read is returned, flagged.
     `headers`, when the caller already parsed them (sync decides on headers first), are
-    reused instead of parsed again."""
+    reused instead of parsed again. A multipart whose boundary is missing or wrong is split
+    at the delimiter lines it has, so its text is shown rather than offered as a download."""
     if headers is None:
         headers = headers_parse(re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0], size=len(raw))
     try:
         msg = BytesParser(policy=_PARSE_POLICY).parsebytes(raw)
-        parts = list(msg.walk())
+        parts, malformed = _leaves(msg)
     except Exception:
-        text = raw.decode("utf-8", errors="replace")
+        text = _clean(raw.decode("utf-8", errors="replace"))
         return Parsed(headers=headers, text=text, html="", malformed=True)
-    malformed = bool(msg.defects)
     text_parts: list[str] = []
     html_parts: list[str] = []
     attachments: list[IncomingAttachment] = []
     for part in parts:
-        malformed = malformed or bool(part.defects)
-        if part.is_multipart():
-            continue
         try:
             ctype = part.get_content_type()
             disposition = part.get_content_disposition()
@@ -262,15 +311,15 @@ def email_parse(raw: bytes, *, headers: Headers | None = None) -> Parsed:
         if disposition == "attachment" or filename or not ctype.startswith("text/"):
             attachments.append(
                 IncomingAttachment(
-                    filename=(filename or "attachment")[:255],
-                    content_type=ctype[:120],
+                    filename=_clean(filename or "attachment")[:255],
+                    content_type=_clean(ctype)[:120],
                     data=payload,
                 )
             )
             continue
         content, broken = _text_of(part, payload)
         malformed = malformed or broken
-        (html_parts if ctype == "text/html" else text_parts).append(content)
+        (html_parts if ctype == "text/html" else text_parts).append(_clean(content))
     html = html_sanitise("\n".join(html_parts)) if html_parts else ""
     text = "\n".join(text_parts).strip().replace("\r\n", "\n")
     if not text and html:

@@ -52,6 +52,11 @@ class Mailbox(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     needs_reauth = models.BooleanField(default=False)
+    # Emails that could not be fully read (stored flagged, or recorded with their error):
+    # how many so far, and the latest one's error and time.
+    unreadable_count = models.PositiveIntegerField(default=0)
+    last_unreadable_error = models.TextField(blank=True)
+    last_unreadable_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -114,8 +119,9 @@ class EmailRecord(models.Model):
     """One email Parley sent or saw in a folder: what threading and dedupe look up.
 
     Outbound: folder is null, header_id is our own Message-ID. Inbound or Sent-folder: the folder,
-    UIDVALIDITY and UID (unique together), a content hash, and the stored message, or none
-    when the email was looked at and left alone (not a reply to Parley).
+    UIDVALIDITY and UID (unique together), a content hash, and the stored message; or no
+    message and an `error` when the email could not be stored at all (a poison UID: the
+    folder's sync moves past it, and the mailbox shows it).
     """
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -131,6 +137,9 @@ class EmailRecord(models.Model):
     message = models.ForeignKey(
         "inbox.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # Why the email could not be (fully) stored: set on a flagged message's record, and on a
+    # record with no message when not even a flagged copy could be stored (a poison UID).
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from parley.accounts.models import Member
@@ -375,6 +377,28 @@ def mailbox_credentials(*, mailbox: Mailbox) -> Credentials:
 # --- Health ----------------------------------------------------------------------------------
 
 
+def _notify_admins(*, mailbox: Mailbox, kind: str, text: str, at: datetime) -> None:
+    """A notification for the workspace's owners and admins, and whoever connected it."""
+    recipients = set(
+        Member.objects.filter(
+            workspace_id=mailbox.workspace_id,
+            role__in=[Member.Role.OWNER, Member.Role.ADMIN],
+        ).values_list("id", flat=True)
+    )
+    if mailbox.connected_by_id:
+        recipients.add(mailbox.connected_by_id)
+    Notification.objects.bulk_create(
+        Notification(
+            workspace_id=mailbox.workspace_id,
+            member_id=member_id,
+            kind=kind,
+            text=text[:240],
+            created_at=at,
+        )
+        for member_id in sorted(recipients)
+    )
+
+
 def mailbox_mark_reauth(*, mailbox: Mailbox, reason: str) -> None:
     """Flag the mailbox and notify, once per incident. Queued email on it is kept."""
     now = timezone.now()
@@ -385,33 +409,53 @@ def mailbox_mark_reauth(*, mailbox: Mailbox, reason: str) -> None:
         mailbox.needs_reauth, mailbox.last_error, mailbox.last_error_at = True, reason[:500], now
         if not flipped:
             return
-        recipients = set(
-            Member.objects.filter(
-                workspace_id=mailbox.workspace_id,
-                role__in=[Member.Role.OWNER, Member.Role.ADMIN],
-            ).values_list("id", flat=True)
-        )
-        if mailbox.connected_by_id:
-            recipients.add(mailbox.connected_by_id)
         text = _("%(address)s needs to be reconnected: sending and reply sync are paused.") % {
             "address": mailbox.address
         }
-        Notification.objects.bulk_create(
-            Notification(
-                workspace_id=mailbox.workspace_id,
-                member_id=member_id,
-                kind=Notification.Kind.REAUTH,
-                text=text[:240],
-                created_at=now,
-            )
-            for member_id in sorted(recipients)
-        )
+        _notify_admins(mailbox=mailbox, kind=Notification.Kind.REAUTH, text=text, at=now)
 
 
-def mailbox_mark_error(*, mailbox: Mailbox, error: str) -> None:
+def mailbox_mark_error(*, mailbox: Mailbox, error: str, notify: bool = False) -> None:
+    """Record the error of a sync pass or a send. With `notify`, the admins hear of it once
+    per incident (when the mailbox had no error before)."""
     now = timezone.now()
-    Mailbox.objects.filter(id=mailbox.id).update(last_error=error[:500], last_error_at=now)
-    mailbox.last_error, mailbox.last_error_at = error[:500], now
+    error = error.replace("\x00", "")[:500]
+    with transaction.atomic():
+        flipped = Mailbox.objects.filter(id=mailbox.id, last_error="").update(
+            last_error=error, last_error_at=now
+        )
+        if not flipped:
+            Mailbox.objects.filter(id=mailbox.id).update(last_error=error, last_error_at=now)
+        mailbox.last_error, mailbox.last_error_at = error, now
+        if notify and flipped:
+            text = _("Reply sync of %(address)s failed: %(error)s") % {
+                "address": mailbox.address,
+                "error": error,
+            }
+            _notify_admins(mailbox=mailbox, kind=Notification.Kind.SYNC_ERROR, text=text, at=now)
+
+
+def mailbox_note_unreadable(*, mailbox: Mailbox, count: int, error: str) -> None:
+    """`count` emails of one sync batch could not be fully read (stored flagged, or recorded
+    with their error): count them on the mailbox, keep the latest error, tell the admins."""
+    if count <= 0:
+        return
+    now = timezone.now()
+    error = error.replace("\x00", "")[:500]
+    with transaction.atomic():
+        Mailbox.objects.filter(id=mailbox.id).update(
+            unreadable_count=F("unreadable_count") + count,
+            last_unreadable_error=error,
+            last_unreadable_at=now,
+        )
+        mailbox.unreadable_count += count
+        mailbox.last_unreadable_error, mailbox.last_unreadable_at = error, now
+        text = ngettext(
+            "%(count)d email to %(address)s could not be fully read: %(error)s",
+            "%(count)d emails to %(address)s could not be fully read: %(error)s",
+            count,
+        ) % {"count": count, "address": mailbox.address, "error": error}
+        _notify_admins(mailbox=mailbox, kind=Notification.Kind.SYNC_ERROR, text=text, at=now)
 
 
 def mailbox_mark_synced(*, mailbox: Mailbox) -> None:

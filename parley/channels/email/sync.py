@@ -7,18 +7,30 @@ email Parley sent or stored, or carry our signed token. Each stored email and th
 last UID are written in one transaction, and (folder, UIDVALIDITY, UID) is unique, so a sync
 killed at any point leaves no duplicate and no gap. A UIDVALIDITY change rescans mail since the
 connection and recognises what it already has by content hash.
+
+Hostile or broken mail never stops a folder: whatever storing one email raises, it is stored
+again as a flagged message with the error (or, if even that fails, its UID is recorded with
+the error, a "poison UID"), the folder's progress moves past it, and the mailbox counts it
+and tells the admins. Leases are short and renewed as the pass goes; a holder that is a dead
+process on this host is taken over at once.
 """
 
+import hashlib
 import logging
+import os
+import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from parley.channels.email.mime import Headers, email_parse, headers_parse, token_parse
 from parley.channels.email.models import EmailRecord, Mailbox, MailboxFolder
@@ -28,8 +40,10 @@ from parley.channels.email.services import (
     mailbox_mark_error,
     mailbox_mark_reauth,
     mailbox_mark_synced,
+    mailbox_note_unreadable,
 )
 from parley.channels.email.transport import AuthFailed, TransportError, imap_close, imap_open
+from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Creator, Identity
 from parley.creators.selectors import creator_by_identity
 from parley.inbox.models import Attachment, Channel, Conversation, Message
@@ -37,10 +51,16 @@ from parley.inbox.services import conversation_get_or_create, message_record
 
 logger = logging.getLogger(__name__)
 
-WORKER_ID = f"sync:{socket.gethostname()}:{id(object())}"
-LEASE = timedelta(minutes=3)
+HOST = socket.gethostname()[:30]
+# "sync:<host>:<pid>:<nonce>": another worker on this host can tell when the holder is dead.
+WORKER_ID = f"sync:{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+# Renewed before every fetch and store of a pass: a worker on another host takes over a
+# dead holder's folder after this long; on the same host at once (the pid is checked).
+LEASE = timedelta(seconds=30)
 BATCH = 200
 STORE_CHUNK = 50
+# Bodies are downloaded at most this many bytes to a FETCH (at least one email).
+FETCH_BYTES = 16_000_000
 HEADER_FIELDS = "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT"
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
 MAX_BODY_TEXT = 200_000
@@ -52,19 +72,56 @@ class SyncReport:
     stored: int = 0
     skipped: int = 0
     duplicates: int = 0
+    # Stored flagged, or recorded as a poison UID: could not be fully read.
+    unreadable: int = 0
     folders: list[str] = field(default_factory=list)
 
 
 # --- Leases ---------------------------------------------------------------------------------
 
 
+def holder_is_dead(holder: str) -> bool:
+    """True when `holder` is a sync worker id of this host whose process is gone (or an
+    earlier incarnation of this very process id, as a restarted container gets)."""
+    parts = holder.split(":")
+    if len(parts) != 4 or parts[0] != "sync" or parts[1] != HOST or not parts[2].isdigit():
+        return False
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return holder != WORKER_ID
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    try:  # a killed child its parent has not reaped yet is a zombie: dead too
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
 def folder_lease(*, folder: MailboxFolder, worker_id: str) -> bool:
     now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(leased_by=worker_id)
     won = (
         MailboxFolder.objects.filter(id=folder.id)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(leased_by=worker_id))
+        .filter(free)
         .update(lease_until=now + LEASE, leased_by=worker_id)
     )
+    if won:
+        return True
+    holder = MailboxFolder.objects.filter(id=folder.id).values_list("leased_by", flat=True)
+    held_by = next(iter(holder), "")
+    if not held_by or not holder_is_dead(held_by):
+        return False
+    # Compare-and-set on the dead holder: one taker wins.
+    won = MailboxFolder.objects.filter(id=folder.id, leased_by=held_by).update(
+        lease_until=now + LEASE, leased_by=worker_id
+    )
+    if won:
+        logger.info("folder %s: took over from dead sync worker %s", folder.pk, held_by)
     return bool(won)
 
 
@@ -79,7 +136,8 @@ def folder_release(*, folder: MailboxFolder, worker_id: str) -> None:
 
 def mailbox_sync(*, mailbox_id: int, worker_id: str = WORKER_ID, client: Any = None) -> SyncReport:
     """One sync pass over the mailbox's folders. Opens (and closes) a connection unless one is
-    given. Send-only mailboxes are never touched."""
+    given. Send-only mailboxes are never touched. Whatever the pass raises is on the mailbox
+    at once (its last error, and a notification to the admins the first time)."""
     report = SyncReport()
     mailbox = Mailbox.objects.filter(id=mailbox_id).first()
     if mailbox is None or not mailbox.is_active or not mailbox.reads_mail or mailbox.needs_reauth:
@@ -111,10 +169,20 @@ def mailbox_sync(*, mailbox_id: int, worker_id: str = WORKER_ID, client: Any = N
     except OSError as exc:
         mailbox_mark_error(mailbox=mailbox, error=f"{exc.__class__.__name__}")
         raise
+    except Exception as exc:
+        logger.exception("mailbox %s: sync pass failed", mailbox_id)
+        mailbox_mark_error(mailbox=mailbox, error=error_text(exc), notify=True)
+        raise
     finally:
         if own and client is not None:
             imap_close(client)
     return report
+
+
+def error_text(exc: BaseException) -> str:
+    """`Class: message`, one line, no NUL, for a row and a notification."""
+    text = f"{exc.__class__.__name__}: {exc}".replace("\x00", "")
+    return " ".join(text.split())[:500]
 
 
 def mailbox_connect(mailbox: Mailbox) -> Any:
@@ -157,7 +225,14 @@ def folder_sync(
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
         folder_lease(folder=folder, worker_id=worker_id)  # renew
-        _batch(client=client, mailbox=mailbox, folder=folder, uids=batch, report=report)
+        _batch(
+            client=client,
+            mailbox=mailbox,
+            folder=folder,
+            uids=batch,
+            report=report,
+            worker_id=worker_id,
+        )
     if folder.rescan_since is not None:
         folder.rescan_since = None
         folder.save(update_fields=["rescan_since"])
@@ -190,80 +265,184 @@ class _Plan:
     after_parent: bool = False
 
 
+@dataclass
+class _Problems:
+    """Emails of a batch that could not be fully read: how many, and the latest error."""
+
+    count: int = 0
+    # Of those, recorded without a message (poison UIDs); the others are stored flagged.
+    poison: int = 0
+    error: str = ""
+
+    def add(self, error: str, *, poison: bool = True) -> None:
+        self.count += 1
+        self.poison += poison
+        self.error = error
+
+
 def _batch(
-    *, client: Any, mailbox: Mailbox, folder: MailboxFolder, uids: list[int], report: SyncReport
+    *,
+    client: Any,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    uids: list[int],
+    report: SyncReport,
+    worker_id: str = WORKER_ID,
 ) -> None:
-    """Headers of the batch first; then one FETCH of the bodies of the replies; then store in
-    UID order, each reply with the folder's progress in one transaction. Skipped mail only
-    moves the in-memory mark (written with the next stored reply or at the end): after a
-    crash it is looked at again, which stores nothing."""
+    """Headers of the batch first; then the bodies of the replies, a bounded number of bytes
+    to a FETCH; each such group is stored in one transaction with the folder's progress, every
+    email in its own savepoint. Skipped mail only moves the in-memory mark (written with the
+    next stored group or at the end): after a crash it is looked at again, which stores
+    nothing. An email that raises anything is stored flagged or recorded as a poison UID
+    (`_store_isolated`): it never holds up the emails after it."""
     fetched = client.fetch(uids, [HEADER_ITEM, "RFC822.SIZE", "INTERNALDATE"])
     looked, stored, duplicates = 0, 0, 0
+    problems = _Problems()
     lookups = _Lookups()
-    plans: list[_Plan] = []
     candidates: list[_Plan] = []
     for uid in uids:
         data = fetched.get(uid)
         if data is None:
             continue  # expunged meanwhile
         looked += 1
-        size = int(data.get(b"RFC822.SIZE", 0))
         header_raw = _header_bytes(data)
-        headers = headers_parse(header_raw, size=size)
-        arrived = data.get(b"INTERNALDATE")
-        if not isinstance(arrived, datetime) or arrived.tzinfo is None:
-            arrived = timezone.now()
-        plan = _Plan(uid, headers, header_raw, size, arrived)
-        if folder.rescan_since is not None:
-            # INTERNALDATE has whole seconds: compare against the connection's second.
-            if arrived < mailbox.connected_at.replace(microsecond=0):
-                continue
-            if _known_duplicate(mailbox=mailbox, folder=folder, plan=plan):
-                duplicates += 1
-                continue
+        try:
+            plan = _plan(uid=uid, data=data, header_raw=header_raw)
+            if folder.rescan_since is not None:
+                # INTERNALDATE has whole seconds: compare against the connection's second.
+                if plan.arrived < mailbox.connected_at.replace(microsecond=0):
+                    continue
+                if _known_duplicate(mailbox=mailbox, folder=folder, plan=plan):
+                    duplicates += 1
+                    continue
+        except Exception as exc:
+            _poison(mailbox=mailbox, folder=folder, uid=uid, header_raw=header_raw, exc=exc)
+            problems.add(error_text(exc))
+            continue
         candidates.append(plan)
+    plans = _decide_all(
+        mailbox=mailbox, folder=folder, candidates=candidates, lookups=lookups, problems=problems
+    )
+    for group in _groups(plans):
+        folder_lease(folder=folder, worker_id=worker_id)  # renew before the download
+        bodies = _bodies(client, [p.uid for p in group if p.size <= _max_bytes()])
+        # No network I/O inside: the bodies were fetched above.
+        with transaction.atomic():
+            for plan in group:
+                if plan.target is None:
+                    try:
+                        plan.target = _decide(
+                            mailbox=mailbox, folder=folder, headers=plan.headers, lookups=lookups
+                        )
+                    except Exception as exc:
+                        _poison_plan(mailbox=mailbox, folder=folder, plan=plan, exc=exc)
+                        problems.add(error_text(exc))
+                        continue
+                    if plan.target is None:
+                        continue
+                kind, error = _store_isolated(
+                    mailbox=mailbox, folder=folder, plan=plan, body=bodies.get(plan.uid)
+                )
+                stored += kind in (_STORED, _FLAGGED)
+                duplicates += kind == _DUPLICATE
+                if error:
+                    problems.add(error, poison=kind == _POISON)
+            _advance(folder, group[-1].uid)  # with the group's messages, all or nothing
+    report.looked_at += looked
+    report.stored += stored
+    report.duplicates += duplicates
+    report.skipped += looked - stored - duplicates - problems.poison
+    report.unreadable += problems.count
+    if uids:
+        _advance(folder, uids[-1])
+    mailbox_note_unreadable(mailbox=mailbox, count=problems.count, error=problems.error)
+
+
+def _plan(*, uid: int, data: dict[bytes, Any], header_raw: bytes) -> _Plan:
+    size = int(data.get(b"RFC822.SIZE", 0))
+    headers = headers_parse(header_raw, size=size)
+    arrived = data.get(b"INTERNALDATE")
+    if not isinstance(arrived, datetime) or arrived.tzinfo is None:
+        arrived = timezone.now()
+    return _Plan(uid, headers, header_raw, size, arrived)
+
+
+def _decide_all(
+    *,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    candidates: list[_Plan],
+    lookups: "_Lookups",
+    problems: _Problems,
+) -> list[_Plan]:
+    """The candidates that are replies to Parley (or to a reply stored in this batch)."""
     # One query for the records every candidate refers to.
     all_ids = {i for p in candidates for i in (*p.headers.referenced, p.headers.message_id) if i}
     records = _records_for(mailbox=mailbox, ids=all_ids) if all_ids else []
     pending_ids: set[str] = set()
+    plans: list[_Plan] = []
     for plan in candidates:
         headers = plan.headers
-        plan.target = _decide(
-            mailbox=mailbox, folder=folder, headers=headers, lookups=lookups, records=records
-        )
+        try:
+            plan.target = _decide(
+                mailbox=mailbox, folder=folder, headers=headers, lookups=lookups, records=records
+            )
+        except Exception as exc:
+            _poison_plan(mailbox=mailbox, folder=folder, plan=plan, exc=exc)
+            problems.add(error_text(exc))
+            continue
         if plan.target is None and pending_ids.intersection(headers.referenced):
             plan.after_parent = True
         if plan.target is not None or plan.after_parent:
             plans.append(plan)
             if headers.message_id:
                 pending_ids.add(headers.message_id)
-    wanted = [p.uid for p in plans]
-    bodies = client.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
-    # Stores are grouped STORE_CHUNK to a transaction (each one in its own savepoint): far
-    # fewer commits, and still all-or-nothing with the folder's progress. No network I/O
-    # happens inside: the bodies were fetched above.
-    for first in range(0, len(plans), STORE_CHUNK):
-        chunk = plans[first : first + STORE_CHUNK]
-        with transaction.atomic():
-            for plan in chunk:
-                if plan.target is None:
-                    plan.target = _decide(
-                        mailbox=mailbox, folder=folder, headers=plan.headers, lookups=lookups
-                    )
-                    if plan.target is None:
-                        continue
-                raw = bodies.get(plan.uid, {}).get(b"BODY[]") or b""
-                if _store(mailbox=mailbox, folder=folder, plan=plan, raw=raw):
-                    stored += 1
-                else:
-                    duplicates += 1
-            _advance(folder, chunk[-1].uid)  # with the chunk's messages, all or nothing
-    report.looked_at += looked
-    report.stored += stored
-    report.duplicates += duplicates
-    report.skipped += looked - stored - duplicates
-    if uids:
-        _advance(folder, uids[-1])
+    return plans
+
+
+def _max_bytes() -> int:
+    return int(settings.PARLEY_EMAIL_MAX_MESSAGE_BYTES)
+
+
+def _groups(plans: list[_Plan]) -> list[list[_Plan]]:
+    """Consecutive plans, at most STORE_CHUNK emails and FETCH_BYTES to a group."""
+    groups: list[list[_Plan]] = []
+    size = 0
+    for plan in plans:
+        if not groups or len(groups[-1]) >= STORE_CHUNK or size + plan.size > FETCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(plan)
+        size += plan.size
+    return groups
+
+
+@dataclass
+class _Body:
+    raw: bytes = b""
+    error: str = ""
+
+
+def _bodies(client: Any, uids: list[int]) -> dict[int, _Body]:
+    """The whole emails, in one FETCH; when the server refuses it (a message it cannot
+    read), one at a time, so only the unreadable one goes without its body."""
+    if not uids:
+        return {}
+    try:
+        return _body_map(client.fetch(uids, ["BODY.PEEK[]"]))
+    except IMAPClientAbortError:
+        raise
+    except IMAPClientError as exc:
+        if len(uids) == 1:
+            return {uids[0]: _Body(error=error_text(exc))}
+    out: dict[int, _Body] = {}
+    for uid in uids:
+        out.update(_bodies(client, [uid]))
+    return out
+
+
+def _body_map(fetched: dict[int, dict[bytes, Any]]) -> dict[int, _Body]:
+    return {uid: _Body(raw=data.get(b"BODY[]") or b"") for uid, data in fetched.items()}
 
 
 def _known_duplicate(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan) -> bool:
@@ -391,57 +570,153 @@ def _decide(
     return Target(conversation, parent, Message.Direction.INBOUND)
 
 
-def _store(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, raw: bytes) -> bool:
-    """Store one email with its record (in a savepoint: a UID stored meanwhile by another
-    worker is an IntegrityError on the unique record, and nothing of this email stays)."""
-    headers, target, uid, arrived = plan.headers, plan.target, plan.uid, plan.arrived
-    assert target is not None
-    parsed = email_parse(raw, headers=headers) if raw else None
-    malformed = parsed is None or parsed.malformed
-    text = parsed.text if parsed else ""
-    html = parsed.html if parsed else ""
-    inbound = target.direction == Message.Direction.INBOUND
+_STORED, _FLAGGED, _DUPLICATE, _POISON = "stored", "flagged", "duplicate", "poison"
+
+
+def _store_isolated(
+    *, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, body: "_Body | None"
+) -> tuple[str, str]:
+    """Store one email whatever it holds: (how, the error if it could not be fully read).
+    _STORED; _FLAGGED (stored with the error); _DUPLICATE (another worker stored this UID);
+    _POISON (not even a flagged copy could be stored: the UID is recorded with the error).
+    Each try is a savepoint of the group's transaction: a failed one leaves nothing behind."""
+    if body is None:
+        mb = plan.size / 1_000_000
+        body = _Body(error=_("Too large to download (%(mb).1f MB).") % {"mb": mb})
     try:
         with transaction.atomic():
-            message = message_record(
-                conversation=target.conversation,
-                channel=Channel.EMAIL,
-                direction=target.direction,
-                status=Message.Status.RECEIVED if inbound else Message.Status.SENT,
-                body_text=text[:MAX_BODY_TEXT],
-                body_html=html,
-                subject=headers.subject,
-                campaign_id=target.parent.campaign_id,
-                author_creator=target.conversation.creator if inbound else None,
-                author_member=None if inbound else mailbox.connected_by,
-                created_at=arrived,
-                provider_message_id=headers.message_id,
-                in_reply_to=" ".join(headers.in_reply_to)[:998],
-                references=" ".join(headers.references),
-                is_malformed=malformed,
-            )
-            for att in parsed.attachments if parsed else []:
-                attachment = Attachment(
-                    message=message,
-                    filename=att.filename,
-                    content_type=att.content_type,
-                    size=len(att.data),
-                )
-                attachment.file.save(
-                    att.filename or "attachment", ContentFile(att.data), save=False
-                )
-                attachment.save()
-            EmailRecord.objects.create(
-                workspace_id=mailbox.workspace_id,
-                mailbox=mailbox,
-                folder=folder,
-                uidvalidity=folder.uidvalidity,
-                uid=uid,
-                content_hash=headers.content_hash,
-                header_id=headers.message_id,
-                message=message,
-            )
+            _store(mailbox=mailbox, folder=folder, plan=plan, raw=body.raw, error=body.error)
+        return (_FLAGGED if body.error else _STORED), body.error
     except IntegrityError:
-        # Another worker stored the same UID a moment ago.
-        return False
-    return True
+        if _uid_recorded(folder=folder, uid=plan.uid):
+            return _DUPLICATE, ""  # another worker stored the same UID a moment ago
+        first = "IntegrityError"
+    except Exception as exc:
+        first = error_text(exc)
+    logger.warning("mailbox %s uid %s: storing flagged: %s", mailbox.pk, plan.uid, first)
+    try:
+        with transaction.atomic():
+            _store(mailbox=mailbox, folder=folder, plan=plan, raw=body.raw, error=first, bare=True)
+        return _FLAGGED, first
+    except Exception as exc:
+        second = error_text(exc)
+    logger.warning("mailbox %s uid %s: recorded as poison: %s", mailbox.pk, plan.uid, second)
+    error = f"{first} / {second}"
+    _poison_plan(mailbox=mailbox, folder=folder, plan=plan, error=error)
+    return _POISON, error
+
+
+def _uid_recorded(*, folder: MailboxFolder, uid: int) -> bool:
+    return EmailRecord.objects.filter(
+        folder=folder, uidvalidity=folder.uidvalidity, uid=uid
+    ).exists()
+
+
+def _poison_plan(
+    *,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    plan: _Plan,
+    exc: BaseException | None = None,
+    error: str = "",
+) -> None:
+    _poison(
+        mailbox=mailbox,
+        folder=folder,
+        uid=plan.uid,
+        header_raw=plan.header_raw,
+        exc=exc,
+        error=error,
+    )
+
+
+def _poison(
+    *,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    uid: int,
+    header_raw: bytes,
+    exc: BaseException | None = None,
+    error: str = "",
+) -> None:
+    """Record a UID that could not be stored at all, with its error: the folder moves on."""
+    error = error or (error_text(exc) if exc else "")
+    with transaction.atomic():
+        EmailRecord.objects.get_or_create(
+            folder=folder,
+            uidvalidity=folder.uidvalidity,
+            uid=uid,
+            defaults={
+                "workspace_id": mailbox.workspace_id,
+                "mailbox": mailbox,
+                "content_hash": hashlib.sha256(header_raw).hexdigest(),
+                "error": error[:2000],
+            },
+        )
+
+
+def _stored_at(plan: _Plan, parent: Message) -> datetime:
+    """When the email took place in the thread: its arrival (the mail server's clock, whole
+    seconds), never in the future, and never before the message it answers."""
+    at = min(plan.arrived, timezone.now())
+    return max(at, parent.created_at + timedelta(milliseconds=1))
+
+
+def _store(
+    *,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    plan: _Plan,
+    raw: bytes,
+    error: str = "",
+    bare: bool = False,
+) -> None:
+    """Store one email with its record. `error`: it could not be fully read (flagged, with the
+    reason). `bare`: a retry after storing it failed: text only, no attachments, no HTML."""
+    headers, target, uid = plan.headers, plan.target, plan.uid
+    assert target is not None
+    parsed = email_parse(raw, headers=headers) if raw else None
+    if parsed is not None:
+        text, html = parsed.text, ("" if bare else parsed.html)
+    else:
+        text, html = "", ""
+    malformed = bool(error) or parsed is None or parsed.malformed
+    inbound = target.direction == Message.Direction.INBOUND
+    message = message_record(
+        conversation=target.conversation,
+        channel=Channel.EMAIL,
+        direction=target.direction,
+        status=Message.Status.RECEIVED if inbound else Message.Status.SENT,
+        body_text=text[:MAX_BODY_TEXT],
+        body_html=html,
+        subject=headers.subject,
+        campaign_id=target.parent.campaign_id,
+        author_creator=target.conversation.creator if inbound else None,
+        author_member=None if inbound else mailbox.connected_by,
+        created_at=_stored_at(plan, target.parent),
+        provider_message_id=headers.message_id,
+        in_reply_to=" ".join(headers.in_reply_to)[:998],
+        references=" ".join(headers.references),
+        is_malformed=malformed,
+        status_reason=error[:500],
+    )
+    for att in parsed.attachments if parsed and not bare else []:
+        attachment = Attachment(
+            message=message,
+            filename=filename_display(att.filename),
+            content_type=att.content_type,
+            size=len(att.data),
+        )
+        attachment.file.save(filename_safe(att.filename), ContentFile(att.data), save=False)
+        attachment.save()
+    EmailRecord.objects.create(
+        workspace_id=mailbox.workspace_id,
+        mailbox=mailbox,
+        folder=folder,
+        uidvalidity=folder.uidvalidity,
+        uid=uid,
+        content_hash=headers.content_hash,
+        header_id=headers.message_id,
+        message=message,
+        error=error[:2000],
+    )

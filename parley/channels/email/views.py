@@ -32,6 +32,7 @@ from parley.channels.email.services import (
     mailbox_make_default,
 )
 from parley.core.errors import ValidationFailed
+from parley.core.files import filename_safe
 from parley.core.views import member_view
 
 OAUTH_SESSION_KEY = "parley_email_oauth"
@@ -253,7 +254,7 @@ def attachment_download(request: HttpRequest, member: Member, attachment_id: int
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.filename,
+        filename=filename_safe(attachment.filename),
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

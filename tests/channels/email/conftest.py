@@ -1,6 +1,7 @@
 """Fixtures: a real Dovecot, a real SMTP server (aiosmtpd) and a local OAuth 2.0 server."""
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -105,7 +106,8 @@ def creator_thread(member: Member) -> Callable[..., Conversation]:
 
 @pytest.fixture
 def append(dovecot: Dovecot) -> Callable[..., None]:
-    """APPEND an email to a folder of an account, as a mail server delivering it would."""
+    """APPEND an email to a folder of an account, as a mail server delivering it would;
+    `arrived` sets its INTERNALDATE (the server's arrival time), else the server's now."""
 
     def do(
         address: str,
@@ -120,6 +122,7 @@ def append(dovecot: Dovecot) -> Callable[..., None]:
         to: str = "",
         html: str = "",
         raw: bytes | None = None,
+        arrived: datetime | None = None,
     ) -> None:
         if raw is None:
             msg = EmailMessage()
@@ -139,6 +142,6 @@ def append(dovecot: Dovecot) -> Callable[..., None]:
             raw = bytes(msg)
         with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
             client.login(address, PASSWORD)
-            client.append(folder, raw)
+            client.append(folder, raw, msg_time=arrived)
 
     return do
