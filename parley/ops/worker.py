@@ -1,10 +1,13 @@
 """What `parley worker` runs: the consumer of the configured Tasks backend (the database
-queue, or Redis through RQ) and, beside it, Parley's periodic scheduler thread.
+queue, or Redis through RQ) and, beside it, Parley's periodic scheduler thread. With RQ a
+second thread moves deferred tasks onto the queue when they are due (the database worker
+does that itself).
 
 Both consumers stop cleanly on SIGTERM or SIGINT: the task in hand finishes, then the
 scheduler is asked to stop and given a moment to finish the job it is running.
 """
 
+import logging
 import os
 import socket
 import threading
@@ -19,6 +22,8 @@ from django_tasks.backends.base import BaseTaskBackend
 from django_tasks_db import DatabaseBackend
 
 from parley.core.schedule import start_scheduler
+
+logger = logging.getLogger(__name__)
 
 # How long a stopping worker waits for a periodic job in flight (an outbox pass). Rows
 # carry leases, so a job cut short is taken up again; this only avoids needless retries.
@@ -122,8 +127,51 @@ def _rq_consumer(backend: BaseTaskBackend) -> Callable[[], None]:
     )
 
     def consume() -> None:
-        # The scheduler moves deferred tasks (run_after) onto the queue when they are due;
-        # no logging level, so RQ's loggers follow Parley's LOGGING (PARLEY_LOG_LEVEL).
-        worker.work(with_scheduler=True, logging_level=None)
+        stop = threading.Event()
+        scheduler = threading.Thread(
+            target=_rq_schedule_deferred,
+            args=([q.name for q in queues], connection, stop),
+            name="parley-rq-scheduler",
+            daemon=True,
+        )
+        scheduler.start()
+        try:
+            # No logging level: RQ's loggers follow Parley's LOGGING (PARLEY_LOG_LEVEL).
+            worker.work(logging_level=None)
+        finally:
+            stop.set()
+            scheduler.join(SCHEDULER_STOP_SECONDS)
 
     return consume
+
+
+def _rq_schedule_deferred(queue_names: list[str], connection: Any, stop: threading.Event) -> None:
+    """Move deferred tasks (`run_after`) onto their queue when due: RQ's own scheduler loop
+    (`RQScheduler.work`), run as a thread. RQ's `work(with_scheduler=True)` would fork it
+    into a process of its own, which outlives a worker killed with SIGKILL and keeps
+    holding the scheduler lock; a thread stops with the worker. Several workers share the
+    work through RQ's per-queue lock."""
+    from rq.scheduler import RQScheduler
+
+    scheduler = RQScheduler(
+        queue_names, connection=connection, logging_level=logging.getLogger().level
+    )
+    born = False
+    try:
+        while not stop.is_set():
+            try:
+                if not born:
+                    scheduler.register_birth()
+                    born = True
+                if scheduler.should_reacquire_locks:
+                    scheduler.acquire_locks()
+                scheduler.heartbeat()
+                scheduler.enqueue_scheduled_jobs()
+            except Exception:  # Redis gone for a moment: log, try again next round
+                logger.exception("moving due deferred tasks onto the RQ queue failed")
+            stop.wait(scheduler.interval)
+    finally:
+        try:
+            scheduler.stop()  # releases the locks for the next worker
+        except Exception:
+            logger.exception("releasing the RQ scheduler locks failed")
