@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint system-deps bench-small messages
+.PHONY: run test test-rq redis lint system-deps bench-small messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,29 @@ system-deps:
 
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest
+
+# The worker tests with the Redis/RQ task backend (PARLEY_TASKS_BACKEND=rq). They use DB 15
+# of the Redis at PARLEY_REDIS_URL (default 127.0.0.1:6379), or PARLEY_TEST_REDIS_URL.
+RQ_TESTS := tests/ops/test_worker.py tests/ops/test_tasks_backend.py tests/ops/test_schedule.py tests/outbox
+test-rq: $(VENV)/.dev redis
+	PARLEY_TASKS_BACKEND=rq $(BIN)/pytest $(RQ_TESTS)
+
+# A Redis on 127.0.0.1:6379 (unless PARLEY_REDIS_URL names one): started in memory only
+# when none answers, installed with apt when missing (needs root or sudo).
+redis:
+	@[ -z "$$PARLEY_REDIS_URL" ] || exit 0; \
+	ping() { redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; }; \
+	ping && exit 0; \
+	if ! command -v redis-server >/dev/null 2>&1; then \
+	  echo "Installing: redis-server"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; \
+	  ping && exit 0; \
+	fi; \
+	echo "Starting redis-server on 127.0.0.1:6379"; \
+	redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do ping && exit 0; sleep 0.5; done; \
+	echo "redis-server does not answer on 127.0.0.1:6379" >&2; exit 1
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
