@@ -63,3 +63,24 @@ def test_another_workspaces_mailbox_is_404(logged_in, creator_thread, other_memb
     conversation = creator_thread()
     assert _send(logged_in, conversation, mailbox=theirs.id).status_code == 404
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["a." + "x" * 120, "../../etc/passwd", "C:\\temp\\brief.txt", "\u202etxt.exe", "CON"]
+)
+def test_upload_with_a_hostile_name_is_stored_under_a_safe_one(  # type: ignore[no-untyped-def]
+    logged_in, creator_thread, mailbox, name
+):
+    # Given a file whose name is a path, too long an extension, a bidi override or reserved
+    conversation = creator_thread()
+    # When it is sent from the message box
+    response = _send(
+        logged_in, conversation, mailbox=mailbox.id, attachments=SimpleUploadedFile(name, b"doc")
+    )
+    # Then the email is queued with it, stored under a safe name, the name kept for display
+    assert response.status_code == 200
+    attachment = Message.objects.get(conversation=conversation).attachments.get()
+    stored = attachment.file.name.rsplit("/", 1)[-1]
+    assert ".." not in attachment.file.name and "\\" not in stored and "\u202e" not in stored
+    assert len(attachment.file.name) <= 100 and attachment.file.read() == b"doc"
+    assert attachment.filename and "\u202e" not in attachment.filename
