@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # How long a stopping worker waits for a periodic job in flight (an outbox pass). Rows
 # carry leases, so a job cut short is taken up again; this only avoids needless retries.
-SCHEDULER_STOP_SECONDS = 15.0
+SCHEDULER_STOP_SECONDS = 5.0
 
 
 class WorkerConfigError(Exception):
