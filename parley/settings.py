@@ -1,6 +1,7 @@
 """Django settings for Parley. Everything a deployment changes comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -11,7 +12,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PARLEY_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = os.environ.get("PARLEY_DEBUG", "1") == "1"
+# Debug is off unless asked for (PARLEY_DEBUG=1): tracebacks and settings never reach a
+# browser by accident. `parley run` and the tests need nothing more.
+DEBUG = os.environ.get("PARLEY_DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("PARLEY_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 ALLOWED_HOSTS = os.environ.get("PARLEY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -38,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "parley.accounts.middleware.CurrentMemberMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parley.urls"
@@ -94,6 +100,13 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# django-axes first: it refuses a locked-out account or address before the password is
+# checked (see "Security" below).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -203,3 +216,72 @@ PARLEY_EMAIL_OAUTH = {
         "smtp_tls": "starttls",
     },
 }
+
+# Security (issue 11). Libraries: django-axes (login throttling), django-csp (the
+# Content-Security-Policy), WhiteNoise (static files, with or without debug).
+INSTALLED_APPS += ["axes"]
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic; `parley run` runs it).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Behind this many trusted reverse proxies, the client's address is taken from
+# X-Forwarded-For (parley.core.net.client_ip); 0: REMOTE_ADDR.
+PARLEY_PROXY_COUNT = int(os.environ.get("PARLEY_PROXY_COUNT", "0"))
+# Logins: after this many failures within the cool-off, an account (from any address), or
+# an address (for any account), is locked until the cool-off has passed since its last try.
+PARLEY_LOGIN_FAILURES_PER_ACCOUNT = 5
+PARLEY_LOGIN_FAILURES_PER_IP = 20
+PARLEY_LOGIN_COOLOFF_MINUTES = 15
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "parley.accounts.throttle.login_failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=PARLEY_LOGIN_COOLOFF_MINUTES)
+AXES_USERNAME_CALLABLE = "parley.accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "parley.core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "parley.accounts.views.login_locked_out"
+# A success must not wipe the address's count: an attacker with an account of their own
+# would reset it between guesses at another.
+AXES_RESET_ON_SUCCESS = False
+# Tries while locked are refused without counting, so "try again in N minutes" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+# Password-reset emails, per address and per client address, per hour (parley.core.ratelimit).
+PARLEY_PASSWORD_RESETS_PER_ADDRESS = 3
+PARLEY_PASSWORD_RESETS_PER_IP = 10
+PARLEY_PERIODIC["parley.core.ratelimit.rate_limits_prune"] = 3600
+
+# Content-Security-Policy (django-csp): only Parley's own scripts, styles, frames and forms;
+# no inline script or style. The email HTML frame and attachment downloads send their own,
+# stricter policy. A form may also lead to the OAuth providers' sign-in pages.
+_oauth_origins = sorted(
+    {"/".join(str(p["authorize_url"]).split("/")[:3]) for p in PARLEY_EMAIL_OAUTH.values()}
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'", *_oauth_origins],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# PARLEY_HTTPS=1: served over HTTPS (directly, or behind a proxy that sets
+# X-Forwarded-Proto): cookies only over HTTPS, HSTS for a year, plain HTTP redirected.
+PARLEY_HTTPS = os.environ.get("PARLEY_HTTPS", "0") == "1"
+if PARLEY_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,11 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from parley.accounts.views import PasswordResetView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -28,3 +30,7 @@ urlpatterns = [
     path("api/v1/", include("parley.api.urls")),
     path("", include("parley.channels.email.urls")),
 ]
+
+# Parley's own pages, JSON under /api/ (parley.core.errorpages).
+handler404 = "parley.core.errorpages.page_not_found"
+handler500 = "parley.core.errorpages.server_error"

@@ -1,10 +1,17 @@
+from typing import Any
+
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from parley.accounts.middleware import SESSION_KEY
+from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
 from parley.core.errors import NotFound
+from parley.core.net import client_ip
 from parley.core.views import int_or_none
 
 
@@ -16,3 +23,46 @@ def workspace_switch(request: HttpRequest) -> HttpResponse:
         raise NotFound
     request.session[SESSION_KEY] = workspace_id
     return redirect("inbox:list")
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the login page again, saying how long to wait (429)."""
+    minutes = login_lockout_minutes(request, credentials)
+    message = ngettext(
+        "Too many failed attempts to log in. Try again in %(n)d minute.",
+        "Too many failed attempts to log in. Try again in %(n)d minutes.",
+        minutes,
+    ) % {"n": minutes}
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_message": message,
+        "next": request.POST.get("next", "") if request.method == "POST" else "",
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page with a limit on the emails: per address (silently: the page
+    answers the same whether or not the address has an account) and per client address."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        decision = password_reset_throttle(
+            email=form.cleaned_data["email"], ip=client_ip(self.request)
+        )
+        if decision.wait_minutes:
+            n = decision.wait_minutes
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many reset requests from your network. Try again in %(n)d minute.",
+                    "Too many reset requests from your network. Try again in %(n)d minutes.",
+                    n,
+                )
+                % {"n": n},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        if not decision.send:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)

@@ -125,3 +125,10 @@ def install(api: NinjaAPI) -> None:
         else:
             detail = str(exc)
         return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+    # Anything else is a bug: a JSON 500 whatever DEBUG says, never a traceback (logged).
+    from parley.core.errorpages import api_server_error
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api_server_error(request, exc)

@@ -19,3 +19,42 @@ document.addEventListener("htmx:afterSettle", (event) => {
   document.querySelectorAll("details.kebab[open]").forEach((d) => d.removeAttribute("open"));
 });
 document.addEventListener("DOMContentLoaded", scrollThread);
+
+// No inline handlers (the Content-Security-Policy allows no inline script): behaviour that
+// used to sit in onchange/onclick attributes is here, keyed on data attributes.
+
+// <select data-autosubmit>: choosing an option submits its form (workspace, language).
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (select.matches && select.matches("select[data-autosubmit]") && select.form) {
+    select.form.submit();
+  }
+});
+
+// <a href="#section" data-focus="selector">: go to the field it names and focus it. (The
+// browser's own jump to a fragment that is not focusable would take the focus away again.)
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-focus]");
+  if (!link) return;
+  const field = document.querySelector(link.dataset.focus);
+  if (!field) return;
+  event.preventDefault();
+  field.scrollIntoView({ block: "nearest" });
+  field.focus();
+});
+
+// [data-hold-while-checked]: the list does not refresh itself ("inbox-changed") while
+// rows are ticked for a bulk action, so the selection is not lost. (Was an hx-trigger
+// filter, which htmx evaluates as script: not allowed by the policy.)
+document.addEventListener("htmx:confirm", (event) => {
+  const elt = event.detail.elt;
+  const trigger = event.detail.triggeringEvent;
+  if (
+    elt.hasAttribute("data-hold-while-checked") &&
+    trigger &&
+    trigger.type === "inbox-changed" &&
+    elt.querySelector("input:checked")
+  ) {
+    event.preventDefault();
+  }
+});

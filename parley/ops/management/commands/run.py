@@ -16,6 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport: str, no_demo: bool, **options):  # type: ignore[no-untyped-def]
         call_command("migrate", interactive=False, verbosity=0)
+        # Static files are served by WhiteNoise from STATIC_ROOT, with debug on or off.
+        call_command("collectstatic", interactive=False, verbosity=0)
         if not no_demo and not Workspace.objects.exists():
             self.stdout.write("First run: building the demo workspace…")
             call_command("demo")
