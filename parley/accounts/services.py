@@ -2,11 +2,14 @@
 
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import ApiToken, Client, Member, User, Workspace
+from parley.core.bidi import bidi_strip
 from parley.core.errors import ValidationFailed
 
 TOKEN_PREFIX = "pk_"
@@ -18,13 +21,20 @@ def user_create(*, email: str, password: str, first_name: str = "", last_name: s
         raise ValidationFailed({"email": [_("Enter a valid email address.")]})
     if User.objects.filter(email=email).exists():
         raise ValidationFailed({"email": [_("A user with this email already exists.")]})
+    first_name, last_name = bidi_strip(first_name).strip(), bidi_strip(last_name).strip()
+    try:  # Django's password validators (settings.AUTH_PASSWORD_VALIDATORS)
+        validate_password(
+            password, user=User(email=email, first_name=first_name, last_name=last_name)
+        )
+    except ValidationError as exc:
+        raise ValidationFailed({"password": list(exc.messages)}) from exc
     return User.objects.create_user(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
 
 
 def workspace_create(*, name: str, owner: User, kind: str = Workspace.Kind.BRAND) -> Workspace:
-    name = name.strip()
+    name = bidi_strip(name).strip()
     if not name:
         raise ValidationFailed({"name": [_("A workspace needs a name.")]})
     with transaction.atomic():
@@ -43,7 +53,7 @@ def member_add(*, workspace: Workspace, user: User, role: str = Member.Role.MEMB
 
 
 def client_create(*, workspace: Workspace, name: str) -> Client:
-    name = name.strip()
+    name = bidi_strip(name).strip()
     if not name:
         raise ValidationFailed({"name": [_("A client needs a name.")]})
     if len(name) > 120:

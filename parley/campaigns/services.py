@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Client, Member, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
+from parley.core.bidi import bidi_strip
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
 from parley.inbox.models import Channel, Message
@@ -17,7 +18,7 @@ from parley.inbox.services import conversation_get_or_create, message_record
 def campaign_create(
     *, workspace: Workspace, name: str, client: Client | None = None, status: str = "active"
 ) -> Campaign:
-    name = name.strip()
+    name = bidi_strip(name).strip()
     if not name or len(name) > 160:
         raise ValidationFailed({"name": [_("A campaign needs a name of at most 160 characters.")]})
     if client is not None and client.workspace_id != workspace.id:
@@ -41,7 +42,7 @@ def campaign_update(
     """Change what is given; everything is checked before anything changes."""
     errors: dict[str, list[str]] = {}
     if name is not None:
-        name = name.strip()
+        name = bidi_strip(name).strip()
         if not name or len(name) > 160:
             errors["name"] = [_("A campaign needs a name of at most 160 characters.")]
     if status is not None and status not in Campaign.Status.values:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
+from parley.core.bidi import bidi_strip
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Identity
 
@@ -14,6 +15,7 @@ _HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def identity_normalize(kind: str, value: str) -> str:
+    value = bidi_strip(value)  # no bidirectional controls in a handle (core.bidi)
     value = value.strip()
     if kind not in Identity.Kind.values:
         raise ValidationFailed({"kind": [_("Unknown identity kind.")]})

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, Workspace
+from parley.core.bidi import bidi_strip
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.creators.normalize import identity_normalize, profile_url
@@ -50,7 +51,7 @@ def creator_create(
     identities: Iterable[tuple[str, str]] = (),
     custom_fields: dict[str, Any] | None = None,
 ) -> Creator:
-    name = name.strip()
+    name = bidi_strip(name).strip()
     if not name or len(name) > 160:
         raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
     if preferred_channel not in Creator.Channel.values:
@@ -60,7 +61,7 @@ def creator_create(
         creator = Creator.objects.create(
             workspace=workspace,
             name=name,
-            first_name=first_name.strip() or name.split()[0],
+            first_name=bidi_strip(first_name).strip() or name.split()[0],
             preferred_channel=preferred_channel,
             custom_fields=fields,
         )
@@ -76,14 +77,14 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
     if unknown:
         raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
     if "name" in changes:
-        name = str(changes["name"]).strip()
+        name = bidi_strip(str(changes["name"])).strip()
         if not name or len(name) > 160:
             raise ValidationFailed(
                 {"name": [_("A creator needs a name of at most 160 characters.")]}
             )
         creator.name = name
     if "first_name" in changes:
-        creator.first_name = str(changes["first_name"]).strip()[:80]
+        creator.first_name = bidi_strip(str(changes["first_name"])).strip()[:80]
     if "preferred_channel" in changes:
         if changes["preferred_channel"] not in Creator.Channel.values:
             raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
@@ -99,6 +100,8 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
 def identity_add(
     *, creator: Creator, kind: str, value: str, url: str = "", refresh: bool = True
 ) -> Identity:
+    # Names and handles shown in lists never carry bidirectional controls (core.bidi).
+    value, url = bidi_strip(value), bidi_strip(url)
     if len(value.strip()) > 254:
         raise ValidationFailed({"value": [_("At most 254 characters.")]})
     if len(url.strip()) > 200:
@@ -131,7 +134,7 @@ def identity_remove(*, identity: Identity) -> None:
 
 
 def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:
-    name = name.strip()
+    name = bidi_strip(name).strip()
     if not name or len(name) > 60:
         raise ValidationFailed({"name": [_("A tag is 1 to 60 characters.")]})
     tag, _created = Tag.objects.get_or_create(workspace=workspace, name=name)
