@@ -1,6 +1,8 @@
 """Django settings for Parley. Everything a deployment changes comes from the environment."""
 
 import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +17,30 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Debug is off unless asked for (PARLEY_DEBUG=1): tracebacks and settings never reach a
 # browser by accident. `parley run` and the tests need nothing more.
 DEBUG = os.environ.get("PARLEY_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("PARLEY_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+
+
+def _secret_key() -> str:
+    """PARLEY_SECRET_KEY, or a random key made once and kept in VAR_DIR/secret_key (mode
+    0600), so no installation runs on a key anybody else knows. Several servers that share
+    no VAR_DIR must be given the same PARLEY_SECRET_KEY."""
+    if os.environ.get("PARLEY_SECRET_KEY"):
+        return os.environ["PARLEY_SECRET_KEY"]
+    path = VAR_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _wait in range(50):  # another process is writing it this very moment
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.1)
+        raise ImproperlyConfigured(f"{path} is empty: delete it or set PARLEY_SECRET_KEY") from None
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("PARLEY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [

@@ -1,5 +1,8 @@
+import ctypes
+import signal
 import subprocess
 import sys
+from types import FrameType
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -26,9 +29,27 @@ class Command(BaseCommand):
                 f"Parley on http://{addrport}/  — demo login: demo@parley.test / parley-demo"
             )
         )
-        worker = subprocess.Popen([sys.executable, "-m", "parley.cli", "worker"])
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "parley.cli", "worker"], preexec_fn=_die_with_parent
+        )
+        # SIGTERM ends the server like Ctrl-C does, so the worker is stopped with it.
+        signal.signal(signal.SIGTERM, _exit)
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def _exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it starts: Linux sends it SIGTERM if `parley run` dies, even
+    by SIGKILL, so no worker outlives its server."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
