@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import ApiToken, Client, Member, User, Workspace
 from parley.core.bidi import bidi_strip
-from parley.core.errors import ValidationFailed
+from parley.core.errors import Conflict, ValidationFailed
+
+MAX_CLIENT_NAME = 120
 
 TOKEN_PREFIX = "pk_"
 
@@ -56,10 +58,10 @@ def client_create(*, workspace: Workspace, name: str) -> Client:
     name = bidi_strip(name).strip()
     if not name:
         raise ValidationFailed({"name": [_("A client needs a name.")]})
-    if len(name) > 120:
+    if len(name) > MAX_CLIENT_NAME:
         raise ValidationFailed({"name": [_("A client name is at most 120 characters.")]})
     if Client.objects.filter(workspace=workspace, name=name).exists():
-        raise ValidationFailed({"name": [_("A client with this name already exists.")]})
+        raise Conflict({"name": [_("A client with this name already exists.")]})
     return Client.objects.create(workspace=workspace, name=name)
 
 

@@ -4,21 +4,34 @@ Every route needs `Authorization: Bearer <token>`; the token acts as one member 
 workspace, and every id is looked up inside that workspace (another workspace's id is 404).
 """
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from parley.api import errors
 from parley.api.auth import ApiTokenAuth
+from parley.api.parser import JsonObjectParser
 from parley.api.routers import campaigns, conversations, creators, notifications, tags, workspace
 
-api = NinjaAPI(
+
+class ParleyApi(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        # The errors every operation can answer, documented in one place (errors.py).
+        return errors.document(super().get_openapi_schema(*args, **kwargs))
+
+
+api = ParleyApi(
     title="Parley API",
     version="1",
     description=(
         "The unified creator inbox. Authenticate with `Authorization: Bearer <token>` "
-        "(`manage.py token create --email you@example.com`). Errors: 401 without a valid "
-        'token; 404 `{"detail": "Not found."}` for a missing id or another workspace\'s; '
-        '422 `{"detail": {"field": ["message"]}}` for invalid input.'
+        "(`manage.py token create --email you@example.com`). Every error is JSON: 401 "
+        "without a valid token; 400 for a body that is not JSON; 404 "
+        '`{"detail": "Not found."}` for a missing id, another workspace\'s, or a path that '
+        'is no route; 409 for a name or address that is taken; 422 `{"detail": {"field": '
+        '["message"]}}` for invalid input (the schema states every limit and choice).'
     ),
+    parser=JsonObjectParser(),
     auth=ApiTokenAuth(),
     urls_namespace="api",
     openapi_url="/openapi.json",

@@ -1,32 +1,74 @@
 """Errors as JSON: one shape for every failure the API reports.
 
-- NotFound (a missing row, or another workspace's) → 404 `{"detail": "Not found."}`
+- NotFound (a missing row, or another workspace's), or a path that is no route → 404
+  `{"detail": "Not found."}`
 - ValidationFailed from a service, and malformed parameters or bodies that the schemas
   reject → 422 `{"detail": {field: [messages]}}`; a field inside a list is `items.0.name`.
+- Conflict from a service (a name or address that is taken) → 409, the same shape.
+- A body that is not JSON (or too large) → 400 `{"detail": "..."}`.
 - No or a bad token → 401 with `WWW-Authenticate: Bearer`.
+- A method the path does not have → 405 `{"detail": "..."}` with `Allow`.
 
-Messages go through gettext; pydantic's own (English-only) messages are replaced.
+`document()` writes the statuses every operation can answer into the OpenAPI schema (401
+everywhere, 422 where there are parameters or a body, 400 where there is a body); the
+routers declare their own 404 and 409. Messages go through gettext; pydantic's own
+(English-only) messages are replaced.
 """
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from parley.core.errors import PermissionDenied, ValidationFailed
+from parley.api.parser import BodyRejected
+from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
+from parley.core.text import NON_BLANK
+from parley.creators import normalize
+from parley.creators.models import Identity
 
 # Names of the operation parameters that hold a whole schema; they are not field names.
 SCHEMA_PARAMS = {"payload", "params"}
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+# What pydantic puts in an error's location for a union: the member's tag (an identity's
+# kind) or type name (a custom field's value: text, true/false, a number). No input field
+# has such a name, so they are left out of the field name.
+_UNION_TAGS = set(Identity.Kind.values)
+_UNION_TYPES = {"str", "constrained-str", "bool", "int", "float", "none"}
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> tuple[str, bool]:
+    """The field name of an error's location, and whether it was one member of a union."""
     parts = list(loc[1:])  # loc[0] is the source: body, query, path
     if parts and parts[0] in SCHEMA_PARAMS:
         parts = parts[1:]
-    return ".".join(str(p) for p in parts) or "__all__"
+    names: list[str] = []
+    union = False
+    for part in parts:
+        if part == "[key]":  # the key itself is wrong: name the object, not the key
+            if names:
+                names.pop()
+        elif isinstance(part, str) and (
+            part in _UNION_TYPES or part.startswith("function-") or "[" in part
+        ):
+            union = True
+        elif isinstance(part, str) and part in _UNION_TAGS:
+            pass
+        else:
+            names.append(str(part))
+    return ".".join(names) or "__all__", union
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -49,6 +91,8 @@ def _message(error: dict[str, Any]) -> str:
         ) % {"n": n}
     if kind == "string_too_short":
         n = int(ctx.get("min_length", 0))
+        if n == 1:
+            return _("This field cannot be blank.")
         return ngettext(
             "Ensure this is at least %(n)d character.",
             "Ensure this is at least %(n)d characters.",
@@ -66,6 +110,25 @@ def _message(error: dict[str, Any]) -> str:
         return _("Enter an object.")
     if kind in ("literal_error", "enum"):
         return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+    if kind == "union_tag_invalid":
+        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected_tags", "")}
+    if kind == "union_tag_not_found":
+        return _("Give the %(field)s.") % {"field": ctx.get("discriminator", "").strip("'")}
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    if kind == "string_pattern_mismatch":
+        value = error.get("input")
+        if isinstance(value, str) and "\x00" in value:
+            return _("Remove the NUL character (\\0) from the text.")
+        pattern = ctx.get("pattern")
+        if pattern == NON_BLANK:
+            return _("This field cannot be blank.")
+        if pattern == normalize.URL_PATTERN:
+            return _("Enter a valid http(s) URL.")
+        for identity_kind, kind_pattern in normalize.PATTERNS.items():
+            if pattern == kind_pattern:
+                return normalize.invalid_message(identity_kind)
+        return _("Enter a valid value.")
     if kind == "timezone_aware":
         return _("Include a time zone, e.g. 2030-05-01T09:00:00+02:00.")
     if kind.startswith("datetime") or kind.startswith("date_"):
@@ -80,11 +143,23 @@ def _message(error: dict[str, Any]) -> str:
 def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Ninja's list of pydantic errors → {field: [messages]}."""
     out: dict[str, list[str]] = {}
+    union_fields: dict[str, list[str]] = {}
     for error in errors:
-        messages = out.setdefault(_field(error.get("loc", ())), [])
+        field, union = _field(error.get("loc", ()))
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            tag = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+            field = tag if field == "__all__" else f"{field}.{tag}"
         message = _message(error)
+        if union and error.get("type", "").endswith(("_type", "_parsing")):
+            # Every member of the union said "not my type": one message for them all.
+            union_fields.setdefault(field, [])
+            continue
+        messages = out.setdefault(field, [])
         if message not in messages:
             messages.append(message)
+    for field in union_fields:
+        if field not in out:
+            out[field] = [_("Enter text, a number, true or false.")]
     return out
 
 
@@ -95,6 +170,16 @@ def install(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
         # NotFound subclasses Http404; the message never says whose row it was.
         return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+    @api.exception_handler(Conflict)
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return api.create_response(request, {"detail": exc.errors}, status=409)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(
+            request, {"detail": _("The request body is too large.")}, status=400
+        )
 
     @api.exception_handler(ValidationFailed)
     def validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
@@ -118,6 +203,9 @@ def install(api: NinjaAPI) -> None:
             )
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
+        cause = exc.__cause__
+        if isinstance(cause, BodyRejected):
+            return api.create_response(request, {"detail": cause.detail}, status=cause.status)
         if exc.status_code == 400:
             detail = _("The request body is not valid JSON.")
         elif exc.status_code == 403:
@@ -132,3 +220,56 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api_server_error(request, exc)
+
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
+FIELD_ERRORS_SCHEMA = {"$ref": "#/components/schemas/FieldErrorsOut"}
+
+
+def _response(description: str, schema: dict[str, str]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the errors every operation can answer to the OpenAPI schema, in place."""
+    from parley.api.schemas import ErrorOut, FieldErrorsOut
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    components.setdefault("FieldErrorsOut", FieldErrorsOut.model_json_schema())
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", _response("No token, or not a valid one.", ERROR_SCHEMA))
+            if operation.get("requestBody"):
+                responses.setdefault(
+                    "400", _response("The body is not JSON, or too large.", ERROR_SCHEMA)
+                )
+            if operation.get("requestBody") or operation.get("parameters"):
+                responses.setdefault(
+                    "422", _response("Invalid input, by field.", FIELD_ERRORS_SCHEMA)
+                )
+    return schema
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any path under the API that is no route: JSON, not Django's HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
+def json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Ninja answers a method a path does not have with a plain-text 405; make it JSON."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = JsonResponse(
+                {"detail": _("This path does not take %(method)s.") % {"method": request.method}},
+                status=405,
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapped

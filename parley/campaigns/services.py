@@ -14,12 +14,14 @@ from parley.creators.models import Creator
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import conversation_get_or_create, message_record
 
+MAX_NAME = 160
+
 
 def campaign_create(
     *, workspace: Workspace, name: str, client: Client | None = None, status: str = "active"
 ) -> Campaign:
     name = bidi_strip(name).strip()
-    if not name or len(name) > 160:
+    if not name or len(name) > MAX_NAME:
         raise ValidationFailed({"name": [_("A campaign needs a name of at most 160 characters.")]})
     if client is not None and client.workspace_id != workspace.id:
         raise ValidationFailed({"client": [_("Unknown client.")]})
@@ -43,7 +45,7 @@ def campaign_update(
     errors: dict[str, list[str]] = {}
     if name is not None:
         name = bidi_strip(name).strip()
-        if not name or len(name) > 160:
+        if not name or len(name) > MAX_NAME:
             errors["name"] = [_("A campaign needs a name of at most 160 characters.")]
     if status is not None and status not in Campaign.Status.values:
         errors["status"] = [_("Unknown status.")]

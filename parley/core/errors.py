@@ -17,5 +17,11 @@ class ValidationFailed(Exception):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
 
+class Conflict(ValidationFailed):
+    """Input that is well formed but clashes with what is stored (a name or address that is
+    taken, too many fields in all). Pages show it as any other input error; the API answers
+    409, so a request its schema calls valid is never a 422."""
+
+
 class PermissionDenied(Exception):
     """The acting member may not do this."""

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from parley.accounts.models import Member
+from parley.core.text import id_or_none
 
 
 def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -26,7 +27,6 @@ def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 
 def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    """An id from a form or query value; None when empty or not an id (not a number, zero,
+    negative, or beyond 64 bits: treated as no choice, never an OverflowError)."""
+    return id_or_none(value)

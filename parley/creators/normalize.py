@@ -1,49 +1,78 @@
-"""Canonical forms of identities, so an inbound address finds its creator."""
+"""Canonical forms of identities, so an inbound address finds its creator.
+
+What a value of each kind may look like is one pattern per kind (below); the service checks
+values with it and the API schema states it, so the two cannot disagree. A value may have
+spaces around it (they are stripped). Bidirectional controls are removed before the check
+(core.bidi); the patterns allow them around a value, not inside one, so the schema is a
+little stricter than the service there.
+"""
 
 import re
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
 from parley.core.bidi import bidi_strip
 from parley.core.errors import ValidationFailed
+from parley.core.text import BIDI, SPACE, matches
 from parley.creators.models import Identity
 
-_PHONE_KEEP = re.compile(r"[^\d+]")
-_HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_WS = f"[{SPACE}{BIDI}]*"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A plain address: dot-atom local part, a domain of labels and a letters-only top level.
+EMAIL_PATTERN = rf"^{_WS}{_ATOM}(\.{_ATOM})*@({_LABEL}\.)+[A-Za-z]{{2,63}}{_WS}$"
+# International form: "+" or "00", then 7 to 15 digits; spaces, dots, dashes and
+# parentheses may separate them.
+PHONE_PATTERN = rf"^{_WS}(\+|00)[ ().-]*([0-9][ ().-]*){{7,15}}{_WS}$"
+# A social handle, with or without its "@".
+HANDLE_PATTERN = rf"^{_WS}@?{_WS}[A-Za-z0-9._-]{{1,64}}{_WS}$"
+# Anything that is not empty once a leading "@" and spaces are taken off.
+OTHER_PATTERN = rf"^{_WS}(@{_WS}[^\x00{SPACE}{BIDI}]|[^\x00@{SPACE}{BIDI}])[^\x00]*$"
+# A profile link: http(s), a host name, then anything without spaces or control characters.
+URL_PATTERN = rf"^{_WS}(https?://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?([/?#][^\x00-\x20\x7f]*)?)?{_WS}$"
+
+PATTERNS: dict[str, str] = {
+    Identity.Kind.EMAIL: EMAIL_PATTERN,
+    Identity.Kind.PHONE: PHONE_PATTERN,
+    Identity.Kind.INSTAGRAM: HANDLE_PATTERN,
+    Identity.Kind.TIKTOK: HANDLE_PATTERN,
+    Identity.Kind.YOUTUBE: HANDLE_PATTERN,
+    Identity.Kind.TWITTER: HANDLE_PATTERN,
+    Identity.Kind.OTHER: OTHER_PATTERN,
+}
+MAX_VALUE = 254
+MAX_URL = 200
+
+_PHONE_KEEP = re.compile(r"[^0-9+]")
+
+
+def invalid_message(kind: str) -> str:
+    """What to say about a value that does not match its kind's pattern."""
+    if kind == Identity.Kind.EMAIL:
+        return _("Enter a valid email address.")
+    if kind == Identity.Kind.PHONE:
+        return _("Enter the phone number in international form, e.g. +358401234567.")
+    if kind == Identity.Kind.OTHER:
+        return _("This field is required.")
+    return _("Enter a handle without spaces, e.g. @jane.doe.")
 
 
 def identity_normalize(kind: str, value: str) -> str:
     value = bidi_strip(value)  # no bidirectional controls in a handle (core.bidi)
-    value = value.strip()
     if kind not in Identity.Kind.values:
         raise ValidationFailed({"kind": [_("Unknown identity kind.")]})
-    if not value:
+    handle_like = kind not in (Identity.Kind.EMAIL, Identity.Kind.PHONE)
+    if not value.strip() or (handle_like and not value.strip().removeprefix("@").strip()):
         raise ValidationFailed({"value": [_("This field is required.")]})
+    if not matches(PATTERNS[kind], value):
+        raise ValidationFailed({"value": [invalid_message(kind)]})
+    value = value.strip()
     if kind == Identity.Kind.EMAIL:
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise ValidationFailed({"value": [_("Enter a valid email address.")]}) from exc
         return value.lower()
     if kind == Identity.Kind.PHONE:
         digits = _PHONE_KEEP.sub("", value)
-        if digits.startswith("00"):
-            digits = "+" + digits[2:]
-        if not digits.startswith("+") or not 8 <= len(digits) <= 16 or "+" in digits[1:]:
-            raise ValidationFailed(
-                {"value": [_("Enter the phone number in international form, e.g. +358401234567.")]}
-            )
-        return digits
-    handle = value.removeprefix("@").strip()
-    if not handle:
-        raise ValidationFailed({"value": [_("This field is required.")]})
-    if kind == Identity.Kind.OTHER:
-        return handle.lower()
-    if not _HANDLE.match(handle):
-        raise ValidationFailed({"value": [_("Enter a handle without spaces, e.g. @jane.doe.")]})
-    return handle.lower()
+        return "+" + digits[2:] if digits.startswith("00") else digits
+    return value.removeprefix("@").strip().lower()
 
 
 PROFILE_URLS = {
@@ -56,10 +85,8 @@ PROFILE_URLS = {
 
 def profile_url(kind: str, normalized: str, url: str = "") -> str:
     if url:
-        try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError as exc:
-            raise ValidationFailed({"url": [_("Enter a valid http(s) URL.")]}) from exc
-        return url
+        if not matches(URL_PATTERN, url):
+            raise ValidationFailed({"url": [_("Enter a valid http(s) URL.")]})
+        return url.strip()
     template = PROFILE_URLS.get(kind)  # type: ignore[call-overload]
     return template.format(normalized) if template else ""

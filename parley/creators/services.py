@@ -8,11 +8,19 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, Workspace
 from parley.core.bidi import bidi_strip
-from parley.core.errors import ValidationFailed
+from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
-from parley.creators.normalize import identity_normalize, profile_url
+from parley.creators.normalize import MAX_URL, MAX_VALUE, identity_normalize, profile_url
 
+# Limits of what a member can write; the API schema states the same numbers.
+MAX_NAME = 160
+MAX_FIRST_NAME = 80
+MAX_IDENTITIES = 20
 MAX_CUSTOM_FIELDS = 50
+MAX_FIELD_NAME = 60
+MAX_FIELD_VALUE = 1000
+MAX_TAG = 60
+MAX_NOTE = 10_000
 
 
 def _search_text(creator: Creator) -> str:
@@ -28,17 +36,27 @@ def creator_refresh_search(*, creator: Creator) -> None:
 def _validate_custom_fields(fields: Any) -> dict[str, str]:
     if not isinstance(fields, dict):
         raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
-    if len(fields) > MAX_CUSTOM_FIELDS:
-        raise ValidationFailed({"custom_fields": [_("At most 50 custom fields.")]})
+    too_many = Conflict({"custom_fields": [_("At most 50 custom fields.")]})
+    if len(fields) > 2 * MAX_CUSTOM_FIELDS + 100:  # more than any merge can bring
+        raise too_many
     clean: dict[str, str] = {}
     for key, value in fields.items():
         key = str(key).strip()
-        if not key or len(key) > 60:
+        if not key or len(key) > MAX_FIELD_NAME:
             raise ValidationFailed({"custom_fields": [_("Field names are 1 to 60 characters.")]})
         if value is not None and not isinstance(value, str | int | float | bool):
             raise ValidationFailed({"custom_fields": [_("Field values must be plain text.")]})
-        if value is not None and str(value) != "":
-            clean[key] = str(value)[:1000]
+        text = "" if value is None else str(value)
+        if len(text) > MAX_FIELD_VALUE:
+            raise ValidationFailed(
+                {"custom_fields": [_("A field value is at most 1,000 characters.")]}
+            )
+        if text != "":
+            clean[key] = text
+        else:
+            clean.pop(key, None)
+    if len(clean) > MAX_CUSTOM_FIELDS:
+        raise too_many
     return clean
 
 
@@ -52,16 +70,21 @@ def creator_create(
     custom_fields: dict[str, Any] | None = None,
 ) -> Creator:
     name = bidi_strip(name).strip()
-    if not name or len(name) > 160:
+    if not name or len(name) > MAX_NAME:
         raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
+    _check_first_name(first_name)
     if preferred_channel not in Creator.Channel.values:
         raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
     fields = _validate_custom_fields(custom_fields or {})
+    identities = list(identities)
+    if len(identities) > MAX_IDENTITIES:
+        raise ValidationFailed({"identities": [_("At most 20 identities at once.")]})
     with transaction.atomic():
         creator = Creator.objects.create(
             workspace=workspace,
             name=name,
-            first_name=bidi_strip(first_name).strip() or name.split()[0],
+            # The first word of the name, cut to the column's size (a name can be one word).
+            first_name=bidi_strip(first_name).strip() or name.split()[0][:MAX_FIRST_NAME],
             preferred_channel=preferred_channel,
             custom_fields=fields,
         )
@@ -71,6 +94,11 @@ def creator_create(
     return creator
 
 
+def _check_first_name(first_name: str) -> None:
+    if len(first_name.strip()) > MAX_FIRST_NAME:
+        raise ValidationFailed({"first_name": [_("A first name is at most 80 characters.")]})
+
+
 def creator_update(*, creator: Creator, **changes: Any) -> Creator:
     allowed = {"name", "first_name", "preferred_channel", "custom_fields"}
     unknown = set(changes) - allowed
@@ -78,13 +106,14 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
         raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
     if "name" in changes:
         name = bidi_strip(str(changes["name"])).strip()
-        if not name or len(name) > 160:
+        if not name or len(name) > MAX_NAME:
             raise ValidationFailed(
                 {"name": [_("A creator needs a name of at most 160 characters.")]}
             )
         creator.name = name
     if "first_name" in changes:
-        creator.first_name = bidi_strip(str(changes["first_name"])).strip()[:80]
+        _check_first_name(str(changes["first_name"]))
+        creator.first_name = bidi_strip(str(changes["first_name"])).strip()
     if "preferred_channel" in changes:
         if changes["preferred_channel"] not in Creator.Channel.values:
             raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
@@ -102,9 +131,9 @@ def identity_add(
 ) -> Identity:
     # Names and handles shown in lists never carry bidirectional controls (core.bidi).
     value, url = bidi_strip(value), bidi_strip(url)
-    if len(value.strip()) > 254:
+    if len(value.strip()) > MAX_VALUE:
         raise ValidationFailed({"value": [_("At most 254 characters.")]})
-    if len(url.strip()) > 200:
+    if len(url.strip()) > MAX_URL:
         raise ValidationFailed({"url": [_("A profile URL is at most 200 characters.")]})
     normalized = identity_normalize(kind, value)
     try:
@@ -115,11 +144,11 @@ def identity_add(
                 kind=kind,
                 value=value.strip(),
                 normalized=normalized,
-                url=profile_url(kind, normalized, url.strip()),
+                url=profile_url(kind, normalized, url),
                 is_primary=not creator.identities.filter(kind=kind).exists(),
             )
     except IntegrityError as exc:
-        raise ValidationFailed(
+        raise Conflict(
             {"value": [_("Another creator in this workspace already has %(v)s.") % {"v": value}]}
         ) from exc
     if refresh:
@@ -135,7 +164,7 @@ def identity_remove(*, identity: Identity) -> None:
 
 def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:
     name = bidi_strip(name).strip()
-    if not name or len(name) > 60:
+    if not name or len(name) > MAX_TAG:
         raise ValidationFailed({"name": [_("A tag is 1 to 60 characters.")]})
     tag, _created = Tag.objects.get_or_create(workspace=workspace, name=name)
     return tag
@@ -164,7 +193,7 @@ def note_add(*, creator: Creator, author: Member, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ValidationFailed({"body": [_("A note cannot be empty.")]})
-    if len(body) > 10000:
+    if len(body) > MAX_NOTE:
         raise ValidationFailed({"body": [_("A note is at most 10,000 characters.")]})
     return Note.objects.create(creator=creator, author=author, body=body)
 

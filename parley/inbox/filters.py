@@ -6,6 +6,9 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from parley.core.errors import ValidationFailed
+from parley.core.text import has_nul, id_or_none
+
+MAX_QUERY = 100
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,22 @@ class InboxFilters:
         return pairs
 
 
+# At most this many ids in one list filter (a page offers a checkbox per campaign, tag or
+# client; the API schema states the same bound).
+MAX_FILTER_IDS = 200
+
+
 def _ids(values: list[str], name: str) -> tuple[int, ...]:
-    try:
-        return tuple(sorted({int(v) for v in values if v != ""}))
-    except ValueError as exc:
-        raise ValidationFailed({name: [_("Expected a list of ids.")]}) from exc
+    """Ids from repeated query values; anything that is not an id (1 to 2**63-1) is an
+    error, never an OverflowError in the database driver."""
+    ids = {id_or_none(v) for v in values if v != ""}
+    if None in ids:
+        raise ValidationFailed({name: [_("Expected a list of ids.")]})
+    if len(ids) > MAX_FILTER_IDS:
+        raise ValidationFailed(
+            {name: [_("At most %(n)d ids in one filter.") % {"n": MAX_FILTER_IDS}]}
+        )
+    return tuple(sorted(i for i in ids if i is not None))
 
 
 def _flag(value: str | None) -> bool:
@@ -53,8 +67,10 @@ def filters_from_query(query: QueryDict) -> InboxFilters:
     campaign_raw = query.get("campaign") or ""
     campaign = _ids([campaign_raw], "campaign")
     q = (query.get("q") or "").strip()
-    if len(q) > 100:
+    if len(q) > MAX_QUERY:
         raise ValidationFailed({"q": [_("Search is limited to 100 characters.")]})
+    if has_nul(q):
+        raise ValidationFailed({"q": [_("Remove the NUL character from the search.")]})
     return InboxFilters(
         campaign=campaign[0] if campaign else None,
         campaigns=_ids(query.getlist("campaigns"), "campaigns"),

@@ -22,7 +22,6 @@ from django.db.models import (
 from django.db.models.expressions import BaseExpression, RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, Workspace
@@ -200,7 +199,7 @@ def conversation_list(
     entries = _filtered_entries(member=member, filters=filters, sets=sets, set_sizes=set_sizes)
     if cursor:
         unread, sort_at_raw, conversation_id = cursors.decode(cursor, length=3)
-        sort_at = parse_datetime(str(sort_at_raw))
+        sort_at = cursors.decode_datetime(sort_at_raw)
         if sort_at is None or not isinstance(conversation_id, int):
             raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
         # A row-value comparison walks the (member, unread, sort_at, conversation) index

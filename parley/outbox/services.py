@@ -24,6 +24,8 @@ from parley.outbox.models import OutboxItem
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 50_000
+# The same limit as an email subject (outbox.email_send); the column holds 998.
+MAX_SUBJECT = 900
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 # How long an item waits before looking again when its sender is paused (a mailbox that
@@ -50,6 +52,8 @@ def message_send(
         errors["body"] = [_("Write a message first.")]
     elif len(body) > MAX_BODY:
         errors["body"] = [_("A message is at most 50,000 characters.")]
+    if len(subject) > MAX_SUBJECT:
+        errors["subject"] = [_("A subject is at most 900 characters.")]
     if send_at is not None and send_at <= timezone.now():
         errors["send_at"] = [_("Pick a time in the future.")]
     if conversation.workspace_id != member.workspace_id:

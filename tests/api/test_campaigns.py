@@ -11,6 +11,11 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+MEMBER_STATUSES = (
+    "Choose one of: 'invited', 'applied', 'approved', 'rejected', 'active', "
+    "'content_submitted' or 'completed'."
+)
+
 
 def test_list_campaigns_by_name_with_client(api, member):
     client = ClientFactory(workspace=member.workspace, name="Acme")
@@ -51,9 +56,13 @@ def test_create_campaign_without_client(api, member):
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"name": ""}, "name", "A campaign needs a name of at most 160 characters."),
-        ({"name": "x" * 161}, "name", "A campaign needs a name of at most 160 characters."),
-        ({"name": "X", "status": "paused"}, "status", "Unknown status."),
+        ({"name": ""}, "name", "This field cannot be blank."),
+        ({"name": "x" * 161}, "name", "Ensure this is at most 160 characters."),
+        (
+            {"name": "X", "status": "paused"},
+            "status",
+            "Choose one of: 'draft', 'active' or 'archived'.",
+        ),
         ({"name": "X", "client_id": "acme"}, "client_id", "Enter a whole number."),
         ({}, "name", "This field is required."),
     ],
@@ -199,7 +208,7 @@ def test_add_creators_to_campaign(api, member):
     ("payload", "field", "message"),
     [
         ({"creator_ids": []}, "creator_ids", "Give at least 1 item."),
-        ({"creator_ids": [1], "status": "famous"}, "status", "Unknown status."),
+        ({"creator_ids": [1], "status": "famous"}, "status", MEMBER_STATUSES),
         ({"status": "invited"}, "creator_ids", "This field is required."),
     ],
 )
@@ -240,7 +249,7 @@ def test_set_member_status_rejects_unknown_status(api, member):
     response = api.put(f"/campaigns/{cm.campaign_id}/members/{cm.creator_id}", {"status": "x"})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": {"status": ["Unknown status."]}}
+    assert response.json() == {"detail": {"status": [MEMBER_STATUSES]}}
     cm.refresh_from_db()
     assert cm.status == "invited"
 

@@ -165,7 +165,7 @@ def test_list_rejects_long_search_with_the_filter_message(api):
     response = api.get("/conversations", q="x" * 101)
 
     assert response.status_code == 422
-    assert response.json() == {"detail": {"q": ["Search is limited to 100 characters."]}}
+    assert response.json() == {"detail": {"q": ["Ensure this is at most 100 characters."]}}
 
 
 def test_list_rejects_a_forged_cursor(api, make_conversation):
@@ -404,10 +404,26 @@ def test_send_scheduled_message_is_queued(api, make_conversation):
     assert item.not_before == later
 
 
+def test_send_with_a_time_that_has_passed_sends_now(api, make_conversation):
+    # given a conversation
+    conversation = make_conversation()
+
+    # when a message is scheduled for a time that has already passed
+    response = api.post(
+        f"/conversations/{conversation.id}/messages",
+        {"body": "late", "send_at": "2001-01-01T10:00:00+00:00"},
+    )
+
+    # then it is sent now, as the schema says, rather than refused
+    assert response.status_code == 201
+    assert response.json()["status"] == "sent"
+    assert response.json()["scheduled_for"] is None
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"body": "   "}, "body", "Write a message first."),
+        ({"body": "   "}, "body", "This field cannot be blank."),
         ({}, "body", "This field is required."),
         ({"body": 5}, "body", "Enter text."),
         ({"body": "x", "campaign_id": "abc"}, "campaign_id", "Enter a whole number."),
@@ -417,7 +433,8 @@ def test_send_scheduled_message_is_queued(api, make_conversation):
             "send_at",
             "Include a time zone, e.g. 2030-05-01T09:00:00+02:00.",
         ),
-        ({"body": "x", "send_at": "2001-01-01T10:00:00+00:00"}, "send_at", None),
+        ({"body": "x", "subject": "s" * 901}, "subject", "Ensure this is at most 900 characters."),
+        ({"body": "x", "send_at": 1_900_000_000}, "send_at", None),
         ({"body": "x", "channel": "carrier-pigeon"}, "channel", "Choose one of: 'inapp'."),
         ({"body": "x", "channel": "email"}, "channel", "Choose one of: 'inapp'."),
     ],

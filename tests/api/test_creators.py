@@ -134,20 +134,35 @@ def test_create_with_identities_and_custom_fields(api, member):
     ("payload", "field", "message"),
     [
         ({}, "name", "This field is required."),
-        ({"name": "  "}, "name", "A creator needs a name of at most 160 characters."),
-        ({"name": "A", "preferred_channel": "fax"}, "preferred_channel", "Unknown channel."),
+        ({"name": "  "}, "name", "This field cannot be blank."),
+        ({"name": "x" * 161}, "name", "Ensure this is at most 160 characters."),
+        (
+            {"name": "A", "preferred_channel": "fax"},
+            "preferred_channel",
+            "Choose one of: 'inapp', 'email' or 'sms'.",
+        ),
         (
             {"name": "A", "identities": [{"kind": "email", "value": "nope"}]},
-            "value",
+            "identities.0.value",
             "Enter a valid email address.",
         ),
         (
             {"name": "A", "identities": [{"kind": "myspace", "value": "x"}]},
-            "kind",
-            "Unknown identity kind.",
+            "identities.0.kind",
+            None,
         ),
         ({"name": "A", "identities": [{"kind": "email"}]}, "identities.0.value", None),
-        ({"name": "A", "custom_fields": {"k": {"nested": 1}}}, "custom_fields", None),
+        (
+            {"name": "A", "custom_fields": {"k": {"nested": 1}}},
+            "custom_fields.k",
+            "Enter text, a number, true or false.",
+        ),
+        (
+            {"name": "A", "custom_fields": {"k": "x" * 1001}},
+            "custom_fields.k",
+            "Ensure this is at most 1000 characters.",
+        ),
+        ({"name": "A", "identities": [{"kind": "other", "value": "x"}] * 21}, "identities", None),
         ({"name": "A", "custom_fields": ["x"]}, "custom_fields", "Enter an object."),
     ],
 )
@@ -168,7 +183,8 @@ def test_create_with_an_email_another_creator_has(api, member, jane):
         {"name": "Copy", "identities": [{"kind": "email", "value": "jane@example.com"}]},
     )
 
-    assert response.status_code == 422
+    # then it is a conflict with what is stored (409), not invalid input
+    assert response.status_code == 409
     assert "value" in response.json()["detail"]
     assert Creator.objects.filter(workspace=member.workspace).count() == 1
 
@@ -258,21 +274,21 @@ def test_add_identity(api, jane):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "field", "status"),
     [
-        ({"kind": "phone", "value": "12"}, "value"),
-        ({"kind": "fax", "value": "12"}, "kind"),
-        ({"kind": "email", "value": "jane@example.com"}, "value"),  # she has it already
-        ({"kind": "instagram", "value": "x", "url": "ftp://x"}, "url"),
-        ({"value": "x"}, "kind"),
-        ({"kind": "other", "value": "x" * 255}, "value"),
-        ({"kind": "other", "value": "x", "url": "https://x.test/" + "a" * 190}, "url"),
+        ({"kind": "phone", "value": "12"}, "value", 422),
+        ({"kind": "fax", "value": "12"}, "kind", 422),
+        ({"kind": "email", "value": "jane@example.com"}, "value", 409),  # she has it already
+        ({"kind": "instagram", "value": "x", "url": "ftp://x"}, "url", 422),
+        ({"value": "x"}, "kind", 422),
+        ({"kind": "other", "value": "x" * 255}, "value", 422),
+        ({"kind": "other", "value": "x", "url": "https://x.test/" + "a" * 190}, "url", 422),
     ],
 )
-def test_add_identity_rejects_bad_input(api, jane, payload, field):
+def test_add_identity_rejects_bad_input(api, jane, payload, field, status):
     response = api.post(f"/creators/{jane.id}/identities", payload)
 
-    assert response.status_code == 422
+    assert response.status_code == status
     assert list(response.json()["detail"]) == [field]
     assert jane.identities.count() == 2
 
@@ -355,8 +371,9 @@ def test_custom_fields_are_merged_and_null_removes(api, jane):
     [
         ({}, "fields", "This field is required."),
         ({"fields": "size=M"}, "fields", "Enter an object."),
-        ({"fields": {"size": ["M", "L"]}}, "custom_fields", "Field values must be plain text."),
-        ({"fields": {"": "x"}}, "custom_fields", "Field names are 1 to 60 characters."),
+        ({"fields": {"size": ["M", "L"]}}, "fields.size", "Enter text, a number, true or false."),
+        ({"fields": {"": "x"}}, "fields", "This field cannot be blank."),
+        ({"fields": {"x" * 61: "x"}}, "fields", "Ensure this is at most 60 characters."),
     ],
 )
 def test_custom_fields_reject_bad_input(api, jane, payload, field, message):
@@ -388,9 +405,9 @@ def test_add_and_list_notes_newest_first(api, member, teammate, jane):
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"body": "   "}, "A note cannot be empty."),
+        ({"body": "   "}, "This field cannot be blank."),
         ({}, "This field is required."),
-        ({"body": "x" * 10001}, "A note is at most 10,000 characters."),
+        ({"body": "x" * 10001}, "Ensure this is at most 10000 characters."),
     ],
 )
 def test_add_note_rejects_bad_input(api, jane, payload, message):

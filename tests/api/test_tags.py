@@ -37,8 +37,8 @@ def test_create_existing_tag_returns_it(api, member):
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"name": " "}, "A tag is 1 to 60 characters."),
-        ({"name": "x" * 61}, "A tag is 1 to 60 characters."),
+        ({"name": " "}, "This field cannot be blank."),
+        ({"name": "x" * 61}, "Ensure this is at most 60 characters."),
         ({}, "This field is required."),
     ],
 )

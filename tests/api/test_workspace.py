@@ -55,20 +55,20 @@ def test_create_client(api, member):
 
 
 @pytest.mark.parametrize(
-    ("payload", "message"),
+    ("payload", "message", "status"),
     [
-        ({"name": ""}, "A client needs a name."),
-        ({"name": "x" * 121}, "A client name is at most 120 characters."),
-        ({"name": "Acme"}, "A client with this name already exists."),
-        ({}, "This field is required."),
-        ({"name": None}, "Enter text."),
+        ({"name": ""}, "This field cannot be blank.", 422),
+        ({"name": "x" * 121}, "Ensure this is at most 120 characters.", 422),
+        ({"name": "Acme"}, "A client with this name already exists.", 409),
+        ({}, "This field is required.", 422),
+        ({"name": None}, "Enter text.", 422),
     ],
 )
-def test_create_client_rejects_bad_names(api, member, payload, message):
+def test_create_client_rejects_bad_names(api, member, payload, message, status):
     ClientFactory(workspace=member.workspace, name="Acme")
 
     response = api.post("/clients", payload)
 
-    assert response.status_code == 422
+    assert response.status_code == status
     assert response.json() == {"detail": {"name": [message]}}
     assert Client.objects.filter(workspace=member.workspace).count() == 1

@@ -18,6 +18,7 @@ from parley.api.schemas import (
     ErrorOut,
     FieldErrorsOut,
     PageQuery,
+    PathId,
 )
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.campaigns.selectors import (
@@ -66,13 +67,13 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Status[Campai
     return Status(201, campaign)
 
 
-@router.get("/{int:campaign_id}", response={200: CampaignOut, **NOT_FOUND})
-def campaign_detail(request: HttpRequest, campaign_id: int) -> Campaign:
+@router.get("/{campaign_id}", response={200: CampaignOut, **NOT_FOUND})
+def campaign_detail(request: HttpRequest, campaign_id: PathId) -> Campaign:
     return campaign_get(workspace=acting_member(request).workspace, id=campaign_id)
 
 
-@router.patch("/{int:campaign_id}", response={200: CampaignOut, **NOT_FOUND, **INVALID})
-def campaign_patch(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
+@router.patch("/{campaign_id}", response={200: CampaignOut, **NOT_FOUND, **INVALID})
+def campaign_patch(request: HttpRequest, campaign_id: PathId, payload: CampaignPatch) -> Campaign:
     """Rename, change status, or set the client (null for none)."""
     member = acting_member(request)
     campaign = campaign_get(workspace=member.workspace, id=campaign_id)
@@ -86,11 +87,9 @@ def campaign_patch(request: HttpRequest, campaign_id: int, payload: CampaignPatc
     return campaign
 
 
-@router.get(
-    "/{int:campaign_id}/members", response={200: CampaignMemberPageOut, **NOT_FOUND, **INVALID}
-)
+@router.get("/{campaign_id}/members", response={200: CampaignMemberPageOut, **NOT_FOUND, **INVALID})
 def campaign_members(
-    request: HttpRequest, campaign_id: int, params: Query[PageQuery]
+    request: HttpRequest, campaign_id: PathId, params: Query[PageQuery]
 ) -> CampaignMemberPageOut:
     """The campaign's creators by name, with their status."""
     member = acting_member(request)
@@ -101,9 +100,9 @@ def campaign_members(
     )
 
 
-@router.post("/{int:campaign_id}/members", response={200: CountOut, **NOT_FOUND, **INVALID})
+@router.post("/{campaign_id}/members", response={200: CountOut, **NOT_FOUND, **INVALID})
 def campaign_members_create(
-    request: HttpRequest, campaign_id: int, payload: CampaignMembersIn
+    request: HttpRequest, campaign_id: PathId, payload: CampaignMembersIn
 ) -> CountOut:
     """Add creators; those already in the campaign keep their status. `count` = added."""
     member = acting_member(request)
@@ -116,11 +115,11 @@ def campaign_members_create(
 
 
 @router.put(
-    "/{int:campaign_id}/members/{int:creator_id}",
+    "/{campaign_id}/members/{creator_id}",
     response={200: CampaignMemberOut, **NOT_FOUND, **INVALID},
 )
 def campaign_member_status(
-    request: HttpRequest, campaign_id: int, creator_id: int, payload: CampaignMemberStatusIn
+    request: HttpRequest, campaign_id: PathId, creator_id: PathId, payload: CampaignMemberStatusIn
 ) -> CampaignMemberOut:
     """Set a creator's status in the campaign; the change shows in their thread."""
     member = acting_member(request)

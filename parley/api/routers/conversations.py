@@ -1,6 +1,7 @@
 """Conversations: the inbox list, one thread, sending, read state, assignment."""
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Status
 
 from parley.accounts.selectors import member_get
@@ -16,6 +17,7 @@ from parley.api.schemas import (
     MarkUnreadIn,
     MessageIn,
     MessageOut,
+    PathId,
     ThreadQuery,
     UnreadCountOut,
 )
@@ -70,18 +72,16 @@ def conversations_unread_count(request: HttpRequest) -> UnreadCountOut:
     return UnreadCountOut(unread=unread_count(member=acting_member(request)))
 
 
-@router.get("/{int:conversation_id}", response={200: ConversationOut, **NOT_FOUND})
-def conversation_detail(request: HttpRequest, conversation_id: int) -> ConversationOut:
+@router.get("/{conversation_id}", response={200: ConversationOut, **NOT_FOUND})
+def conversation_detail(request: HttpRequest, conversation_id: PathId) -> ConversationOut:
     member = acting_member(request)
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     return ConversationOut.build(conversation, thread_campaign_ids(conversation=conversation))
 
 
-@router.get(
-    "/{int:conversation_id}/messages", response={200: list[MessageOut], **NOT_FOUND, **INVALID}
-)
+@router.get("/{conversation_id}/messages", response={200: list[MessageOut], **NOT_FOUND, **INVALID})
 def conversation_thread(
-    request: HttpRequest, conversation_id: int, params: Query[ThreadQuery]
+    request: HttpRequest, conversation_id: PathId, params: Query[ThreadQuery]
 ) -> list[Message]:
     """The thread, oldest to newest (the newest 200 messages)."""
     member = acting_member(request)
@@ -92,9 +92,9 @@ def conversation_thread(
     return thread_messages(conversation=conversation, campaign_id=campaign_id)
 
 
-@router.post("/{int:conversation_id}/messages", response={201: MessageOut, **NOT_FOUND, **INVALID})
+@router.post("/{conversation_id}/messages", response={201: MessageOut, **NOT_FOUND, **INVALID})
 def conversation_message_send(
-    request: HttpRequest, conversation_id: int, payload: MessageIn
+    request: HttpRequest, conversation_id: PathId, payload: MessageIn
 ) -> Status[Message]:
     """Send a message now, or schedule it with `send_at`."""
     member = acting_member(request)
@@ -109,22 +109,23 @@ def conversation_message_send(
         body=payload.body,
         subject=payload.subject,
         campaign_id=campaign_id,
-        send_at=payload.send_at,
+        # A time that has passed by the time the request arrives sends now.
+        send_at=payload.send_at if payload.send_at and payload.send_at > timezone.now() else None,
     )
     return Status(201, message)
 
 
-@router.post("/{int:conversation_id}/read", response={204: None, **NOT_FOUND})
-def conversation_read(request: HttpRequest, conversation_id: int) -> Status[None]:
+@router.post("/{conversation_id}/read", response={204: None, **NOT_FOUND})
+def conversation_read(request: HttpRequest, conversation_id: PathId) -> Status[None]:
     member = acting_member(request)
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     conversation_mark_read(member=member, conversation=conversation)
     return Status(204, None)
 
 
-@router.post("/{int:conversation_id}/unread", response={204: None, **NOT_FOUND, **INVALID})
+@router.post("/{conversation_id}/unread", response={204: None, **NOT_FOUND, **INVALID})
 def conversation_unread(
-    request: HttpRequest, conversation_id: int, payload: MarkUnreadIn | None = None
+    request: HttpRequest, conversation_id: PathId, payload: MarkUnreadIn | None = None
 ) -> Status[None]:
     """Back to the top of the member's inbox, with a reminder notification."""
     member = acting_member(request)
@@ -136,11 +137,9 @@ def conversation_unread(
     return Status(204, None)
 
 
-@router.put(
-    "/{int:conversation_id}/assignee", response={200: ConversationOut, **NOT_FOUND, **INVALID}
-)
+@router.put("/{conversation_id}/assignee", response={200: ConversationOut, **NOT_FOUND, **INVALID})
 def conversation_assignee(
-    request: HttpRequest, conversation_id: int, payload: AssignIn
+    request: HttpRequest, conversation_id: PathId, payload: AssignIn
 ) -> ConversationOut:
     """Give the conversation an owner among the teammates, or none (null)."""
     member = acting_member(request)

@@ -21,6 +21,7 @@ from parley.api.schemas import (
     IdentityOut,
     NoteIn,
     NoteOut,
+    PathId,
     TagOut,
 )
 from parley.campaigns.selectors import creator_campaigns
@@ -50,6 +51,8 @@ router = Router(tags=["creators"])
 
 NOT_FOUND = {404: ErrorOut}
 INVALID = {422: FieldErrorsOut}
+# A value that is taken, or more custom fields than a creator may have.
+CONFLICT = {409: FieldErrorsOut}
 
 
 def _detail(creator: Creator) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def creators_list(request: HttpRequest, params: Query[CreatorListQuery]) -> dict
     return {"items": page.creators, "next_cursor": page.next_cursor}
 
 
-@router.post("", response={201: CreatorOut, **INVALID})
+@router.post("", response={201: CreatorOut, **INVALID, **CONFLICT})
 def creators_create(request: HttpRequest, payload: CreatorIn) -> Status[dict[str, Any]]:
     member = acting_member(request)
     creator = creator_create(
@@ -98,32 +101,36 @@ def creators_create(request: HttpRequest, payload: CreatorIn) -> Status[dict[str
     return Status(201, _detail(creator))
 
 
-@router.get("/{int:creator_id}", response={200: CreatorOut, **NOT_FOUND})
-def creator_detail(request: HttpRequest, creator_id: int) -> dict[str, Any]:
+@router.get("/{creator_id}", response={200: CreatorOut, **NOT_FOUND})
+def creator_detail(request: HttpRequest, creator_id: PathId) -> dict[str, Any]:
     """The sidebar: identities, tags, custom fields, the latest notes, campaigns."""
     member = acting_member(request)
     return _detail(creator_get(workspace=member.workspace, id=creator_id))
 
 
-@router.patch("/{int:creator_id}", response={200: CreatorOut, **NOT_FOUND, **INVALID})
-def creator_patch(request: HttpRequest, creator_id: int, payload: CreatorPatch) -> dict[str, Any]:
+@router.patch("/{creator_id}", response={200: CreatorOut, **NOT_FOUND, **INVALID})
+def creator_patch(
+    request: HttpRequest, creator_id: PathId, payload: CreatorPatch
+) -> dict[str, Any]:
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)
     creator = creator_update(creator=creator, **payload.model_dump(exclude_unset=True))
     return _detail(creator)
 
 
-@router.delete("/{int:creator_id}", response={204: None, **NOT_FOUND})
-def creator_remove(request: HttpRequest, creator_id: int) -> Status[None]:
+@router.delete("/{creator_id}", response={204: None, **NOT_FOUND})
+def creator_remove(request: HttpRequest, creator_id: PathId) -> Status[None]:
     """Delete the creator, with their conversation and notes."""
     member = acting_member(request)
     creator_delete(creator=creator_get(workspace=member.workspace, id=creator_id))
     return Status(204, None)
 
 
-@router.post("/{int:creator_id}/identities", response={201: IdentityOut, **NOT_FOUND, **INVALID})
+@router.post(
+    "/{creator_id}/identities", response={201: IdentityOut, **NOT_FOUND, **INVALID, **CONFLICT}
+)
 def creator_identity_add(
-    request: HttpRequest, creator_id: int, payload: IdentityIn
+    request: HttpRequest, creator_id: PathId, payload: IdentityIn
 ) -> Status[Identity]:
     """Add an email, phone number or social handle."""
     member = acting_member(request)
@@ -133,9 +140,9 @@ def creator_identity_add(
     )
 
 
-@router.delete("/{int:creator_id}/identities/{int:identity_id}", response={204: None, **NOT_FOUND})
+@router.delete("/{creator_id}/identities/{identity_id}", response={204: None, **NOT_FOUND})
 def creator_identity_remove(
-    request: HttpRequest, creator_id: int, identity_id: int
+    request: HttpRequest, creator_id: PathId, identity_id: PathId
 ) -> Status[None]:
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)
@@ -143,8 +150,8 @@ def creator_identity_remove(
     return Status(204, None)
 
 
-@router.post("/{int:creator_id}/tags", response={200: list[TagOut], **NOT_FOUND, **INVALID})
-def creator_tag_add(request: HttpRequest, creator_id: int, payload: CreatorTagIn) -> list[Tag]:
+@router.post("/{creator_id}/tags", response={200: list[TagOut], **NOT_FOUND, **INVALID})
+def creator_tag_add(request: HttpRequest, creator_id: PathId, payload: CreatorTagIn) -> list[Tag]:
     """Tag the creator; returns the creator's tags."""
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)
@@ -152,8 +159,8 @@ def creator_tag_add(request: HttpRequest, creator_id: int, payload: CreatorTagIn
     return creator_tags(creator=creator)
 
 
-@router.delete("/{int:creator_id}/tags/{int:tag_id}", response={200: list[TagOut], **NOT_FOUND})
-def creator_tag_remove(request: HttpRequest, creator_id: int, tag_id: int) -> list[Tag]:
+@router.delete("/{creator_id}/tags/{tag_id}", response={200: list[TagOut], **NOT_FOUND})
+def creator_tag_remove(request: HttpRequest, creator_id: PathId, tag_id: PathId) -> list[Tag]:
     """Untag the creator; returns the creator's tags."""
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)
@@ -162,10 +169,11 @@ def creator_tag_remove(request: HttpRequest, creator_id: int, tag_id: int) -> li
 
 
 @router.patch(
-    "/{int:creator_id}/custom-fields", response={200: CustomFieldsOut, **NOT_FOUND, **INVALID}
+    "/{creator_id}/custom-fields",
+    response={200: CustomFieldsOut, **NOT_FOUND, **INVALID, **CONFLICT},
 )
 def creator_custom_fields(
-    request: HttpRequest, creator_id: int, payload: CustomFieldsIn
+    request: HttpRequest, creator_id: PathId, payload: CustomFieldsIn
 ) -> CustomFieldsOut:
     """Set custom variables; a field set to null or "" is removed, others are kept."""
     member = acting_member(request)
@@ -174,15 +182,15 @@ def creator_custom_fields(
     return CustomFieldsOut(custom_fields=creator.custom_fields)
 
 
-@router.get("/{int:creator_id}/notes", response={200: list[NoteOut], **NOT_FOUND})
-def creator_notes(request: HttpRequest, creator_id: int) -> list[Note]:
+@router.get("/{creator_id}/notes", response={200: list[NoteOut], **NOT_FOUND})
+def creator_notes(request: HttpRequest, creator_id: PathId) -> list[Note]:
     """The latest 50 notes, newest first."""
     member = acting_member(request)
     return note_list(creator=creator_get(workspace=member.workspace, id=creator_id))
 
 
-@router.post("/{int:creator_id}/notes", response={201: NoteOut, **NOT_FOUND, **INVALID})
-def creator_note_add(request: HttpRequest, creator_id: int, payload: NoteIn) -> Status[Note]:
+@router.post("/{creator_id}/notes", response={201: NoteOut, **NOT_FOUND, **INVALID})
+def creator_note_add(request: HttpRequest, creator_id: PathId, payload: NoteIn) -> Status[Note]:
     """An internal note; never shown to the creator."""
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)

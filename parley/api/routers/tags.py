@@ -4,7 +4,15 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from parley.api.auth import acting_member
-from parley.api.schemas import CountOut, CreatorIdsIn, ErrorOut, FieldErrorsOut, TagIn, TagOut
+from parley.api.schemas import (
+    CountOut,
+    CreatorIdsIn,
+    ErrorOut,
+    FieldErrorsOut,
+    PathId,
+    TagIn,
+    TagOut,
+)
 from parley.creators.models import Tag
 from parley.creators.selectors import creator_get_many, tag_get, tag_list
 from parley.creators.services import tag_get_or_create, tags_add
@@ -24,8 +32,8 @@ def tags_create(request: HttpRequest, payload: TagIn) -> Status[Tag]:
     return Status(201, tag_get_or_create(workspace=member.workspace, name=payload.name))
 
 
-@router.post("/{int:tag_id}/creators", response={200: CountOut, 404: ErrorOut, 422: FieldErrorsOut})
-def tag_creators_add(request: HttpRequest, tag_id: int, payload: CreatorIdsIn) -> CountOut:
+@router.post("/{tag_id}/creators", response={200: CountOut, 404: ErrorOut, 422: FieldErrorsOut})
+def tag_creators_add(request: HttpRequest, tag_id: PathId, payload: CreatorIdsIn) -> CountOut:
     """Tag many creators; `count` is how many were not tagged before."""
     member = acting_member(request)
     tag = tag_get(workspace=member.workspace, id=tag_id)

@@ -32,7 +32,8 @@ def clients_list(request: HttpRequest) -> list[Client]:
     return client_list(workspace=acting_member(request).workspace)
 
 
-@router.post("/clients", response={201: ClientOut, 422: FieldErrorsOut})
+@router.post("/clients", response={201: ClientOut, 409: FieldErrorsOut, 422: FieldErrorsOut})
 def clients_create(request: HttpRequest, payload: ClientIn) -> Status[Client]:
+    """A client of the workspace; 409 when one of the same name exists."""
     member = acting_member(request)
     return Status(201, client_create(workspace=member.workspace, name=payload.name))
