@@ -1,8 +1,12 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from parley.accounts.views import PasswordResetView
+from parley.core.converters import IdConverter
+
+# `<id:…>`: a database id, 1 to 2**63-1 (anything else is a 404, not an OverflowError).
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:list", permanent=False)),

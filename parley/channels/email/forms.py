@@ -5,7 +5,7 @@ from parley.channels.email.models import Mailbox
 
 
 class ImapConnectForm(forms.Form):
-    address = forms.EmailField(label=_("Email address"))
+    address = forms.EmailField(label=_("Email address"), max_length=254)  # the column's size
     display_name = forms.CharField(label=_("Sender name"), max_length=120, required=False)
     access = forms.ChoiceField(
         label=_("Access"),
@@ -24,7 +24,10 @@ class ImapConnectForm(forms.Form):
         help_text=_("Usually the email address."),
     )
     password = forms.CharField(
-        label=_("Password or app password"), widget=forms.PasswordInput, strip=False
+        label=_("Password or app password"),
+        widget=forms.PasswordInput,
+        strip=False,
+        max_length=1024,
     )
     smtp_host = forms.CharField(label=_("SMTP server"), max_length=255)
     smtp_port = forms.IntegerField(label=_("SMTP port"), initial=587, min_value=1, max_value=65535)

@@ -8,17 +8,17 @@ urlpatterns = [
     path("settings/integrations/email/", views.settings_page, name="settings"),
     path("settings/integrations/email/connect/", views.connect_imap, name="connect"),
     path(
-        "settings/integrations/email/<int:mailbox_id>/reconnect/",
+        "settings/integrations/email/<id:mailbox_id>/reconnect/",
         views.connect_imap,
         name="reconnect",
     ),
     path(
-        "settings/integrations/email/<int:mailbox_id>/default/",
+        "settings/integrations/email/<id:mailbox_id>/default/",
         views.make_default,
         name="make_default",
     ),
     path(
-        "settings/integrations/email/<int:mailbox_id>/disconnect/",
+        "settings/integrations/email/<id:mailbox_id>/disconnect/",
         views.disconnect,
         name="disconnect",
     ),
@@ -30,6 +30,6 @@ urlpatterns = [
     path(
         "settings/integrations/email/oauth/callback/", views.oauth_callback, name="oauth_callback"
     ),
-    path("email/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
-    path("email/messages/<int:message_id>/html/", views.message_html, name="message_html"),
+    path("email/attachments/<id:attachment_id>/", views.attachment_download, name="attachment"),
+    path("email/messages/<id:message_id>/html/", views.message_html, name="message_html"),
 ]

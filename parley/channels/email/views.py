@@ -33,7 +33,7 @@ from parley.channels.email.services import (
 )
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_safe
-from parley.core.views import member_view
+from parley.core.views import int_or_none, member_view
 
 OAUTH_SESSION_KEY = "parley_email_oauth"
 PROVIDERS = (Mailbox.Provider.GMAIL, Mailbox.Provider.MICROSOFT)
@@ -161,12 +161,8 @@ def oauth_start(request: HttpRequest, member: Member, provider: str) -> HttpResp
         return render(
             request, "email/oauth_error.html", {"error": _("Unknown email provider.")}, status=404
         )
-    mailbox_id = request.GET.get("mailbox")
-    mailbox = (
-        mailbox_get(workspace=member.workspace, id=int(mailbox_id))
-        if mailbox_id and mailbox_id.isdigit()
-        else None
-    )
+    mailbox_id = int_or_none(request.GET.get("mailbox"))
+    mailbox = mailbox_get(workspace=member.workspace, id=mailbox_id) if mailbox_id else None
     form = OAuthStartForm(request.GET or None)
     access = (
         form.cleaned_data["access"]

@@ -1,6 +1,6 @@
 """The thread pane: messages, the message box, mark as unread."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -80,11 +80,16 @@ def messages(request: HttpRequest, member: Member, conversation_id: int) -> Http
 def _send_at(raw: str) -> datetime | None:
     if not raw:
         return None
-    parsed = parse_datetime(raw)
-    if parsed is None:
-        raise ValidationFailed({"send_at": [_("Enter a date and time.")]})
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+    invalid = ValidationFailed({"send_at": [_("Enter a date and time.")]})
+    try:
+        parsed = parse_datetime(raw)  # ValueError: well formed, but no such day or hour
+        if parsed is None:
+            raise invalid
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed.astimezone(UTC)  # OverflowError: within a day of year 1 or 9999
+    except (ValueError, OverflowError) as exc:
+        raise invalid from exc
     return parsed
 
 
