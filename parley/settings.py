@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -82,6 +83,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "parley.urls"
+# Every form renders through templates/forms/ (parley.core.forms).
+FORM_RENDERER = "parley.core.forms.FormRenderer"
 WSGI_APPLICATION = "parley.wsgi.application"
 ASGI_APPLICATION = "parley.asgi.application"
 

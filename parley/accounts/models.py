@@ -44,6 +44,9 @@ class Workspace(TimeStamped):
 
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BRAND)
+    # Where the workspace's days begin and end: daily sending limits count per calendar day
+    # in this zone.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
 
     def __str__(self) -> str:
         return self.name

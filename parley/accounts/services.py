@@ -1,6 +1,7 @@
 """Writes to users, workspaces, members, clients and API tokens."""
 
 import secrets
+import zoneinfo
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import ApiToken, Client, Member, User, Workspace
 from parley.core.bidi import bidi_strip
-from parley.core.errors import Conflict, ValidationFailed
+from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 MAX_CLIENT_NAME = 120
 
@@ -42,6 +43,36 @@ def workspace_create(*, name: str, owner: User, kind: str = Workspace.Kind.BRAND
     with transaction.atomic():
         workspace = Workspace.objects.create(name=name, kind=kind)
         Member.objects.create(workspace=workspace, user=owner, role=Member.Role.OWNER)
+    return workspace
+
+
+MAX_WORKSPACE_NAME = 120
+
+
+def time_zone_names() -> list[str]:
+    """The IANA time zone names a workspace can choose, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def workspace_update(*, member: Member, name: str, kind: str, time_zone: str) -> Workspace:
+    """Settings → General. Admins only; every field checked before any is changed."""
+    if not member.is_admin:
+        raise PermissionDenied
+    workspace = member.workspace
+    name = bidi_strip(name).strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("A workspace needs a name.")]
+    elif len(name) > MAX_WORKSPACE_NAME:
+        errors["name"] = [_("A workspace name is at most 120 characters.")]
+    if kind not in Workspace.Kind.values:
+        errors["kind"] = [_("Choose brand or agency.")]
+    if time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = [_("Choose a time zone from the list, e.g. Europe/Helsinki.")]
+    if errors:
+        raise ValidationFailed(errors)
+    workspace.name, workspace.kind, workspace.time_zone = name, kind, time_zone
+    workspace.save(update_fields=["name", "kind", "time_zone", "updated_at"])
     return workspace
 
 

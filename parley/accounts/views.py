@@ -1,18 +1,23 @@
 from typing import Any
 
+from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from parley.accounts.forms import WorkspaceForm
 from parley.accounts.middleware import SESSION_KEY
+from parley.accounts.models import Member
+from parley.accounts.services import workspace_update
 from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
-from parley.core.errors import NotFound
+from parley.core.errors import NotFound, ValidationFailed
 from parley.core.net import client_ip
-from parley.core.views import int_or_none
+from parley.core.views import apply_errors, int_or_none, member_view
 
 
 @login_required
@@ -66,3 +71,25 @@ class PasswordResetView(auth_views.PasswordResetView):
         if not decision.send:
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def settings_general(request: HttpRequest, member: Member) -> HttpResponse:
+    """Settings → General: the workspace's name, kind and time zone (admins change them)."""
+    workspace = member.workspace
+    initial = {"name": workspace.name, "kind": workspace.kind, "time_zone": workspace.time_zone}
+    form = WorkspaceForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST":
+        if not member.is_admin:
+            return render(request, "settings/general.html", {"form": form}, status=403)
+        if form.is_valid():
+            try:
+                workspace_update(member=member, **form.cleaned_data)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            else:
+                flash.success(request, _("Settings saved."))
+                return redirect("accounts:settings_general")
+    status = 422 if form.is_bound else 200
+    return render(request, "settings/general.html", {"form": form}, status=status)

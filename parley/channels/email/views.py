@@ -33,7 +33,7 @@ from parley.channels.email.services import (
 )
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_safe
-from parley.core.views import int_or_none, member_view
+from parley.core.views import apply_errors, int_or_none, member_view
 
 OAUTH_SESSION_KEY = "parley_email_oauth"
 PROVIDERS = (Mailbox.Provider.GMAIL, Mailbox.Provider.MICROSOFT)
@@ -57,12 +57,6 @@ def settings_page(request: HttpRequest, member: Member) -> HttpResponse:
             "providers": [(p, oauth.provider_configured(p)) for p in PROVIDERS],
         },
     )
-
-
-def _apply_errors(form: ImapConnectForm, exc: ValidationFailed) -> None:
-    for name, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
 
 
 @sensitive_post_parameters("password")
@@ -97,6 +91,8 @@ def connect_imap(
             )
         }
     form = ImapConnectForm(request.POST or None, initial=initial)
+    if mailbox is not None:  # reconnecting: the address stays what it is
+        form.fields["address"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -118,7 +114,7 @@ def connect_imap(
                 mailbox=mailbox,
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             flash.success(request, _("Mailbox connected."))
             return redirect("email:settings")

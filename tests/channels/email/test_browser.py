@@ -35,7 +35,7 @@ def test_connect_a_mailbox_through_the_form(login, page, imap_user, servers):  #
     # A wrong password: a clear message on the form, nothing saved
     page.fill("input[name=password]", "wrong")
     page.click("form.connect-form button[type=submit]")
-    assert page.locator(".errors").first.inner_text().strip() != ""
+    assert page.locator(".connect-form .error").first.inner_text().strip() != ""
     assert "refused the user name or password" in page.content()
     assert not Mailbox.objects.exists()
     # The right one: connected, listed as default with its health

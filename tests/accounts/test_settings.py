@@ -1,0 +1,58 @@
+"""Settings → General: the workspace's name, kind and time zone."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+URL = "accounts:settings_general"
+
+
+def test_admin_sets_the_time_zone(logged_in, member):  # type: ignore[no-untyped-def]
+    page = logged_in.get(reverse(URL))
+    assert page.status_code == 200 and 'name="time_zone"' in page.content.decode()
+    response = logged_in.post(
+        reverse(URL), {"name": "Brand Oy", "kind": "agency", "time_zone": "Europe/Helsinki"}
+    )
+    assert response.status_code == 302
+    member.workspace.refresh_from_db()
+    assert (member.workspace.name, member.workspace.kind, member.workspace.time_zone) == (
+        "Brand Oy",
+        "agency",
+        "Europe/Helsinki",
+    )
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"name": "", "kind": "brand", "time_zone": "UTC"}, "name"),
+        ({"name": "x" * 121, "kind": "brand", "time_zone": "UTC"}, "name"),
+        ({"name": "Brand", "kind": "brand", "time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"name": "Brand", "kind": "alien", "time_zone": "UTC"}, "kind"),
+    ],
+)
+def test_bad_values_are_explained_and_change_nothing(logged_in, member, data, field):  # type: ignore[no-untyped-def]
+    before = member.workspace.name
+    response = logged_in.post(reverse(URL), data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'data-field="{field}"' in html and 'class="error"' in html
+    member.workspace.refresh_from_db()
+    assert member.workspace.name == before and member.workspace.time_zone == "UTC"
+
+
+def test_a_plain_member_sees_the_settings_but_cannot_change_them(client, teammate):  # type: ignore[no-untyped-def]
+    client.force_login(teammate.user)
+    page = client.get(reverse(URL)).content.decode()
+    assert "Only an owner or admin" in page and 'name="time_zone"' not in page
+    response = client.post(reverse(URL), {"name": "Hijack", "kind": "brand", "time_zone": "UTC"})
+    assert response.status_code == 403
+    teammate.workspace.refresh_from_db()
+    assert teammate.workspace.name != "Hijack"
+
+
+def test_settings_are_in_the_main_navigation(logged_in):  # type: ignore[no-untyped-def]
+    html = logged_in.get(reverse("inbox:list")).content.decode()
+    assert f'href="{reverse("accounts:settings")}"' in html
+    assert logged_in.get(reverse("accounts:settings")).status_code == 302
