@@ -15,12 +15,9 @@ class WorkspaceForm(forms.Form):
     )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
+        choices=lambda: [(z, z) for z in time_zone_names()],
         help_text=_(
             "Days begin and end in this time zone: daily sending limits count per calendar "
             "day here."
         ),
     )
-
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in time_zone_names()]
