@@ -7,6 +7,7 @@ workspace, and every id is looked up inside that workspace (another workspace's 
 from typing import Any
 
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from parley.api import errors
 from parley.api.auth import ApiTokenAuth
@@ -18,6 +19,20 @@ class ParleyApi(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         # The errors every operation can answer, documented in one place (errors.py).
         return errors.document(super().get_openapi_schema(*args, **kwargs))
+
+    def validation_error_from_error_contexts(self, error_contexts: Any) -> ValidationError:
+        # Ninja drops each error's input (it may be large); keep one fact about it, whether
+        # it held a NUL character, so the message can say so (errors.py).
+        exc = super().validation_error_from_error_contexts(error_contexts)
+        inputs = [
+            error.get("input")
+            for context in error_contexts
+            for error in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for error, value in zip(exc.errors, inputs, strict=False):
+            if isinstance(value, str) and "\x00" in value:
+                error["ctx"] = {**(error.get("ctx") or {}), "nul": True}
+        return exc
 
 
 api = ParleyApi(

@@ -117,8 +117,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return _("Unknown field.")
     if kind == "string_pattern_mismatch":
-        value = error.get("input")
-        if isinstance(value, str) and "\x00" in value:
+        if ctx.get("nul"):  # set by ParleyApi: the text held a NUL
             return _("Remove the NUL character (\\0) from the text.")
         pattern = ctx.get("pattern")
         if pattern == NON_BLANK:
