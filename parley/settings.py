@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "parley.channels",
     "parley.outbox",
     "parley.campaigns",
+    "parley.broadcasts",
     "parley.api",
     "parley.ops",
 ]
@@ -194,7 +195,7 @@ LOGGING = {
 
 # Periodic jobs run by `parley worker`: dotted path → seconds between runs.
 PARLEY_PERIODIC = {
-    "parley.outbox.services.outbox_dispatch_due": 2,
+    "parley.outbox.dispatch.outbox_dispatch_due": 2,
     "parley.core.jobs.prune_task_results": 3600,
 }
 PARLEY_BULK_LIMIT = 5000

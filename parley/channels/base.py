@@ -1,6 +1,15 @@
-"""The one small interface every channel implements. The inbox knows no channel details."""
+"""The one small interface every channel implements. The inbox knows no channel details.
+
+Every channel sends one message (`send`). A channel whose messages pass the outbox may add,
+for the dispatcher:
+- `sender_policy(sender_key)`: the sender's daily limit and time zone, or None;
+- `open_batch(sender_key)`: a `BatchSender` that keeps one connection for many messages;
+- `verify(message)`: after a worker died mid-send, whether the provider has the message;
+- `sender_ready(message)`: False while the sender needs a person (re-authorisation).
+"""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from parley.inbox.models import Message
@@ -13,6 +22,24 @@ class DeliveryResult:
     error: str = ""
     # A temporary failure (server busy, network down): the outbox tries again later.
     retry: bool = False
+    # The provider refuses more from this sender today (a daily quota, throttling): the
+    # sender is paused until its next day; nothing is failed, the queue is kept.
+    pause: bool = False
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    daily_limit: int | None
+    # The IANA zone whose calendar days the limit counts.
+    time_zone: str
+    # The sender as people know it: "max@brand.example".
+    label: str
+
+
+class Verdict(StrEnum):
+    SENT = "sent"
+    NOT_SENT = "not_sent"
+    UNKNOWN = "unknown"
 
 
 class ChannelAdapter(Protocol):
@@ -21,3 +48,11 @@ class ChannelAdapter(Protocol):
     immediate: bool
 
     def send(self, message: Message) -> DeliveryResult: ...
+
+
+class BatchSender(Protocol):
+    """Sends many messages of one sender over one connection, then closes it."""
+
+    def send(self, message: Message) -> DeliveryResult: ...
+
+    def close(self) -> None: ...

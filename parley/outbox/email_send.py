@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
@@ -38,12 +38,15 @@ def email_message_send(
     campaign_id: int | None = None,
     priority: int = OutboxItem.Priority.PERSONAL,
     send_at: datetime | None = None,
+    confirm_bouncing: bool = False,
 ) -> Message:
     """Record an email as queued and hand it to the outbox. Returns the message.
 
     `mailbox` must come from `mailbox_get(workspace=member.workspace, ...)`. The email gets
     our own Message-ID (with a signed token naming this message) and In-Reply-To/References
-    from the thread's earlier emails.
+    from the thread's earlier emails. When the creator's address is bouncing (a hard bounce,
+    channels.email.bounce), it is sent only with `confirm_bouncing`; else ValidationFailed
+    on "confirm_bouncing" says why.
     """
     subject = subject.strip()
     body = body.strip()
@@ -69,13 +72,31 @@ def email_message_send(
             _("Attachments are %(size)s together; the limit is %(limit)s.")
             % {"size": filesizeformat(total), "limit": filesizeformat(limit)}
         ]
-    if (
-        not errors
-        and not Identity.objects.filter(
-            creator_id=conversation.creator_id, kind=Identity.Kind.EMAIL
-        ).exists()
-    ):
+    # The address the email goes to (channels.email.adapter picks it the same way).
+    recipient = (
+        None
+        if errors
+        else Identity.objects.filter(creator_id=conversation.creator_id, kind=Identity.Kind.EMAIL)
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    if not errors and recipient is None:
         errors["conversation"] = [_("This creator has no email address.")]
+    elif recipient is not None and recipient.bounced_at is not None and not confirm_bouncing:
+        errors["confirm_bouncing"] = [
+            _(
+                "Email to %(address)s bounced on %(when)s (%(reason)s). "
+                "Check the address, or send anyway."
+            )
+            % {
+                "address": recipient.value,
+                "when": formats.date_format(timezone.localtime(recipient.bounced_at), "M j, Y"),
+                "reason": ": ".join(
+                    p for p in (recipient.bounce_status, recipient.bounce_diagnostic) if p
+                )
+                or _("no reason given"),
+            }
+        ]
     if errors:
         raise ValidationFailed(errors)
 
@@ -116,6 +137,10 @@ def email_message_send(
             attachment.file.save(filename_safe(upload.name or ""), upload, save=False)
             attachment.save()
         outbox_enqueue(
-            message=message, sender_key=mailbox.sender_key, priority=priority, send_at=send_at
+            message=message,
+            sender_key=mailbox.sender_key,
+            sender_label=mailbox.address,
+            priority=priority,
+            send_at=send_at,
         )
     return message

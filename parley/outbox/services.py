@@ -1,37 +1,31 @@
 """Sending: every outbound message is recorded first, then delivered by its channel.
 
 A message that a channel delivers instantly and locally (in-app, not scheduled) is marked sent
-in the same transaction. Everything else becomes an OutboxItem and goes out from the worker;
-the item carries its own lease, so a worker that dies mid-send loses and doubles nothing.
+in the same transaction. Everything else becomes an OutboxItem, placed on the day its
+sender's limit has room for it (outbox.planner), and goes out from the worker
+(outbox.dispatch: leases, slots, exactly-once). A person can retry a failed message or one
+whose outcome is unknown, mark the latter as sent, and cancel what has not gone out.
 """
 
-import logging
-import socket
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
 from parley.channels.registry import channel_adapter
 from parley.core.errors import ValidationFailed
-from parley.inbox.models import Conversation, Message, Notification
+from parley.inbox.models import Conversation, Message
 from parley.inbox.services import message_record
+from parley.outbox.dispatch import WORKER_ID, outbox_claim, outbox_deliver_items
 from parley.outbox.models import OutboxItem
-
-logger = logging.getLogger(__name__)
+from parley.outbox.planner import outbox_place
 
 MAX_BODY = 50_000
 # The same limit as an email subject (outbox.email_send); the column holds 998.
 MAX_SUBJECT = 900
-MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=5)
-# How long an item waits before looking again when its sender is paused (a mailbox that
-# needs re-authorisation). Holding counts no attempt: nothing queued is lost.
-HOLD = timedelta(seconds=60)
-WORKER_ID = f"{socket.gethostname()}:{id(object())}"
 
 
 def message_send(
@@ -87,20 +81,26 @@ def outbox_enqueue(
     *,
     message: Message,
     sender_key: str = "",
+    sender_label: str = "",
     priority: int = OutboxItem.Priority.PERSONAL,
     send_at: datetime | None = None,
 ) -> OutboxItem:
-    """Queue a recorded message for its channel. Call inside the caller's transaction: the
-    delivery task is enqueued on commit."""
+    """Queue a recorded message for its channel, on the first day its sender has room for
+    it. Call inside the caller's transaction: a delivery task is enqueued on commit when the
+    item is due now."""
+    now = timezone.now()
     item = OutboxItem.objects.create(
         workspace_id=message.workspace_id,
         message=message,
         channel=message.channel,
         sender_key=sender_key,
+        sender_label=sender_label,
         priority=priority,
-        not_before=send_at or timezone.now(),
+        send_after=send_at or now,
+        not_before=send_at or now,
     )
-    if send_at is None:
+    outbox_place(item=item)
+    if item.not_before <= now:
         transaction.on_commit(lambda: _enqueue_delivery(item.pk))
     return item
 
@@ -111,114 +111,80 @@ def _enqueue_delivery(item_id: int) -> None:
     outbox_deliver_task.enqueue(item_id)
 
 
-def outbox_claim(*, worker_id: str = WORKER_ID, limit: int = 50) -> list[int]:
-    """Lease up to `limit` due items, highest priority first. Safe to run in many workers."""
-    now = timezone.now()
-    due = (
-        OutboxItem.objects.filter(state=OutboxItem.State.PENDING, not_before__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("priority", "not_before", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    claimed = []
-    for item_id in list(due):
-        # Compare-and-set: only one worker wins each item.
-        won = (
-            OutboxItem.objects.filter(id=item_id, state=OutboxItem.State.PENDING)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .update(lease_until=now + LEASE, leased_by=worker_id)
-        )
-        if won:
-            claimed.append(item_id)
-    return claimed
-
-
 def outbox_deliver(*, item_id: int, worker_id: str = WORKER_ID) -> str:
-    """Deliver one item through its channel and record the outcome. Idempotent."""
-    now = timezone.now()
-    taken = (
-        OutboxItem.objects.filter(id=item_id, state=OutboxItem.State.PENDING, not_before__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(leased_by=worker_id))
-        .update(lease_until=now + LEASE, leased_by=worker_id)
+    """Deliver one item now if it is due and free (the task a send enqueues); its state after.
+    Idempotent: a done, held or leased item is left as it is."""
+    items = outbox_claim(worker_id=worker_id, ids=[item_id])
+    if items:
+        outbox_deliver_items(items=items, worker_id=worker_id)
+    return OutboxItem.objects.filter(id=item_id).values_list("state", flat=True).get()
+
+
+def _author_item(*, member: Member, message: Message, states: set[str]) -> OutboxItem:
+    item = OutboxItem.objects.filter(
+        message=message, workspace_id=member.workspace_id, state__in=states
+    ).first()
+    if item is None:
+        raise ValidationFailed(_("This message cannot be changed any more."))
+    return item
+
+
+def outbox_retry(*, member: Member, message: Message) -> OutboxItem:
+    """Send a failed message, or one whose outcome is unknown, again."""
+    item = _author_item(
+        member=member,
+        message=message,
+        states={OutboxItem.State.FAILED, OutboxItem.State.UNKNOWN},
     )
-    item = OutboxItem.objects.select_related("message").get(id=item_id)
-    if not taken:
-        return item.state
-    message = item.message
-    adapter = channel_adapter(item.channel)
-    sender_ready = getattr(adapter, "sender_ready", None)
-    if sender_ready is not None and not sender_ready(message):
-        return _hold(item, message)
-    result = adapter.send(message)  # network I/O: outside a transaction
-    if not result.ok and sender_ready is not None and not sender_ready(message):
-        return _hold(item, message, reason=result.error)
     with transaction.atomic():
-        item.attempts += 1
-        item.lease_until = None
-        item.leased_by = ""
-        if result.ok:
-            item.state = OutboxItem.State.DONE
-            message.status = Message.Status.SENT
-            message.sent_at = timezone.now()
-            message.provider_sid = result.provider_id[:64]
-            message.status_reason = ""
-        elif result.retry and item.attempts < MAX_ATTEMPTS:
-            item.not_before = timezone.now() + timedelta(minutes=2**item.attempts)
-            item.last_error = result.error
-            message.status_reason = result.error
-        else:
-            item.state = OutboxItem.State.FAILED
-            item.last_error = result.error
-            message.status = Message.Status.FAILED
-            message.status_reason = result.error
-            _notify_failure(message)
+        now = timezone.now()
+        item.state, item.attempts, item.last_error = OutboxItem.State.PENDING, 0, ""
+        item.send_after = item.not_before = now
+        item.lease_until, item.leased_by = None, ""
         item.save(
             update_fields=[
+                "state",
                 "attempts",
+                "last_error",
+                "send_after",
+                "not_before",
                 "lease_until",
                 "leased_by",
-                "state",
-                "not_before",
-                "last_error",
             ]
         )
-        message.save(update_fields=["status", "sent_at", "provider_sid", "status_reason"])
-    return item.state
+        message.status, message.status_reason = Message.Status.QUEUED, ""
+        message.save(update_fields=["status", "status_reason"])
+        outbox_place(item=item)
+        if item.not_before <= now:
+            transaction.on_commit(lambda: _enqueue_delivery(item.pk))
+    return item
 
 
-def _hold(item: OutboxItem, message: Message, reason: str = "") -> str:
-    """Keep the item pending without counting an attempt; look again after HOLD."""
+def outbox_mark_sent(*, member: Member, message: Message) -> OutboxItem:
+    """A person checked the Sent folder: the message whose outcome was unknown went out."""
+    item = _author_item(member=member, message=message, states={OutboxItem.State.UNKNOWN})
     with transaction.atomic():
-        item.lease_until = None
-        item.leased_by = ""
-        item.not_before = timezone.now() + HOLD
-        item.last_error = reason or _("Waiting for the sender to be reconnected.")
-        item.save(update_fields=["lease_until", "leased_by", "not_before", "last_error"])
-        message.status_reason = _("Waiting for the mailbox to be reconnected.")
-        message.save(update_fields=["status_reason"])
-    return item.state
+        item.state = OutboxItem.State.DONE
+        item.save(update_fields=["state"])
+        message.status, message.status_reason = Message.Status.SENT, ""
+        message.sent_at = message.sent_at or timezone.now()
+        message.save(update_fields=["status", "status_reason", "sent_at"])
+    return item
 
 
-def _notify_failure(message: Message) -> None:
-    if message.author_member_id is None:
-        return
-    Notification.objects.create(
-        workspace_id=message.workspace_id,
-        member_id=message.author_member_id,
-        kind=Notification.Kind.SEND_FAILED,
-        conversation_id=message.conversation_id,
-        text=_("Send failed: %(reason)s") % {"reason": message.status_reason[:200]},
-        created_at=timezone.now(),
-    )
-
-
-def outbox_dispatch_due(*, worker_id: str = WORKER_ID, limit: int = 50) -> int:
-    """One pass of the dispatcher: claim what is due and deliver it."""
-    delivered = 0
-    for item_id in outbox_claim(worker_id=worker_id, limit=limit):
-        try:
-            outbox_deliver(item_id=item_id, worker_id=worker_id)
-            delivered += 1
-        except Exception:  # one broken item must not hold up the rest
-            logger.exception("outbox item %s failed to deliver", item_id)
-    return delivered
+def outbox_cancel_items(*, items: QuerySet[OutboxItem]) -> int:
+    """Cancel what has not gone out (pending, not leased): their messages say so."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            items.filter(state=OutboxItem.State.PENDING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .values_list("id", flat=True)
+        )
+        for first in range(0, len(ids), 1000):
+            chunk = ids[first : first + 1000]
+            OutboxItem.objects.filter(id__in=chunk).update(state=OutboxItem.State.CANCELLED)
+            Message.objects.filter(outbox_item__id__in=chunk).update(
+                status=Message.Status.FAILED, status_reason=_("Cancelled before it was sent.")
+            )
+    return len(ids)

@@ -7,6 +7,7 @@ TLS, timeouts: try again later). Messages never contain the secret.
 
 import contextlib
 import imaplib
+import re
 import smtplib
 import socket
 import ssl
@@ -31,6 +32,23 @@ class AuthFailed(TransportError):
 
 class Unreachable(TransportError):
     pass
+
+
+class QuotaExceeded(TransportError):
+    """The provider refuses more mail from this account for now (a daily quota, throttling)."""
+
+
+# Enhanced status codes of providers' sending quotas and throttling: Gmail's daily user
+# quota (5.4.5), Microsoft's submission quota (5.2.2) and rate limit (4.5.127), and
+# "too many" answers of any server.
+_QUOTA_CODES = ("5.4.5", "5.2.2", "4.5.127")
+_QUOTA_WORDS = re.compile(r"too many|quota|rate limit|sending limit|daily limit|throttl", re.I)
+
+
+def is_quota(code: int, text: str) -> bool:
+    return any(c in text for c in _QUOTA_CODES) or (
+        code in (421, 450, 451, 452, 550, 554) and _QUOTA_WORDS.search(text) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -130,29 +148,46 @@ def smtp_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOU
     return smtp
 
 
+def smtp_close(smtp: smtplib.SMTP) -> None:
+    _smtp_quit(smtp)
+
+
 def _smtp_quit(smtp: smtplib.SMTP) -> None:
     with contextlib.suppress(Exception):  # already gone
         smtp.quit()
 
 
-@sensitive_variables("creds", "xoauth")
-def smtp_send(endpoint: Endpoint, creds: Credentials, message: EmailMessage, *, to: str) -> None:
-    smtp = smtp_open(endpoint, creds)
+def smtp_deliver(smtp: smtplib.SMTP, message: EmailMessage, *, to: str) -> None:
+    """Send one message over an open connection; errors sorted for the outbox."""
     try:
         smtp.send_message(message, to_addrs=[to])
     except smtplib.SMTPRecipientsRefused as exc:
+        answer = next(iter(exc.recipients.values()), (0, b""))
+        code, text = int(answer[0]), bytes(answer[1]).decode("utf-8", "replace")
+        if is_quota(code, text):
+            raise QuotaExceeded(_smtp_said(code, text)) from exc
         raise TransportError(_("The server refused the recipient %(to)s.") % {"to": to}) from exc
     except smtplib.SMTPResponseException as exc:
-        text = _("The SMTP server answered %(code)s.") % {"code": exc.smtp_code}
-        if 400 <= exc.smtp_code < 500:
-            raise Unreachable(text) from exc
-        raise TransportError(text) from exc
+        code = int(exc.smtp_code)
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        if is_quota(code, text):
+            raise QuotaExceeded(_smtp_said(code, text)) from exc
+        if 400 <= code < 500:
+            raise Unreachable(_smtp_said(code, text)) from exc
+        raise TransportError(_smtp_said(code, text)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise Unreachable(
             _("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}
         ) from exc
-    finally:
-        _smtp_quit(smtp)
+
+
+def _smtp_said(code: int, text: str) -> str:
+    said = " ".join(text.split())[:200]
+    return _("The SMTP server answered %(code)s: %(text)s") % {"code": code, "text": said}
 
 
 def _reason(exc: BaseException) -> str:

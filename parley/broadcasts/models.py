@@ -1,0 +1,50 @@
+"""A mass message: one template, personalised for each recipient, each recipient's own
+message in their own thread, queued through the outbox."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Broadcast(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        INAPP = "inapp", _("In-app")
+
+    class State(models.TextChoices):
+        # Its messages are being written (in the worker).
+        PREPARING = "preparing", _("Preparing")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Could not be queued")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    mailbox = models.ForeignKey(
+        "email.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The outbox priority of its messages (mass campaign email, unless sent as invitations...).
+    priority = models.PositiveSmallIntegerField()
+    subject_template = models.CharField(max_length=900, blank=True)
+    body_template = models.TextField()
+    send_at = models.DateTimeField(null=True, blank=True)
+    # The creators it goes to, as chosen (ids), and those left out with the reason.
+    recipient_ids = models.JSONField(default=list)
+    skipped = models.JSONField(default=list, help_text="[{creator_id, name, reason}]")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREPARING)
+    error = models.TextField(blank=True)
+    queued = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="broadcast_recent")]
+
+    def __str__(self) -> str:
+        return f"Broadcast {self.pk}"

@@ -1,0 +1,347 @@
+"""Delivering the outbox: claim what is due, send it sender by sender, record what happened.
+
+Exactly once, under faults:
+- Claiming takes a lease with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (workers skip
+  each other's rows); on SQLite every write transaction holds the database's write lock from
+  its start (IMMEDIATE), so claims are serialised.
+- A slot of the sender's day is reserved (outbox.senders) before a send: workers together
+  never exceed a daily limit.
+- The attempt is recorded (state SENDING) before anything reaches the server. A worker that
+  dies after that leaves the item SENDING; when its lease ends (at once when the holder is a
+  dead process on this host), whoever takes it up asks the channel whether the provider has
+  the message (`verify`: its Message-ID in the Sent folder). Sent: it is recorded as sent.
+  Not sent: it is sent again. Cannot tell (a send-only mailbox): it is held, "outcome
+  unknown", for a person to retry or mark as sent, never sent twice by itself.
+- One connection per sender per batch; the outcomes of a batch are written together.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parley.channels.base import BatchSender, DeliveryResult, SenderPolicy, Verdict
+from parley.channels.registry import channel_adapter
+from parley.core.workers import holder_is_dead, worker_id
+from parley.inbox.models import Message
+from parley.outbox.models import OutboxItem
+from parley.outbox.notify import notify_outcome_unknown, notify_paused, notify_send_failed
+from parley.outbox.planner import outbox_plan_dirty, outbox_plan_expired_pauses
+from parley.outbox.senders import (
+    day_start,
+    local_day,
+    sender_mark_dirty,
+    sender_pause,
+    sender_policy,
+    slots_release,
+    slots_reserve,
+)
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = worker_id("outbox")
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+CLAIM = 100
+# One dispatch pass keeps claiming while there is due work, for at most this long.
+PASS_SECONDS = 10.0
+# How long an item waits before looking again when its sender needs a person (a mailbox
+# that needs re-authorisation). Holding counts no attempt: nothing queued is lost.
+HOLD = timedelta(seconds=60)
+
+
+def _free(now) -> Q:  # type: ignore[no-untyped-def]
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def outbox_claim(
+    *, worker_id: str = WORKER_ID, limit: int = CLAIM, ids: list[int] | None = None
+) -> list[OutboxItem]:
+    """Lease up to `limit` due pending items (or just `ids`), highest priority first."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutboxItem.objects.filter(state=OutboxItem.State.PENDING, not_before__lte=now)
+        due = due.filter(_free(now))
+        if ids is not None:
+            due = due.filter(id__in=ids)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        claimed = list(due.order_by("priority", "not_before", "id").values_list("id", flat=True))
+        claimed = claimed[:limit]
+        if claimed:
+            OutboxItem.objects.filter(id__in=claimed).update(
+                lease_until=now + LEASE, leased_by=worker_id
+            )
+    return list(
+        OutboxItem.objects.select_related("message", "message__conversation__creator")
+        .filter(id__in=claimed, leased_by=worker_id)
+        .order_by("priority", "not_before", "id")
+    )
+
+
+def outbox_dispatch_due(*, worker_id: str = WORKER_ID, limit: int = CLAIM) -> int:
+    """Periodic: recover what dead workers left, plan changed queues, then deliver what is
+    due, sender by sender, for up to PASS_SECONDS. How many were delivered."""
+    outbox_recover(worker_id=worker_id)
+    outbox_plan_expired_pauses()
+    outbox_plan_dirty()
+    delivered = 0
+    deadline = time.monotonic() + PASS_SECONDS
+    while time.monotonic() < deadline:
+        items = outbox_claim(worker_id=worker_id, limit=limit)
+        if not items:
+            break
+        delivered += outbox_deliver_items(items=items, worker_id=worker_id)
+    return delivered
+
+
+def outbox_deliver_items(*, items: list[OutboxItem], worker_id: str = WORKER_ID) -> int:
+    """Deliver claimed items, grouped by sender (one connection each). Sent count."""
+    groups: dict[tuple[str, str], list[OutboxItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.channel, item.sender_key)].append(item)
+    sent = 0
+    for (channel, sender_key), group in groups.items():
+        try:
+            sent += _deliver_group(channel, sender_key, group, worker_id)
+        except Exception:  # one broken sender must not hold up the others
+            logger.exception("outbox: delivering for %s failed", sender_key or channel)
+            _unlease([i.id for i in group if i.state == OutboxItem.State.PENDING])
+    return sent
+
+
+def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worker_id: str) -> int:
+    adapter = channel_adapter(channel)
+    ready = getattr(adapter, "sender_ready", None)
+    if ready is not None and not ready(items[0].message):
+        _hold(items)
+        return 0
+    policy = sender_policy(channel=channel, sender_key=sender_key)
+    items = _reserve(items, policy)
+    if not items:
+        return 0
+    _record_attempt(items)
+    results: dict[int, DeliveryResult] = {}
+    batch: BatchSender | None = None
+    opener = getattr(adapter, "open_batch", None)
+    try:
+        if opener is not None and len(items) > 1:
+            batch = opener(sender_key)
+        for item in items:
+            send = batch.send if batch is not None else adapter.send
+            result = send(item.message)
+            results[item.id] = result
+            if result.pause:
+                break
+    finally:
+        if batch is not None:
+            batch.close()
+    return _record_outcomes(items, results, policy, worker_id)
+
+
+def _reserve(items: list[OutboxItem], policy: SenderPolicy | None) -> list[OutboxItem]:
+    """Reserve a slot of today for each item, in order; the ones that do not fit move to
+    the next day (the plan was out of date, or another worker used the slots)."""
+    if policy is None or policy.daily_limit is None:
+        return items
+    today = local_day(policy)
+    key = items[0].sender_key
+    got = slots_reserve(sender_key=key, day=today, limit=policy.daily_limit, want=len(items))
+    for item in items[:got]:
+        item.reserved_day = today
+    later = items[got:]
+    if later:
+        tomorrow = today + timedelta(days=1)
+        OutboxItem.objects.filter(id__in=[i.id for i in later]).update(
+            planned_day=tomorrow,
+            not_before=day_start(policy, tomorrow),
+            lease_until=None,
+            leased_by="",
+        )
+        sender_mark_dirty(workspace_id=items[0].workspace_id, sender_key=key)
+    return items[:got]
+
+
+def _record_attempt(items: list[OutboxItem]) -> None:
+    """Before anything reaches the server: these are being sent (one write for the batch)."""
+    now = timezone.now()
+    ids = [i.id for i in items]
+    with transaction.atomic():
+        OutboxItem.objects.filter(id__in=ids).update(
+            state=OutboxItem.State.SENDING,
+            reserved_day=items[0].reserved_day,  # one sender, one day
+            attempts=F("attempts") + 1,
+        )
+        Message.objects.filter(outbox_item__id__in=ids).update(status=Message.Status.SENDING)
+    for item in items:
+        item.state = OutboxItem.State.SENDING
+        item.attempts += 1
+        item.lease_until = now + LEASE
+
+
+def _record_outcomes(
+    items: list[OutboxItem],
+    results: dict[int, DeliveryResult],
+    policy: SenderPolicy | None,
+    worker_id: str,
+) -> int:
+    """Write what happened to every item of a batch, in one transaction."""
+    now = timezone.now()
+    sent = 0
+    released = 0
+    pause_reason = ""
+    done_items, failed_messages = [], []
+    for item in items:
+        message = item.message
+        result = results.get(item.id)
+        item.lease_until, item.leased_by = None, ""
+        if result is None or result.pause:  # not tried (a pause came first), or refused
+            item.state = OutboxItem.State.PENDING
+            item.attempts -= 1  # a pause is no failed attempt
+            released += bool(item.reserved_day)
+            item.reserved_day = None
+            message.status = Message.Status.QUEUED
+            if result is not None:
+                pause_reason = result.error
+                message.status_reason = result.error
+        elif result.ok:
+            sent += 1
+            item.state = OutboxItem.State.DONE
+            item.last_error = ""
+            message.status = Message.Status.SENT
+            message.sent_at = now
+            message.provider_sid = result.provider_id[:64]
+            message.status_reason = ""
+        elif result.retry and item.attempts < MAX_ATTEMPTS:
+            item.state = OutboxItem.State.PENDING
+            item.not_before = now + timedelta(minutes=2**item.attempts)
+            item.last_error = message.status_reason = result.error
+            released += bool(item.reserved_day)
+            item.reserved_day = None
+            message.status = Message.Status.QUEUED
+        else:
+            item.state = OutboxItem.State.FAILED
+            item.last_error = message.status_reason = result.error
+            released += bool(item.reserved_day)
+            item.reserved_day = None
+            message.status = Message.Status.FAILED
+            failed_messages.append(message)
+        done_items.append(item)
+    with transaction.atomic():
+        OutboxItem.objects.bulk_update(
+            done_items,
+            [
+                "state",
+                "attempts",
+                "lease_until",
+                "leased_by",
+                "not_before",
+                "last_error",
+                "reserved_day",
+            ],
+        )
+        Message.objects.bulk_update(
+            [i.message for i in done_items],
+            ["status", "sent_at", "provider_sid", "status_reason"],
+        )
+        if released and policy is not None:
+            slots_release(
+                sender_key=items[0].sender_key, day=local_day(policy, now), count=released
+            )
+        for message in failed_messages:
+            notify_send_failed(message)
+        if pause_reason and policy is not None:
+            until = sender_pause(
+                workspace_id=items[0].workspace_id,
+                sender_key=items[0].sender_key,
+                policy=policy,
+                reason=pause_reason,
+            )
+            notify_paused(
+                workspace_id=items[0].workspace_id, policy=policy, until=until, reason=pause_reason
+            )
+    return sent
+
+
+def _hold(items: list[OutboxItem]) -> None:
+    """The sender needs a person: keep the items pending, no attempt counted, look again
+    after HOLD."""
+    ids = [i.id for i in items]
+    with transaction.atomic():
+        OutboxItem.objects.filter(id__in=ids).update(
+            lease_until=None,
+            leased_by="",
+            not_before=timezone.now() + HOLD,
+            last_error=_("Waiting for the sender to be reconnected."),
+        )
+        Message.objects.filter(outbox_item__id__in=ids).update(
+            status_reason=_("Waiting for the mailbox to be reconnected.")
+        )
+
+
+def _unlease(ids: list[int]) -> None:
+    OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.PENDING).update(
+        lease_until=None, leased_by=""
+    )
+
+
+# --- A worker died mid-send -----------------------------------------------------------------
+
+
+def outbox_recover(*, worker_id: str = WORKER_ID, limit: int = 50) -> int:
+    """Take up items left SENDING by a worker that died (lease over, or holder gone) and
+    settle each: sent, send again, or hold as outcome unknown."""
+    now = timezone.now()
+    stale = list(
+        OutboxItem.objects.filter(state=OutboxItem.State.SENDING)
+        .exclude(leased_by=worker_id)
+        .values_list("id", "leased_by", "lease_until")[:limit]
+    )
+    settled = 0
+    for item_id, holder, until in stale:
+        if until is not None and until >= now and not holder_is_dead(holder):
+            continue
+        won = OutboxItem.objects.filter(
+            id=item_id, state=OutboxItem.State.SENDING, leased_by=holder
+        ).update(leased_by=worker_id, lease_until=now + LEASE)
+        if won:
+            _settle(OutboxItem.objects.select_related("message").get(id=item_id))
+            settled += 1
+    return settled
+
+
+def _settle(item: OutboxItem) -> None:
+    message = item.message
+    verify = getattr(channel_adapter(item.channel), "verify", None)
+    verdict = verify(message) if verify is not None else Verdict.UNKNOWN
+    policy = sender_policy(channel=item.channel, sender_key=item.sender_key)
+    with transaction.atomic():
+        item.lease_until, item.leased_by = None, ""
+        if verdict == Verdict.SENT:
+            item.state = OutboxItem.State.DONE
+            message.status, message.sent_at, message.status_reason = (
+                Message.Status.SENT,
+                timezone.now(),
+                "",
+            )
+        elif verdict == Verdict.NOT_SENT:
+            item.state = OutboxItem.State.PENDING
+            item.not_before = timezone.now()
+            if item.reserved_day and policy is not None:
+                slots_release(sender_key=item.sender_key, day=item.reserved_day)
+            item.reserved_day = None
+            message.status = Message.Status.QUEUED
+        else:
+            item.state = OutboxItem.State.UNKNOWN
+            message.status_reason = _(
+                "Outcome unknown: sending was interrupted, and the mailbox cannot tell whether "
+                "the email went out. Check your Sent folder, then Retry or Mark as sent."
+            )
+            notify_outcome_unknown(message)
+        item.save(update_fields=["state", "lease_until", "leased_by", "not_before", "reserved_day"])
+        message.save(update_fields=["status", "sent_at", "status_reason"])
