@@ -54,6 +54,13 @@ class Identity(TimeStamped):
     url = models.URLField(_("profile URL"), blank=True)
     followers = models.PositiveIntegerField(_("followers"), null=True, blank=True)
     is_primary = models.BooleanField(default=False)
+    # An email address whose mail hard-bounced (a 5.x.x delivery status notification for an
+    # email Parley sent): when, the status code and the receiving server's diagnostic. The
+    # next email to it asks first. Cleared when a reply arrives from the address; an address
+    # removed and added again is a new row, not bouncing.
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_status = models.CharField(max_length=16, blank=True)
+    bounce_diagnostic = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [

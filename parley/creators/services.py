@@ -1,6 +1,7 @@
 """Writes to the creators database."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -160,6 +161,25 @@ def identity_remove(*, identity: Identity) -> None:
     creator = identity.creator
     identity.delete()
     creator_refresh_search(creator=creator)
+
+
+def identity_bounce_mark(*, identity: Identity, status: str, diagnostic: str, at: datetime) -> None:
+    """An email address hard-bounced: the next email to it asks first (outbox.email_send)."""
+    identity.bounced_at = at
+    identity.bounce_status = status[:16]
+    identity.bounce_diagnostic = diagnostic[:500]
+    identity.save(update_fields=["bounced_at", "bounce_status", "bounce_diagnostic"])
+
+
+def identity_bounce_clear(*, workspace_id: int, address: str, replied_at: datetime) -> int:
+    """Mail from a bouncing address arrived after its bounce: it works again. One UPDATE
+    (nothing when it is not bouncing); returns how many identities were cleared."""
+    return Identity.objects.filter(
+        workspace_id=workspace_id,
+        kind=Identity.Kind.EMAIL,
+        normalized=address,
+        bounced_at__lte=replied_at,
+    ).update(bounced_at=None, bounce_status="", bounce_diagnostic="")
 
 
 def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:

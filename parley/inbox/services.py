@@ -232,3 +232,30 @@ def notifications_mark_read(*, member: Member) -> int:
     return Notification.objects.filter(member=member, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def message_mark_failed(*, message: Message, reason: str, notification: str = "") -> None:
+    """An outbound message that turned out not to be delivered (a bounce after it was sent):
+    failed, with the reason shown in the thread; its author is notified with
+    `notification` (cut to fit)."""
+    with transaction.atomic():
+        message.status = Message.Status.FAILED
+        message.status_reason = reason
+        message.save(update_fields=["status", "status_reason"])
+        if notification and message.author_member_id is not None:
+            limit = Notification._meta.get_field("text").max_length or 240
+            text = " ".join(notification.split())
+            Notification.objects.create(
+                workspace_id=message.workspace_id,
+                member_id=message.author_member_id,
+                kind=Notification.Kind.SEND_FAILED,
+                conversation_id=message.conversation_id,
+                text=text if len(text) <= limit else text[: limit - 1] + "…",
+                created_at=timezone.now(),
+            )
+
+
+def message_note_status(*, message: Message, reason: str) -> None:
+    """A note on a message's delivery that changes nothing else ("Delivery delayed: …")."""
+    message.status_reason = reason
+    message.save(update_fields=["status_reason"])

@@ -121,7 +121,8 @@ class EmailRecord(models.Model):
     Outbound: folder is null, header_id is our own Message-ID. Inbound or Sent-folder: the folder,
     UIDVALIDITY and UID (unique together), a content hash, and the stored message; or no
     message and an `error` when the email could not be stored at all (a poison UID: the
-    folder's sync moves past it, and the mailbox shows it).
+    folder's sync moves past it, and the mailbox shows it); or no message and `bounce_of`
+    when the email was a bounce for a Parley email (handled once, never stored).
     """
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -140,6 +141,11 @@ class EmailRecord(models.Model):
     # Why the email could not be (fully) stored: set on a flagged message's record, and on a
     # record with no message when not even a flagged copy could be stored (a poison UID).
     error = models.TextField(blank=True)
+    # A delivery status notification (bounce) is never stored as a message: its record has
+    # no message and names the Parley email it reported on.
+    bounce_of = models.ForeignKey(
+        "inbox.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
