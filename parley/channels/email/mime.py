@@ -144,6 +144,10 @@ class Headers:
     subject: str
     date: datetime | None
     content_hash: str
+    # What tells a delivery status notification (bounce.py) from other mail.
+    content_type: str = ""
+    failed_recipients: list[str] = field(default_factory=list)  # X-Failed-Recipients
+    is_ndr: bool = False  # X-MS-Exchange-Message-Is-Ndr: Microsoft's non-delivery reports
 
     @property
     def referenced(self) -> list[str]:
@@ -196,6 +200,23 @@ def _raw(msg: Message, name: str) -> str:
     return str(value) if value is not None else ""
 
 
+# Header fields added to sync's fetch for bounces (sync.HEADER_FIELDS) after content hashes
+# were first stored: left out of the hash, so an email hashes as it did before they were
+# fetched (a UIDVALIDITY rescan recognises what is stored by its hash).
+_UNHASHED = re.compile(
+    rb"^(?:content-type|x-failed-recipients|x-ms-exchange-message-is-ndr)[ \t]*:.*(?:\r?\n[ \t].*)*"
+    rb"(?:\r?\n|$)",
+    re.I | re.M,
+)
+_UNHASHED_HINT = re.compile(rb"content-type|x-failed-recipients|x-ms-exchange", re.I)
+
+
+def _hashed_block(raw_header: bytes) -> bytes:
+    if _UNHASHED_HINT.search(raw_header) is None:
+        return raw_header.strip()
+    return _UNHASHED.sub(b"", raw_header).strip()
+
+
 def headers_parse(raw_header: bytes, *, size: int = 0) -> Headers:
     msg = BytesHeaderParser(policy=_PARSE_POLICY).parsebytes(raw_header)
     from_pairs = getaddresses([_raw(msg, "From")])
@@ -208,7 +229,8 @@ def headers_parse(raw_header: bytes, *, size: int = 0) -> Headers:
             date = None
     except (TypeError, ValueError, IndexError):
         date = None
-    digest = hashlib.sha256(raw_header.strip() + b"\0" + str(size).encode()).hexdigest()
+    digest = hashlib.sha256(_hashed_block(raw_header) + b"\0" + str(size).encode()).hexdigest()
+    failed = getaddresses([_raw(msg, "X-Failed-Recipients")])
     return Headers(
         message_id=id_normalise(_raw(msg, "Message-ID")),
         in_reply_to=ids_parse(_raw(msg, "In-Reply-To")),
@@ -219,6 +241,9 @@ def headers_parse(raw_header: bytes, *, size: int = 0) -> Headers:
         subject=" ".join(_words(_raw(msg, "Subject")).split())[:998],
         date=date,
         content_hash=digest,
+        content_type=_clean(" ".join(_raw(msg, "Content-Type").split()))[:500],
+        failed_recipients=[_clean(a).strip().lower() for _n, a in failed if "@" in a][:50],
+        is_ndr="X-MS-Exchange-Message-Is-Ndr" in msg,
     )
 
 
