@@ -8,6 +8,11 @@ last UID are written in one transaction, and (folder, UIDVALIDITY, UID) is uniqu
 killed at any point leaves no duplicate and no gap. A UIDVALIDITY change rescans mail since the
 connection and recognises what it already has by content hash.
 
+Bounces (delivery status notifications, see bounce.py) are recognised from the same header
+fields and downloaded (at most BOUNCE_BYTES each) to read them: one for a Parley email marks
+that message failed (or notes a delay) with a record of its UID, so it is handled once, and is
+never stored as a message; one that names no Parley email is skipped like any unrelated mail.
+
 Hostile or broken mail never stops a folder: whatever storing one email raises, it is stored
 again as a flagged message with the error (or, if even that fails, its UID is recorded with
 the error, a "poison UID"), the folder's progress moves past it, and the mailbox counts it
@@ -32,6 +37,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from parley.channels.email.bounce import (
+    BOUNCE_BYTES,
+    Bounce,
+    bounce_apply,
+    bounce_declared,
+    bounce_parse,
+    bounce_suspected,
+)
 from parley.channels.email.mime import Headers, email_parse, headers_parse, token_parse
 from parley.channels.email.models import EmailRecord, Mailbox, MailboxFolder
 from parley.channels.email.services import (
@@ -46,6 +59,7 @@ from parley.channels.email.transport import AuthFailed, TransportError, imap_clo
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Creator, Identity
 from parley.creators.selectors import creator_by_identity
+from parley.creators.services import identity_bounce_clear
 from parley.inbox.models import Attachment, Channel, Conversation, Message
 from parley.inbox.services import conversation_get_or_create, message_record
 
@@ -61,8 +75,16 @@ BATCH = 200
 STORE_CHUNK = 50
 # Bodies are downloaded at most this many bytes to a FETCH (at least one email).
 FETCH_BYTES = 16_000_000
-HEADER_FIELDS = "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT"
+# The last three tell a bounce (bounce.bounce_suspected); they are not part of an email's
+# content hash (mime.headers_parse), which predates them.
+HEADER_FIELDS = (
+    "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT"
+    " CONTENT-TYPE X-FAILED-RECIPIENTS X-MS-EXCHANGE-MESSAGE-IS-NDR"
+)
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
+BODY_ITEM = "BODY.PEEK[]"
+# A suspected bounce: its first bytes (the report and the original's headers come first).
+BOUNCE_ITEM = f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"
 MAX_BODY_TEXT = 200_000
 
 
@@ -72,6 +94,8 @@ class SyncReport:
     stored: int = 0
     skipped: int = 0
     duplicates: int = 0
+    # Bounces for Parley emails, recorded on them (never stored as messages).
+    bounces: int = 0
     # Stored flagged, or recorded as a poison UID: could not be fully read.
     unreadable: int = 0
     folders: list[str] = field(default_factory=list)
@@ -320,6 +344,18 @@ def _batch(
             problems.add(error_text(exc))
             continue
         candidates.append(plan)
+    bounced = _Bounces()
+    if folder.role == MailboxFolder.Role.INBOX:
+        suspects = [p for p in candidates if bounce_suspected(p.headers)]
+        bounced = _bounces(
+            client=client,
+            mailbox=mailbox,
+            folder=folder,
+            plans=suspects,
+            problems=problems,
+            worker_id=worker_id,
+        )
+        candidates = [p for p in candidates if p.uid not in bounced.handled]
     plans = _decide_all(
         mailbox=mailbox, folder=folder, candidates=candidates, lookups=lookups, problems=problems
     )
@@ -348,10 +384,12 @@ def _batch(
                 if error:
                     problems.add(error, poison=kind == _POISON)
             _advance(folder, group[-1].uid)  # with the group's messages, all or nothing
+    duplicates += bounced.duplicates
     report.looked_at += looked
     report.stored += stored
     report.duplicates += duplicates
-    report.skipped += looked - stored - duplicates - problems.poison
+    report.bounces += bounced.recorded
+    report.skipped += looked - stored - duplicates - bounced.recorded - problems.poison
     report.unreadable += problems.count
     if uids:
         _advance(folder, uids[-1])
@@ -423,13 +461,14 @@ class _Body:
     error: str = ""
 
 
-def _bodies(client: Any, uids: list[int]) -> dict[int, _Body]:
-    """The whole emails, in one FETCH; when the server refuses it (a message it cannot
-    read), one at a time, so only the unreadable one goes without its body."""
+def _bodies(client: Any, uids: list[int], item: str = BODY_ITEM) -> dict[int, _Body]:
+    """The whole emails (or what `item` asks for: the first bytes), in one FETCH; when the
+    server refuses it (a message it cannot read), one at a time, so only the unreadable one
+    goes without its body."""
     if not uids:
         return {}
     try:
-        return _body_map(client.fetch(uids, ["BODY.PEEK[]"]))
+        return _body_map(client.fetch(uids, [item]))
     except IMAPClientAbortError:
         raise
     except IMAPClientError as exc:
@@ -437,12 +476,140 @@ def _bodies(client: Any, uids: list[int]) -> dict[int, _Body]:
             return {uids[0]: _Body(error=error_text(exc))}
     out: dict[int, _Body] = {}
     for uid in uids:
-        out.update(_bodies(client, [uid]))
+        out.update(_bodies(client, [uid], item))
     return out
 
 
 def _body_map(fetched: dict[int, dict[bytes, Any]]) -> dict[int, _Body]:
-    return {uid: _Body(raw=data.get(b"BODY[]") or b"") for uid, data in fetched.items()}
+    """`BODY[]`, or `BODY[]<0>` for a partial fetch."""
+    out: dict[int, _Body] = {}
+    for uid, data in fetched.items():
+        raw = next(
+            (v for k, v in data.items() if k.startswith(b"BODY[]") and isinstance(v, bytes)),
+            b"",
+        )
+        out[uid] = _Body(raw=raw)
+    return out
+
+
+# --- Bounces --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Bounces:
+    """What became of a batch's suspected bounces."""
+
+    # UIDs dealt with here (recorded, skipped, or recorded with their error): not replies.
+    handled: set[int] = field(default_factory=set)
+    recorded: int = 0
+    duplicates: int = 0
+
+
+def _bounces(
+    *,
+    client: Any,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    plans: list[_Plan],
+    problems: _Problems,
+    worker_id: str = WORKER_ID,
+) -> _Bounces:
+    """Emails whose header fields look like a bounce, read from their first BOUNCE_BYTES.
+    A bounce for a Parley email is recorded on that message with a record of its UID, in a
+    transaction of its own (the UID's uniqueness makes it count once, even after a crash
+    before the folder's progress is written); a bounce that names no Parley email is
+    skipped; an email that is no bounce after all is left to be decided as any other. One
+    that raises anything is recorded with its error, like a poison UID."""
+    out = _Bounces()
+    for start in range(0, len(plans), STORE_CHUNK):
+        chunk = plans[start : start + STORE_CHUNK]
+        folder_lease(folder=folder, worker_id=worker_id)  # renew before the download
+        bodies = _bodies(client, [p.uid for p in chunk], BOUNCE_ITEM)
+        for plan in chunk:
+            body = bodies.get(plan.uid)
+            if body is None:
+                out.handled.add(plan.uid)  # expunged meanwhile
+                continue
+            try:
+                if body.error:
+                    raise ValueError(body.error)
+                bounce = bounce_parse(body.raw, headers=plan.headers)
+                if bounce is None and bounce_declared(plan.headers):
+                    raise ValueError(_("A delivery status notification that could not be read."))
+                if bounce is None:
+                    continue  # no bounce after all: decided as any other email
+                out.handled.add(plan.uid)
+                message = _bounced_message(mailbox=mailbox, bounce=bounce)
+                if message is None:
+                    continue
+                _bounce_store(mailbox=mailbox, folder=folder, plan=plan, bounce=bounce, of=message)
+                out.recorded += 1
+            except IntegrityError:
+                if _uid_recorded(folder=folder, uid=plan.uid):
+                    out.duplicates += 1  # another worker recorded it a moment ago
+                    continue
+                _poison_plan(mailbox=mailbox, folder=folder, plan=plan, error="IntegrityError")
+                problems.add("IntegrityError")
+            except Exception as exc:
+                out.handled.add(plan.uid)
+                logger.warning("mailbox %s uid %s: bounce not read: %s", mailbox.pk, plan.uid, exc)
+                _poison_plan(mailbox=mailbox, folder=folder, plan=plan, exc=exc)
+                problems.add(error_text(exc))
+    return out
+
+
+def _bounced_message(*, mailbox: Mailbox, bounce: Bounce) -> Message | None:
+    """The email Parley sent (or synced from Sent) that the bounce reports on: the first of
+    its original Message-IDs that names an outbound email of this workspace."""
+    if not bounce.original_ids:
+        return None
+    outbound = {
+        r.header_id: r.message
+        for r in EmailRecord.objects.select_related("message__conversation__creator").filter(
+            workspace_id=mailbox.workspace_id,
+            header_id__in=bounce.original_ids,
+            message__direction=Message.Direction.OUTBOUND,
+            message__channel=Channel.EMAIL,
+        )
+    }
+    for original in bounce.original_ids:
+        if outbound.get(original) is not None:
+            return outbound[original]
+    for original in bounce.original_ids:
+        token = token_parse(original)
+        if token and token[0] == mailbox.workspace_id:
+            message = (
+                Message.objects.select_related("conversation__creator")
+                .filter(
+                    workspace_id=mailbox.workspace_id,
+                    id=token[1],
+                    direction=Message.Direction.OUTBOUND,
+                    channel=Channel.EMAIL,
+                )
+                .first()
+            )
+            if message is not None:
+                return message
+    return None
+
+
+def _bounce_store(
+    *, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan, bounce: Bounce, of: Message
+) -> None:
+    """The UID's record first: a second look at the same UID fails on it and changes
+    nothing."""
+    with transaction.atomic():
+        EmailRecord.objects.create(
+            workspace_id=mailbox.workspace_id,
+            mailbox=mailbox,
+            folder=folder,
+            uidvalidity=folder.uidvalidity,
+            uid=plan.uid,
+            content_hash=plan.headers.content_hash,
+            header_id=plan.headers.message_id,
+            bounce_of=of,
+        )
+        bounce_apply(message=of, bounce=bounce, at=min(plan.arrived, timezone.now()))
 
 
 def _known_duplicate(*, mailbox: Mailbox, folder: MailboxFolder, plan: _Plan) -> bool:
@@ -682,6 +849,11 @@ def _store(
         text, html = "", ""
     malformed = bool(error) or parsed is None or parsed.malformed
     inbound = target.direction == Message.Direction.INBOUND
+    if inbound and headers.from_addr:
+        # Mail from a bouncing address: it works again (creators.Identity.bounced_at).
+        identity_bounce_clear(
+            workspace_id=mailbox.workspace_id, address=headers.from_addr, replied_at=plan.arrived
+        )
     message = message_record(
         conversation=target.conversation,
         channel=Channel.EMAIL,
