@@ -119,6 +119,8 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
                 attachments=request.FILES.getlist("attachments"),
                 campaign_id=campaign_id,
                 send_at=send_at,
+                # "Send anyway", offered once the address was found to be bouncing.
+                confirm_bouncing=request.POST.get("confirm_bouncing") == "1",
             )
         else:
             message_send(
@@ -133,7 +135,12 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
         errors = exc.errors
     context = _thread_context(member, conversation, None)
     context.update(sidebar_context(member, conversation))
-    context.update(errors=errors, draft=request.POST if errors else {})
+    context.update(
+        # A bouncing address is asked about beside Send ("Send anyway"), not as a field error.
+        errors={k: v for k, v in errors.items() if k != "confirm_bouncing"},
+        bouncing=errors.get("confirm_bouncing", []),
+        draft=request.POST if errors else {},
+    )
     response = render(request, "inbox/_thread.html", context, status=422 if errors else 200)
     if not errors:
         response["HX-Trigger-After-Settle"] = "inbox-changed"

@@ -42,6 +42,8 @@ def _delivery(m: Message) -> str:
         text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
     if m.status == Message.Status.FAILED and m.status_reason:
         text += ": " + html.escape(m.status_reason)
+    elif m.status == Message.Status.SENT and m.status_reason and not m.is_malformed:
+        text += " · " + html.escape(m.status_reason)  # a note, e.g. "Delivery delayed: …"
     return (
         f'<span class="delivery delivery-{html.escape(m.status)}" data-testid="status">'
         f"{text}</span>"

@@ -2,9 +2,11 @@
 author and marks the address; it is never stored in any thread."""
 
 import pytest
+from django.urls import reverse
 
 from parley.channels.email.models import EmailRecord
 from parley.channels.email.sync import mailbox_sync
+from parley.core.errors import ValidationFailed
 from parley.creators.models import Identity
 from parley.inbox.models import Message, Notification
 from parley.outbox.email_send import email_message_send
@@ -201,3 +203,65 @@ def test_a_broken_bounce_never_stops_the_folder(member, mailbox, creator_thread,
     mailbox.refresh_from_db()
     assert mailbox.unreadable_count == 1
     assert mailbox_sync(mailbox_id=mailbox.pk).looked_at == 0
+
+
+# --- The pages ------------------------------------------------------------------------------
+
+
+def test_the_thread_shows_why_and_the_sidebar_shows_the_bouncing_address(  # type: ignore[no-untyped-def]
+    logged_in, member, mailbox, creator_thread, append
+):
+    thread = creator_thread(ANNA, "Anna")
+    sent = _send(member, thread, mailbox)
+    _bounce(append, mailbox, "postfix", sent)
+    mailbox_sync(mailbox_id=mailbox.pk)
+    html = logged_in.get(reverse("inbox:thread", args=[thread.id])).content.decode()
+    # The message: failed, with the code and the diagnostic
+    assert "Failed: Bounced (5.1.1): &lt;anna@creators.test&gt;: Recipient address rejected" in html
+    # The sidebar: the address, marked bouncing with its code
+    assert 'data-testid="bouncing"' in html
+    assert "bounced: 5.1.1 on" in html
+
+
+def test_sending_to_a_bouncing_address_asks_first(  # type: ignore[no-untyped-def]
+    logged_in, member, mailbox, creator_thread, append
+):
+    # Given Anna's address hard-bounced
+    thread = creator_thread(ANNA, "Anna")
+    sent = _send(member, thread, mailbox)
+    _bounce(append, mailbox, "gmail", sent)
+    mailbox_sync(mailbox_id=mailbox.pk)
+    url = reverse("inbox:send", args=[thread.id])
+    data = {"channel": "email", "mailbox": mailbox.id, "subject": "Again", "body": "Try again?"}
+    # When the next email is sent from the message box
+    asked = logged_in.post(url, data)
+    # Then nothing is sent: it says the address bounced and offers "Send anyway"
+    html = asked.content.decode()
+    assert asked.status_code == 422
+    assert f"Email to {ANNA} bounced on" in html and "5.1.1" in html
+    assert 'name="confirm_bouncing" value="1"' in html and "Send anyway" in html
+    assert "Try again?" in html  # the draft is kept
+    assert Message.objects.count() == 1
+    # When it is sent anyway
+    confirmed = logged_in.post(url, {**data, "confirm_bouncing": "1"})
+    # Then it is queued
+    assert confirmed.status_code == 200
+    assert Message.objects.filter(subject="Again", status=Message.Status.QUEUED).exists()
+
+
+def test_the_service_needs_confirmation_for_a_bouncing_address(  # type: ignore[no-untyped-def]
+    member, mailbox, creator_thread, append
+):
+    thread = creator_thread(ANNA, "Anna")
+    sent = _send(member, thread, mailbox)
+    _bounce(append, mailbox, "rfc3464", sent)
+    mailbox_sync(mailbox_id=mailbox.pk)
+    with pytest.raises(ValidationFailed) as exc:
+        email_message_send(
+            member=member, conversation=thread, mailbox=mailbox, subject="Hi", body="Again?"
+        )
+    assert list(exc.value.errors) == ["confirm_bouncing"]
+    assert "5.2.2" in exc.value.errors["confirm_bouncing"][0]
+    assert "Mailbox full" in exc.value.errors["confirm_bouncing"][0]
+    again = _send(member, thread, mailbox, confirm_bouncing=True)
+    assert again.status == Message.Status.SENT
