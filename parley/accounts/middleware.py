@@ -1,6 +1,9 @@
+import zoneinfo
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from parley.accounts.selectors import member_list_for_user, member_pick
 
@@ -23,4 +26,19 @@ class CurrentMemberMiddleware:
             request.member = member_pick(  # type: ignore[attr-defined]
                 memberships=memberships, workspace_id=request.session.get(SESSION_KEY)
             )
+        member = request.member  # type: ignore[attr-defined]
+        # Pages show times in the workspace's time zone (where its days, and its daily
+        # sending limits, begin and end).
+        if member is not None:
+            timezone.activate(zone(member.workspace.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")

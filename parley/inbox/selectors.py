@@ -281,7 +281,7 @@ def thread_messages(
     if campaign_id:
         messages = messages.filter(campaign_id=campaign_id)
     newest = list(
-        messages.select_related("author_member__user", "author_creator", "campaign")
+        messages.select_related("author_member__user", "author_creator", "campaign", "outbox_item")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("-created_at", "-id")[:limit]
     )

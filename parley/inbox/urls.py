@@ -21,9 +21,7 @@ urlpatterns = [
         name="mark_unread",
     ),
     path("c/<id:conversation_id>/tags/", sidebar.tag_add, name="tag_add"),
-    path(
-        "c/<id:conversation_id>/tags/<id:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"
-    ),
+    path("c/<id:conversation_id>/tags/<id:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"),
     path("c/<id:conversation_id>/fields/", sidebar.fields, name="fields"),
     path("c/<id:conversation_id>/notes/", sidebar.note, name="note"),
     path("c/<id:conversation_id>/campaigns/", sidebar.campaign_add, name="campaign_add"),

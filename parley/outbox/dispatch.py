@@ -141,7 +141,12 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
     finally:
         if batch is not None:
             batch.close()
-    return _record_outcomes(items, results, policy, worker_id)
+    # A failure because the sender now needs a person (re-authorisation) holds the items:
+    # no attempt counted, nothing failed.
+    held = ready is not None and any(not r.ok for r in results.values()) and not ready(
+        items[0].message
+    )
+    return _record_outcomes(items, results, policy, held=held)
 
 
 def _reserve(items: list[OutboxItem], policy: SenderPolicy | None) -> list[OutboxItem]:
@@ -188,9 +193,11 @@ def _record_outcomes(
     items: list[OutboxItem],
     results: dict[int, DeliveryResult],
     policy: SenderPolicy | None,
-    worker_id: str,
+    *,
+    held: bool = False,
 ) -> int:
-    """Write what happened to every item of a batch, in one transaction."""
+    """Write what happened to every item of a batch, in one transaction. `held`: the
+    failures are the sender's (it needs reconnecting): they wait, no attempt counted."""
     now = timezone.now()
     sent = 0
     released = 0
@@ -200,13 +207,18 @@ def _record_outcomes(
         message = item.message
         result = results.get(item.id)
         item.lease_until, item.leased_by = None, ""
-        if result is None or result.pause:  # not tried (a pause came first), or refused
+        if result is None or result.pause or (held and not result.ok):
+            # Not tried (a pause came first), refused for now, or held: no failed attempt.
             item.state = OutboxItem.State.PENDING
-            item.attempts -= 1  # a pause is no failed attempt
+            item.attempts -= 1
             released += bool(item.reserved_day)
             item.reserved_day = None
             message.status = Message.Status.QUEUED
-            if result is not None:
+            if held and result is not None and not result.pause:
+                item.not_before = now + HOLD
+                item.last_error = result.error
+                message.status_reason = _("Waiting for the mailbox to be reconnected.")
+            elif result is not None:
                 pause_reason = result.error
                 message.status_reason = result.error
         elif result.ok:
@@ -262,6 +274,9 @@ def _record_outcomes(
                 policy=policy,
                 reason=pause_reason,
             )
+            paused = getattr(channel_adapter(items[0].channel), "sender_paused", None)
+            if paused is not None:
+                paused(items[0].sender_key, until, pause_reason)
             notify_paused(
                 workspace_id=items[0].workspace_id, policy=policy, until=until, reason=pause_reason
             )

@@ -7,8 +7,8 @@ from parley.channels import registry
 from parley.channels.base import DeliveryResult
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Message, Notification
-from parley.outbox.models import OutboxItem
 from parley.outbox.dispatch import outbox_claim, outbox_dispatch_due
+from parley.outbox.models import OutboxItem
 from parley.outbox.services import message_send, outbox_deliver
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,7 @@ the copy after the send, and a crash in between is "cannot tell" too.
 """
 
 import logging
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -252,6 +253,14 @@ class EmailChannel:
             time_zone=mailbox.workspace.time_zone,
             label=mailbox.address,
         )
+
+    def sender_paused(self, sender_key: str, until: datetime, reason: str) -> None:
+        """The outbox paused this mailbox: say so on it (banner, mailbox page)."""
+        mailbox = _mailbox_of(sender_key)
+        if mailbox is not None:
+            Mailbox.objects.filter(id=mailbox.id).update(
+                paused_until=until, pause_reason=reason[:500]
+            )
 
     def open_batch(self, sender_key: str) -> EmailBatch:
         mailbox = _mailbox_of(sender_key)

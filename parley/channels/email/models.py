@@ -52,6 +52,10 @@ class Mailbox(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     needs_reauth = models.BooleanField(default=False)
+    # The provider refused more mail for now (a daily quota): the outbox holds this
+    # mailbox's queue until then (outbox.SenderState holds the pause; this is its banner).
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.TextField(blank=True)
     # Emails that could not be fully read (stored flagged, or recorded with their error):
     # how many so far, and the latest one's error and time.
     unreadable_count = models.PositiveIntegerField(default=0)

@@ -1,6 +1,7 @@
 """Reads of mailboxes and email content, always scoped to a workspace."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from parley.accounts.models import Workspace
 from parley.channels.email.models import EmailRecord, Mailbox
@@ -31,11 +32,13 @@ def mailbox_default(*, workspace: Workspace) -> Mailbox | None:
     )
 
 
-def mailboxes_needing_reauth(*, workspace: Workspace) -> list[Mailbox]:
+def mailboxes_for_banner(*, workspace: Workspace) -> list[Mailbox]:
+    """Mailboxes the whole team must hear about: needing re-authorisation, or paused by the
+    provider (one query: every page shows the banner)."""
     return list(
-        Mailbox.objects.filter(workspace=workspace, is_active=True, needs_reauth=True).order_by(
-            "address"
-        )
+        Mailbox.objects.filter(workspace=workspace, is_active=True)
+        .filter(Q(needs_reauth=True) | Q(paused_until__gt=timezone.now()))
+        .order_by("address")
     )
 
 

@@ -22,7 +22,6 @@ from parley.channels.email.selectors import (
     email_message_get,
     mailbox_get,
     mailbox_list,
-    mailboxes_needing_reauth,
 )
 from parley.channels.email.services import (
     ServerSettings,
@@ -53,7 +52,6 @@ def settings_page(request: HttpRequest, member: Member) -> HttpResponse:
         "email/settings.html",
         {
             "mailboxes": mailbox_list(workspace=member.workspace),
-            "reauth": mailboxes_needing_reauth(workspace=member.workspace),
             "providers": [(p, oauth.provider_configured(p)) for p in PROVIDERS],
         },
     )

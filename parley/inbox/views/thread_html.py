@@ -40,6 +40,7 @@ def _delivery(m: Message) -> str:
     if m.status == Message.Status.QUEUED and m.scheduled_for:
         when = formats.date_format(timezone.localtime(m.scheduled_for), "M j, H:i")
         text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
+    text += _limit_note(m)
     if m.status == Message.Status.FAILED and m.status_reason:
         text += ": " + html.escape(m.status_reason)
     elif m.status == Message.Status.SENT and m.status_reason and not m.is_malformed:
@@ -48,6 +49,22 @@ def _delivery(m: Message) -> str:
         f'<span class="delivery delivery-{html.escape(m.status)}" data-testid="status">'
         f"{text}</span>"
     )
+
+
+def _limit_note(m: Message) -> str:
+    """ "Scheduled for 28 Nov: daily limit of max@brand.example reached", for a queued
+    message its sender's limit moved to a later day."""
+    item = getattr(m, "outbox_item", None)  # the reverse one-to-one, when there is one
+    if m.status != Message.Status.QUEUED or item is None or item.planned_day is None:
+        return ""
+    if item.planned_day <= timezone.localtime(item.send_after).date():
+        return ""
+    day = formats.date_format(item.planned_day, "j M")
+    note = _("Scheduled for %(day)s: daily limit of %(sender)s reached") % {
+        "day": day,
+        "sender": item.sender_label,
+    }
+    return ' · <span data-testid="limit-note">' + html.escape(note) + "</span>"
 
 
 def _body(m: Message, show_quoted: str) -> str:

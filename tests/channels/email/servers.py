@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -280,10 +281,18 @@ class SmtpHandler:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.oauth = oauth
         self.users: dict[str, str] = {}
+        # Tests script the server: refuse every message with this answer (e.g. a provider's
+        # daily quota), or call this once a message is taken, before answering.
+        self.refuse: str | None = None
+        self.on_accept: Callable[[], None] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse is not None:
+            return self.refuse
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.on_accept is not None:
+            self.on_accept()
         return "250 OK"
 
     async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:

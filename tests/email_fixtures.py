@@ -1,4 +1,6 @@
-"""Fixtures: a real Dovecot, a real SMTP server (aiosmtpd) and a local OAuth 2.0 server."""
+"""Email fixtures for any test (a pytest plugin, see tests/conftest.py): a real Dovecot, a
+real SMTP server (aiosmtpd) and a local OAuth 2.0 server; uploads go to a temporary folder
+in every test."""
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -37,10 +39,18 @@ def dovecot(oauth_server: OAuthServer) -> Iterator[Dovecot]:
 
 
 @pytest.fixture(scope="session")
-def smtp_server(oauth_server: OAuthServer) -> Iterator[SmtpServer]:
+def smtp_server_session(oauth_server: OAuthServer) -> Iterator[SmtpServer]:
     server = SmtpServer(oauth_server.state)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session: SmtpServer) -> Iterator[SmtpServer]:
+    """The session's SMTP server, answering normally again after each test."""
+    yield smtp_server_session
+    smtp_server_session.handler.refuse = None
+    smtp_server_session.handler.on_accept = None
 
 
 @pytest.fixture(autouse=True)
