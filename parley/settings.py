@@ -196,9 +196,12 @@ LOGGING = {
 # Periodic jobs run by `parley worker`: dotted path → seconds between runs.
 PARLEY_PERIODIC = {
     "parley.outbox.dispatch.outbox_dispatch_due": 2,
+    "parley.broadcasts.services.broadcasts_finish": 10,
     "parley.core.jobs.prune_task_results": 3600,
 }
 PARLEY_BULK_LIMIT = 5000
+# The most recipients of one mass message.
+PARLEY_BROADCAST_LIMIT = int(os.environ.get("PARLEY_BROADCAST_LIMIT", 20_000))
 
 # Email channel (issue 3): mailboxes, OAuth, IMAP sync.
 INSTALLED_APPS += ["parley.channels.email"]

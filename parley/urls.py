@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("parley.accounts.urls")),
+    path("inbox/broadcasts/", include("parley.broadcasts.urls")),
     path("inbox/", include("parley.inbox.urls")),
     path("api/v1/", include("parley.api.urls")),
     path("", include("parley.channels.email.urls")),

@@ -11,6 +11,8 @@ class Broadcast(models.Model):
         INAPP = "inapp", _("In-app")
 
     class State(models.TextChoices):
+        # Being composed: the recipients are chosen, nothing is queued.
+        DRAFT = "draft", _("Draft")
         # Its messages are being written (in the worker).
         PREPARING = "preparing", _("Preparing")
         SENDING = "sending", _("Sending")
@@ -22,7 +24,7 @@ class Broadcast(models.Model):
     author = models.ForeignKey(
         "accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     mailbox = models.ForeignKey(
         "email.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -30,14 +32,14 @@ class Broadcast(models.Model):
         "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # The outbox priority of its messages (mass campaign email, unless sent as invitations...).
-    priority = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField(default=30)
     subject_template = models.CharField(max_length=900, blank=True)
-    body_template = models.TextField()
+    body_template = models.TextField(blank=True)
     send_at = models.DateTimeField(null=True, blank=True)
     # The creators it goes to, as chosen (ids), and those left out with the reason.
     recipient_ids = models.JSONField(default=list)
     skipped = models.JSONField(default=list, help_text="[{creator_id, name, reason}]")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PREPARING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     error = models.TextField(blank=True)
     queued = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -143,8 +143,10 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
             batch.close()
     # A failure because the sender now needs a person (re-authorisation) holds the items:
     # no attempt counted, nothing failed.
-    held = ready is not None and any(not r.ok for r in results.values()) and not ready(
-        items[0].message
+    held = (
+        ready is not None
+        and any(not r.ok for r in results.values())
+        and not ready(items[0].message)
     )
     return _record_outcomes(items, results, policy, held=held)
 

@@ -144,3 +144,27 @@ def email_message_send(
             send_at=send_at,
         )
     return message
+
+
+def email_records_bulk(*, messages: list[Message], mailbox: Mailbox) -> None:
+    """Our own Message-ID for each of many queued emails (a mass email), in bulk. A mass
+    email starts a new email thread (no References): replies still find their Parley
+    thread by this Message-ID's signed token. Call inside the caller's transaction."""
+    domain = mailbox.address.rpartition("@")[2]
+    for message in messages:
+        message.provider_message_id = message_id_make(
+            workspace_id=message.workspace_id, message_id=message.pk, domain=domain
+        ).strip("<>")
+    Message.objects.bulk_update(messages, ["provider_message_id"], batch_size=1000)
+    EmailRecord.objects.bulk_create(
+        [
+            EmailRecord(
+                workspace_id=message.workspace_id,
+                mailbox=mailbox,
+                header_id=message.provider_message_id.lower(),
+                message=message,
+            )
+            for message in messages
+        ],
+        batch_size=2000,
+    )

@@ -26,7 +26,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from parley.channels.base import DeliveryResult, SenderPolicy, Verdict
-from parley.channels.email.mime import HeaderInjection, OutgoingAttachment, email_build
+from parley.channels.email.mime import (
+    HeaderInjection,
+    OutgoingAttachment,
+    email_build,
+    message_id_make,
+)
 from parley.channels.email.models import EmailRecord, Mailbox, MailboxFolder
 from parley.channels.email.selectors import outbound_record
 from parley.channels.email.services import (
@@ -303,3 +308,32 @@ class EmailChannel:
             return Verdict.UNKNOWN if unconfirmed else Verdict.SENT
         finally:
             imap_close(client)
+
+
+def email_send_direct(*, mailbox: Mailbox, to_addr: str, subject: str, body: str) -> str:
+    """Send one email now, outside any thread (a test of a mass message to its author).
+    Returns the error, or "" when the server took it."""
+    email = email_build(
+        from_addr=mailbox.address,
+        from_name=mailbox.display_name,
+        to_addr=to_addr,
+        to_name="",
+        subject=" ".join(subject.split()),
+        body_text=body,
+        message_id=message_id_make(
+            workspace_id=mailbox.workspace_id, message_id=0, domain=_domain(mailbox)
+        ),
+    )
+    try:
+        smtp = smtp_open(mailbox_smtp_endpoint(mailbox), mailbox_credentials(mailbox=mailbox))
+        try:
+            smtp_deliver(smtp, email, to=to_addr)
+        finally:
+            smtp_close(smtp)
+    except TransportError as exc:
+        return str(exc)
+    return ""
+
+
+def _domain(mailbox: Mailbox) -> str:
+    return mailbox.address.rpartition("@")[2]

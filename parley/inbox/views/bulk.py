@@ -3,14 +3,17 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from parley.accounts.models import Member
+from parley.broadcasts.services import broadcast_draft
 from parley.campaigns.selectors import campaign_get
 from parley.campaigns.services import campaign_members_add
 from parley.core.errors import ValidationFailed
+from parley.core.text import id_or_none
 from parley.core.views import int_or_none, member_view
 from parley.creators.selectors import tag_get
 from parley.creators.services import tag_get_or_create, tags_add
@@ -18,14 +21,13 @@ from parley.inbox.filters import filters_from_query
 from parley.inbox.selectors import conversation_match_ids
 
 
-def _creator_ids(request: HttpRequest, member: Member) -> list[int]:
+def _creator_ids(request: HttpRequest, member: Member, cap: int) -> list[int]:
     if request.POST.get("select_all") == "1":
         filters = filters_from_query(request.POST)
-        ids = conversation_match_ids(member=member, filters=filters, cap=settings.PARLEY_BULK_LIMIT)
-        if len(ids) > settings.PARLEY_BULK_LIMIT:
+        ids = conversation_match_ids(member=member, filters=filters, cap=cap)
+        if len(ids) > cap:
             raise ValidationFailed(
-                _("At most %(n)s creators at once: narrow the filter.")
-                % {"n": settings.PARLEY_BULK_LIMIT}
+                _("At most %(n)s creators at once: narrow the filter.") % {"n": cap}
             )
         return ids
     picked = [int_or_none(v) for v in request.POST.getlist("creators")]
@@ -37,9 +39,20 @@ def _creator_ids(request: HttpRequest, member: Member) -> list[int]:
 def bulk(request: HttpRequest, member: Member) -> HttpResponse:
     action = request.POST.get("action")
     try:
-        ids = _creator_ids(request, member)
+        mass = action == "broadcast"
+        cap = settings.PARLEY_BROADCAST_LIMIT if mass else settings.PARLEY_BULK_LIMIT
+        ids = _creator_ids(request, member, cap)
         if not ids:
             raise ValidationFailed(_("Select at least one creator."))
+        if mass:
+            campaign_id = id_or_none(request.POST.get("campaign"))
+            campaign = (
+                campaign_get(workspace=member.workspace, id=campaign_id) if campaign_id else None
+            )
+            draft = broadcast_draft(member=member, creator_ids=ids, campaign=campaign)
+            response = HttpResponse()
+            response["HX-Redirect"] = reverse("broadcasts:edit", args=[draft.id])
+            return response
         if action == "tag":
             tag_id = int_or_none(request.POST.get("bulk_tag"))
             tag = (

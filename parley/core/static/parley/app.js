@@ -58,3 +58,19 @@ document.addEventListener("htmx:confirm", (event) => {
     event.preventDefault();
   }
 });
+
+// Open menus (<details> with a drop-down) close on Escape or a click outside them, as menus
+// do everywhere else.
+function closeMenus(except) {
+  document.querySelectorAll("details[open]").forEach((menu) => {
+    if (menu !== except && !menu.contains(except) && menu.querySelector(".dropdown")) {
+      menu.removeAttribute("open");
+    }
+  });
+}
+document.addEventListener("click", (event) => {
+  closeMenus(event.target.closest ? event.target.closest("details") : null);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeMenus(null);
+});

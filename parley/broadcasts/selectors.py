@@ -1,0 +1,263 @@
+"""Reads of mass messages: their recipients (loaded in bulk), checks and progress."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Workspace
+from parley.broadcasts.fields import Recipient, RenderError, renderer, templates_check
+from parley.broadcasts.models import Broadcast
+from parley.core.errors import NotFound
+from parley.creators.models import Creator, Identity
+from parley.outbox.models import OutboxItem
+
+CHUNK = 2000
+
+
+def broadcast_get(*, workspace: Workspace, id: int) -> Broadcast:
+    broadcast = (
+        Broadcast.objects.select_related("mailbox", "campaign", "author__user")
+        .filter(workspace=workspace, id=id)
+        .first()
+    )
+    if broadcast is None:
+        raise NotFound
+    return broadcast
+
+
+def broadcast_list(*, workspace: Workspace, limit: int = 50) -> list[Broadcast]:
+    return list(
+        Broadcast.objects.filter(workspace=workspace)
+        .exclude(state=Broadcast.State.DRAFT)
+        .select_related("author__user", "mailbox")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def creator_ids_in_workspace(*, workspace_id: int, ids: list[int]) -> list[int]:
+    """The ids that are creators of the workspace, in the order given, without repeats."""
+    wanted = list(dict.fromkeys(ids))
+    known: set[int] = set()
+    for first in range(0, len(wanted), CHUNK):
+        known.update(
+            Creator.objects.filter(
+                workspace_id=workspace_id, id__in=wanted[first : first + CHUNK]
+            ).values_list("id", flat=True)
+        )
+    return [i for i in wanted if i in known]
+
+
+@dataclass
+class Loaded:
+    """A recipient with what deciding to send needs."""
+
+    recipient: Recipient
+    bounced: str = ""  # the bounce status of their email address, when it bounced
+
+
+def recipients_load(
+    *, workspace_id: int, creator_ids: list[int], campaign: str = ""
+) -> list[Loaded]:
+    """Every recipient's fields, two queries a chunk of 2,000: creators, then identities."""
+    out: list[Loaded] = []
+    for first in range(0, len(creator_ids), CHUNK):
+        chunk = creator_ids[first : first + CHUNK]
+        creators = {
+            c[0]: c
+            for c in Creator.objects.filter(workspace_id=workspace_id, id__in=chunk).values_list(
+                "id", "name", "first_name", "custom_fields"
+            )
+        }
+        emails: dict[int, tuple[str, str]] = {}
+        handles: dict[int, str] = {}
+        identities = (
+            Identity.objects.filter(creator_id__in=chunk)
+            .order_by("creator_id", "-is_primary", "id")
+            .values_list("creator_id", "kind", "value", "bounced_at", "bounce_status")
+        )
+        for creator_id, kind, value, bounced_at, status in identities:
+            if kind == Identity.Kind.EMAIL and creator_id not in emails:
+                emails[creator_id] = (value, (status or "5.0.0") if bounced_at else "")
+            elif kind in Identity.SOCIAL and creator_id not in handles:
+                handles[creator_id] = f"@{value.lstrip('@')}"
+        for creator_id in chunk:
+            row = creators.get(creator_id)
+            if row is None:
+                continue
+            email, bounced = emails.get(creator_id, ("", ""))
+            out.append(
+                Loaded(
+                    Recipient(
+                        creator_id=creator_id,
+                        name=row[1],
+                        first_name=row[2] or row[1].split(" ")[0],
+                        email=email,
+                        handle=handles.get(creator_id, ""),
+                        custom=row[3] if isinstance(row[3], dict) else {},
+                        campaign=campaign,
+                    ),
+                    bounced=bounced,
+                )
+            )
+    return out
+
+
+@dataclass
+class Skipped:
+    creator_id: int
+    name: str
+    reason: str
+
+
+@dataclass
+class Check:
+    """Everything wrong with a mass message before anything is queued."""
+
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    sendable: list[Loaded] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.sendable)
+
+
+def broadcast_check(*, broadcast: Broadcast, loaded: list[Loaded] | None = None) -> Check:
+    """Templates (syntax with line, unknown fields), the sender, and every recipient: who
+    would be skipped and why, and who a template cannot be rendered for."""
+    check = Check()
+    for problem in templates_check(
+        subject=broadcast.subject_template, body=broadcast.body_template
+    ):
+        check.problems.setdefault(problem.field, []).append(problem.message)
+    if not broadcast.body_template.strip():
+        check.problems.setdefault("body", []).append(_("Write the message first."))
+    email = broadcast.channel == Broadcast.Channel.EMAIL
+    if email and broadcast.mailbox is None:
+        check.problems.setdefault("mailbox", []).append(_("Choose the mailbox to send from."))
+    elif email and broadcast.mailbox is not None and not broadcast.mailbox.is_active:
+        check.problems.setdefault("mailbox", []).append(_("Choose a connected mailbox."))
+    if email and not broadcast.subject_template.strip():
+        check.problems.setdefault("subject", []).append(_("An email needs a subject."))
+    if loaded is None:
+        loaded = recipients_load(
+            workspace_id=broadcast.workspace_id,
+            creator_ids=list(broadcast.recipient_ids),
+            campaign=broadcast.campaign.name if broadcast.campaign else "",
+        )
+    for item in loaded:
+        recipient = item.recipient
+        if email and not recipient.email:
+            check.skipped.append(
+                Skipped(recipient.creator_id, recipient.name, _("No email address"))
+            )
+        elif email and item.bounced:
+            check.skipped.append(
+                Skipped(
+                    recipient.creator_id,
+                    recipient.name,
+                    _("Their address bounced (%(status)s)") % {"status": item.bounced},
+                )
+            )
+        else:
+            check.sendable.append(item)
+    if "subject" not in check.problems and "body" not in check.problems:
+        _render_all(broadcast, check)
+    if not check.sendable and not check.problems:
+        check.problems["__all__"] = [_("Nobody to send to: every recipient is skipped.")]
+    return check
+
+
+def _render_all(broadcast: Broadcast, check: Check) -> None:
+    """A template that renders for nobody, or fails for some, is a problem before sending."""
+    subject, body = renderer(broadcast.subject_template), renderer(broadcast.body_template)
+    failed: list[str] = []
+    for item in check.sendable:
+        try:
+            subject(item.recipient)
+            body(item.recipient)
+        except RenderError as exc:
+            failed.append(f"{item.recipient.name}: {exc}")
+    if failed:
+        shown = "; ".join(failed[:5])
+        check.problems.setdefault("body", []).append(
+            _("The message cannot be written for %(n)d recipients: %(which)s")
+            % {"n": len(failed), "which": shown}
+        )
+
+
+def broadcast_preview(*, broadcast: Broadcast, creator_id: int | None = None) -> dict[str, str]:
+    """The message as one recipient gets it (the first one, or the one asked for)."""
+    ids = list(broadcast.recipient_ids)
+    wanted = creator_id if creator_id in set(ids) else (ids[0] if ids else None)
+    if wanted is None:
+        raise NotFound
+    loaded = recipients_load(
+        workspace_id=broadcast.workspace_id,
+        creator_ids=[wanted],
+        campaign=broadcast.campaign.name if broadcast.campaign else "",
+    )
+    if not loaded:
+        raise NotFound
+    recipient = loaded[0].recipient
+    out = {"name": recipient.name, "email": recipient.email, "creator_id": str(wanted)}
+    for key, source in (("subject", broadcast.subject_template), ("body", broadcast.body_template)):
+        try:
+            out[key] = renderer(source)(recipient)
+        except Exception as exc:  # a syntax error too: shown, not raised
+            out[key] = ""
+            out[f"{key}_error"] = str(exc)
+    return out
+
+
+@dataclass
+class Progress:
+    total: int
+    by_state: dict[str, int]
+    # Pending items by the day they are planned for (the daily limit), earliest first.
+    by_day: list[tuple[date, int]]
+    failures: list[tuple[int, str, str]]  # (message id, creator name, reason)
+
+    @property
+    def finished_on(self) -> date | None:
+        return self.by_day[-1][0] if self.by_day else None
+
+    @property
+    def open(self) -> int:
+        return sum(
+            self.by_state.get(s, 0) for s in (OutboxItem.State.PENDING, OutboxItem.State.SENDING)
+        )
+
+
+def broadcast_progress(*, broadcast: Broadcast, failures: int = 50) -> Progress:
+    """Counts by state and by planned day: two grouped queries over the broadcast's own
+    items (an index on broadcast, state), plus the first failures with their reasons."""
+    items = OutboxItem.objects.filter(broadcast=broadcast)
+    by_state: dict[str, int] = defaultdict(int)
+    for state, n in items.values_list("state").annotate(n=Count("id")).order_by():
+        by_state[state] = n
+    days = (
+        items.filter(state=OutboxItem.State.PENDING)
+        .values_list("planned_day")
+        .annotate(n=Count("id"))
+        .order_by("planned_day")
+    )
+    failed = (
+        items.filter(state__in=[OutboxItem.State.FAILED, OutboxItem.State.UNKNOWN])
+        .select_related("message__conversation__creator")
+        .order_by("id")[:failures]
+    )
+    if broadcast.channel == Broadcast.Channel.INAPP:
+        by_state[OutboxItem.State.DONE] = broadcast.queued
+    return Progress(
+        total=broadcast.queued,
+        by_state=dict(by_state),
+        by_day=[(d, n) for d, n in days if d is not None],
+        failures=[
+            (i.message_id, i.message.conversation.creator.name, i.message.status_reason)
+            for i in failed
+        ],
+    )

@@ -1,0 +1,286 @@
+"""Writes of mass messages: a draft with its recipients, its content, sending it, cancelling.
+
+Sending checks everything first (broadcast_check) and queues nothing on any problem. The
+messages are then written by the worker (`broadcast_queue`, a task): every recipient gets
+their own message in their own thread (an email with its own signed Message-ID), in a few
+bulk statements per chunk of 2,000, each chunk in one transaction with the broadcast's
+progress, so a worker that dies half-way resumes where it stopped. Emails go through the
+outbox like any other, with the broadcast's priority, under the mailbox's daily limit.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Member
+from parley.broadcasts.fields import MAX_TEMPLATE, Recipient, Renderer, RenderError, renderer
+from parley.broadcasts.models import Broadcast
+from parley.broadcasts.selectors import (
+    Check,
+    broadcast_check,
+    creator_ids_in_workspace,
+    recipients_load,
+)
+from parley.campaigns.models import Campaign
+from parley.channels.email.adapter import email_send_direct
+from parley.channels.email.models import Mailbox
+from parley.core.errors import ValidationFailed
+from parley.inbox.models import Channel, Message
+from parley.inbox.services import conversations_for_creators, messages_record_outbound
+from parley.outbox.email_send import email_records_bulk
+from parley.outbox.models import OutboxItem
+from parley.outbox.planner import outbox_plan
+from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
+from parley.outbox.services import outbox_cancel_items
+
+CHUNK = 2000
+MAX_SUBJECT = 900
+
+
+def broadcast_limit() -> int:
+    return int(settings.PARLEY_BROADCAST_LIMIT)
+
+
+def broadcast_draft(
+    *, member: Member, creator_ids: list[int], campaign: Campaign | None = None
+) -> Broadcast:
+    """A draft to the given creators of the workspace (others' ids are left out)."""
+    if campaign is not None and campaign.workspace_id != member.workspace_id:
+        raise ValidationFailed({"campaign": [_("Unknown campaign.")]})
+    if len(creator_ids) > broadcast_limit():
+        raise ValidationFailed(
+            _("At most %(n)d recipients in one mass message: narrow the filter.")
+            % {"n": broadcast_limit()}
+        )
+    ids = creator_ids_in_workspace(workspace_id=member.workspace_id, ids=creator_ids)
+    if not ids:
+        raise ValidationFailed(_("Select at least one creator."))
+    return Broadcast.objects.create(
+        workspace_id=member.workspace_id,
+        author=member,
+        campaign=campaign,
+        priority=OutboxItem.Priority.MASS,
+        recipient_ids=ids,
+    )
+
+
+def broadcast_update(
+    *,
+    member: Member,
+    broadcast: Broadcast,
+    channel: str,
+    mailbox: Mailbox | None,
+    subject: str,
+    body: str,
+    send_at: datetime | None = None,
+) -> Broadcast:
+    """Save the draft's content (checked for form, not yet for sending)."""
+    _editable(member, broadcast)
+    errors: dict[str, list[str]] = {}
+    if channel not in Broadcast.Channel.values:
+        errors["channel"] = [_("Choose email or in-app.")]
+    if mailbox is not None and mailbox.workspace_id != member.workspace_id:
+        errors["mailbox"] = [_("Choose a connected mailbox.")]
+    if len(subject) > MAX_SUBJECT or "\r" in subject or "\n" in subject:
+        errors["subject"] = [_("A subject is one line of at most 900 characters.")]
+    if len(body) > MAX_TEMPLATE:
+        errors["body"] = [_("A message is at most 50,000 characters.")]
+    if send_at is not None and send_at <= timezone.now():
+        errors["send_at"] = [_("Pick a time in the future.")]
+    if errors:
+        raise ValidationFailed(errors)
+    broadcast.channel = channel
+    broadcast.mailbox = mailbox if channel == Broadcast.Channel.EMAIL else None
+    broadcast.subject_template, broadcast.body_template = subject.strip(), body
+    broadcast.send_at = send_at
+    broadcast.save(
+        update_fields=["channel", "mailbox", "subject_template", "body_template", "send_at"]
+    )
+    return broadcast
+
+
+def _editable(member: Member, broadcast: Broadcast) -> None:
+    if broadcast.workspace_id != member.workspace_id:
+        raise ValidationFailed(_("Unknown mass message."))
+    if broadcast.state != Broadcast.State.DRAFT:
+        raise ValidationFailed(_("This mass message was sent already."))
+
+
+def broadcast_send(*, member: Member, broadcast: Broadcast) -> Check:
+    """Check, then hand to the worker. Every problem at once, nothing queued on any."""
+    _editable(member, broadcast)
+    check = broadcast_check(broadcast=broadcast)
+    if not check.ok:
+        raise ValidationFailed(check.problems)
+    with transaction.atomic():
+        broadcast.state = Broadcast.State.PREPARING
+        broadcast.skipped = [
+            {"creator_id": s.creator_id, "name": s.name, "reason": str(s.reason)}
+            for s in check.skipped
+        ]
+        broadcast.recipient_ids = [item.recipient.creator_id for item in check.sendable]
+        broadcast.save(update_fields=["state", "skipped", "recipient_ids"])
+        transaction.on_commit(lambda: _enqueue(broadcast.pk))
+    return check
+
+
+def _enqueue(broadcast_id: int) -> None:
+    from parley.broadcasts.tasks import broadcast_queue_task
+
+    broadcast_queue_task.enqueue(broadcast_id)
+
+
+def broadcast_queue(*, broadcast_id: int) -> int:
+    """Write the broadcast's messages, chunk by chunk from where it stopped. Idempotent."""
+    broadcast = Broadcast.objects.select_related("author", "mailbox", "campaign").get(
+        id=broadcast_id
+    )
+    if broadcast.state != Broadcast.State.PREPARING or broadcast.author is None:
+        return broadcast.queued
+    subject, body = renderer(broadcast.subject_template), renderer(broadcast.body_template)
+    ids = list(broadcast.recipient_ids)
+    while broadcast.queued < len(ids):
+        chunk = ids[broadcast.queued : broadcast.queued + CHUNK]
+        loaded = recipients_load(
+            workspace_id=broadcast.workspace_id,
+            creator_ids=chunk,
+            campaign=broadcast.campaign.name if broadcast.campaign else "",
+        )
+        with transaction.atomic():
+            # Cancelled meanwhile: stop (what was queued is cancelled with it).
+            if not Broadcast.objects.filter(
+                id=broadcast.id, state=Broadcast.State.PREPARING
+            ).exists():
+                return broadcast.queued
+            _queue_chunk(broadcast, [x.recipient for x in loaded], subject, body)
+            broadcast.queued += len(chunk)
+            broadcast.save(update_fields=["queued"])
+    if broadcast.mailbox is not None:
+        outbox_plan(sender_key=broadcast.mailbox.sender_key)
+    done = broadcast.channel == Broadcast.Channel.INAPP
+    broadcast.state = Broadcast.State.DONE if done else Broadcast.State.SENDING
+    broadcast.finished_at = timezone.now() if done else None
+    broadcast.save(update_fields=["state", "finished_at"])
+    return broadcast.queued
+
+
+def _queue_chunk(
+    broadcast: Broadcast,
+    recipients: list[Recipient],
+    subject: Renderer,
+    body: Renderer,
+) -> None:
+    now = timezone.now()
+    author = broadcast.author
+    assert author is not None
+    rendered: list[tuple[Recipient, str, str]] = []
+    for recipient in recipients:
+        try:
+            rendered.append((recipient, subject(recipient), body(recipient)))
+        except RenderError:
+            continue  # checked before sending; a creator changed meanwhile: left out
+    conversations = conversations_for_creators(
+        workspace_id=broadcast.workspace_id,
+        creator_ids=[r.creator_id for r, _s, _b in rendered],
+        at=now,
+    )
+    email = broadcast.channel == Broadcast.Channel.EMAIL
+    messages = messages_record_outbound(
+        author=author,
+        conversations=[conversations[r.creator_id] for r, _s, _b in rendered],
+        bodies=[b.strip() for _r, _s, b in rendered],
+        subjects=[" ".join(s.split())[:MAX_SUBJECT] for _r, s, _b in rendered],
+        channel=broadcast.channel,
+        status=Message.Status.QUEUED if email else Message.Status.SENT,
+        campaign_id=broadcast.campaign_id,
+        at=now,
+        scheduled_for=broadcast.send_at,
+    )
+    if not email:
+        return
+    mailbox = broadcast.mailbox
+    assert mailbox is not None
+    email_records_bulk(messages=messages, mailbox=mailbox)
+    send_after = broadcast.send_at or now
+    OutboxItem.objects.bulk_create(
+        [
+            OutboxItem(
+                workspace_id=broadcast.workspace_id,
+                message=message,
+                channel=message.channel,
+                sender_key=mailbox.sender_key,
+                sender_label=mailbox.address,
+                priority=broadcast.priority,
+                broadcast=broadcast,
+                send_after=send_after,
+                not_before=send_after,
+            )
+            for message in messages
+        ],
+        batch_size=CHUNK,
+    )
+
+
+def broadcast_cancel(*, member: Member, broadcast: Broadcast) -> int:
+    """Cancel what has not gone out yet; how many were cancelled."""
+    if broadcast.workspace_id != member.workspace_id:
+        raise ValidationFailed(_("Unknown mass message."))
+    if broadcast.state not in (Broadcast.State.PREPARING, Broadcast.State.SENDING):
+        raise ValidationFailed(_("Only a mass message that is still going out can be cancelled."))
+    with transaction.atomic():
+        locked = Broadcast.objects.select_for_update().get(id=broadcast.id)
+        cancelled = outbox_cancel_items(items=OutboxItem.objects.filter(broadcast=locked))
+        locked.state = Broadcast.State.CANCELLED
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["state", "finished_at"])
+    broadcast.state = locked.state
+    return cancelled
+
+
+def broadcasts_finish() -> int:
+    """Periodic: a sending broadcast with nothing left open is done."""
+    open_states = [OutboxItem.State.PENDING, OutboxItem.State.SENDING]
+    finished = Broadcast.objects.filter(state=Broadcast.State.SENDING).exclude(
+        items__state__in=open_states
+    )
+    return finished.update(state=Broadcast.State.DONE, finished_at=timezone.now())
+
+
+def broadcast_test_send(*, member: Member, broadcast: Broadcast, to: str) -> str:
+    """Send the message as its first recipient gets it to `to` (the author's own address),
+    now, from the chosen mailbox; it counts against the mailbox's daily limit. Returns the
+    subject sent."""
+    _editable(member, broadcast)
+    mailbox = broadcast.mailbox
+    if broadcast.channel != Broadcast.Channel.EMAIL or mailbox is None:
+        raise ValidationFailed({"mailbox": [_("Choose the mailbox to send from.")]})
+    loaded = recipients_load(
+        workspace_id=broadcast.workspace_id,
+        creator_ids=list(broadcast.recipient_ids)[:1],
+        campaign=broadcast.campaign.name if broadcast.campaign else "",
+    )
+    if not loaded:
+        raise ValidationFailed(_("Select at least one creator."))
+    try:
+        subject = renderer(broadcast.subject_template)(loaded[0].recipient)
+        body = renderer(broadcast.body_template)(loaded[0].recipient)
+    except Exception as exc:  # a syntax error or a field that cannot be written
+        raise ValidationFailed({"body": [str(exc)]}) from exc
+    policy = sender_policy(channel=Channel.EMAIL, sender_key=mailbox.sender_key)
+    day = None
+    if policy is not None and policy.daily_limit is not None:
+        day = local_day(policy)
+        got = slots_reserve(
+            sender_key=mailbox.sender_key, day=day, limit=policy.daily_limit, want=1
+        )
+        if not got:
+            raise ValidationFailed(_("Today's sending limit of this mailbox is reached."))
+    error = email_send_direct(mailbox=mailbox, to_addr=to, subject=subject, body=body)
+    if error:
+        if day is not None:
+            slots_release(sender_key=mailbox.sender_key, day=day)
+        raise ValidationFailed({"mailbox": [error]})
+    return subject

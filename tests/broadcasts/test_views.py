@@ -1,0 +1,111 @@
+"""Mass message pages: from the inbox selection to the compose page, preview, check, send,
+progress and cancel; another workspace's mass message is a 404."""
+
+import pytest
+from django.urls import reverse
+
+from parley.broadcasts.models import Broadcast
+from parley.channels.email.models import Mailbox
+from parley.inbox.models import Message
+from tests.factories import CreatorFactory, IdentityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def picked(member, make_conversation):  # type: ignore[no-untyped-def]
+    conversations = [make_conversation(name=f"Pick {i}") for i in range(3)]
+    for c in conversations:
+        IdentityFactory(creator=c.creator, value=f"pick{c.creator_id}@creators.test")
+    return [c.creator for c in conversations]
+
+
+def _draft(logged_in, creators, **extra):  # type: ignore[no-untyped-def]
+    data = {"action": "broadcast", "creators": [c.id for c in creators], **extra}
+    response = logged_in.post(reverse("inbox:bulk"), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return Broadcast.objects.get(id=int(response["HX-Redirect"].split("/")[-3]))
+
+
+def test_from_the_inbox_selection_to_sent(logged_in, picked, connect, smtp_server):  # type: ignore[no-untyped-def]
+    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
+    broadcast = _draft(logged_in, picked)
+    url = reverse("broadcasts:edit", args=[broadcast.id])
+    page = logged_in.get(url).content.decode()
+    assert "Mass message to 3 creators" in page and "{{ first_name }}" in page
+    form = {"channel": "email", "mailbox": mailbox.id, "subject": "Hi {{ first_name }}"}
+    form["body"] = "Hello {{ name }}"
+    saved = logged_in.post(url, {**form, "action": "save"}).content.decode()
+    assert 'data-testid="preview-subject">Hi Pick' in saved
+    checked = logged_in.post(url, {**form, "action": "check"}).content.decode()
+    assert "Ready: 3 creators get it." in checked
+    sent = logged_in.post(url, {**form, "action": "send"})
+    assert sent.status_code == 302 and sent["Location"].endswith(f"/{broadcast.id}/")
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.PREPARING
+    detail = logged_in.get(sent["Location"]).content.decode()
+    assert 'data-testid="progress"' in detail and "every 3s" in detail
+
+
+def test_problems_are_shown_on_the_form_and_nothing_is_sent(logged_in, picked, connect):  # type: ignore[no-untyped-def]
+    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
+    broadcast = _draft(logged_in, picked)
+    response = logged_in.post(
+        reverse("broadcasts:edit", args=[broadcast.id]),
+        {
+            "channel": "email",
+            "mailbox": mailbox.id,
+            "subject": "{{ nope }}",
+            "body": "{% for %}",
+            "action": "send",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Unknown field “nope”" in html and "Line 1:" in html
+    assert not Message.objects.exists()
+
+
+def test_hostile_values_are_clear_errors(logged_in, picked, connect):  # type: ignore[no-untyped-def]
+    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
+    broadcast = _draft(logged_in, picked)
+    url = reverse("broadcasts:edit", args=[broadcast.id])
+    for data in (
+        {"subject": "x" * 1000, "body": "b"},
+        {"subject": "a\u202eb", "body": "{{ name.__class__.__mro__ }}", "action": "check"},
+        {"subject": "s", "body": "b", "mailbox": "99999999999999999999"},
+        {"subject": "s", "body": "b", "send_at": "not a date"},
+    ):
+        response = logged_in.post(
+            url, {"channel": "email", "mailbox": mailbox.id, "action": "save", **data}
+        )
+        assert response.status_code in (200, 400, 404, 422), data
+
+
+def test_another_workspaces_broadcast_is_404(client, other_member, member, picked):  # type: ignore[no-untyped-def]
+    client.force_login(member.user)
+    broadcast = _draft(client, picked)
+    client.force_login(other_member.user)
+    for name in ("detail", "edit"):
+        assert client.get(reverse(f"broadcasts:{name}", args=[broadcast.id])).status_code == 404
+    assert client.post(reverse("broadcasts:cancel", args=[broadcast.id])).status_code == 404
+    assert client.get(reverse("broadcasts:list")).status_code == 200
+
+
+def test_list_without_broadcasts_says_where_to_start(logged_in):  # type: ignore[no-untyped-def]
+    html = logged_in.get(reverse("broadcasts:list")).content.decode()
+    assert "No mass messages yet" in html and "Mass message…" in html
+
+
+def test_select_all_that_match_takes_the_filter(logged_in, member, make_conversation):  # type: ignore[no-untyped-def]
+    for i in range(4):
+        conversation = make_conversation(name=f"Match {i}")
+        IdentityFactory(creator=conversation.creator, value=f"m{i}@creators.test")
+    other = CreatorFactory(workspace=member.workspace, name="Zed")
+    response = logged_in.post(
+        reverse("inbox:bulk"),
+        {"action": "broadcast", "select_all": "1", "q": "Match"},
+        HTTP_HX_REQUEST="true",
+    )
+    broadcast = Broadcast.objects.get(id=int(response["HX-Redirect"].split("/")[-3]))
+    assert len(broadcast.recipient_ids) == 4 and other.id not in broadcast.recipient_ids
