@@ -22,9 +22,6 @@ process on this host is taken over at once.
 
 import hashlib
 import logging
-import os
-import secrets
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +54,7 @@ from parley.channels.email.services import (
 )
 from parley.channels.email.transport import AuthFailed, TransportError, imap_close, imap_open
 from parley.core.files import filename_display, filename_safe
+from parley.core.workers import holder_is_dead, worker_id
 from parley.creators.models import Creator, Identity
 from parley.creators.selectors import creator_by_identity
 from parley.creators.services import identity_bounce_clear
@@ -65,9 +63,8 @@ from parley.inbox.services import conversation_get_or_create, message_record
 
 logger = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:30]
 # "sync:<host>:<pid>:<nonce>": another worker on this host can tell when the holder is dead.
-WORKER_ID = f"sync:{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+WORKER_ID = worker_id("sync")
 # Renewed before every fetch and store of a pass: a worker on another host takes over a
 # dead holder's folder after this long; on the same host at once (the pid is checked).
 LEASE = timedelta(seconds=30)
@@ -102,28 +99,6 @@ class SyncReport:
 
 
 # --- Leases ---------------------------------------------------------------------------------
-
-
-def holder_is_dead(holder: str) -> bool:
-    """True when `holder` is a sync worker id of this host whose process is gone (or an
-    earlier incarnation of this very process id, as a restarted container gets)."""
-    parts = holder.split(":")
-    if len(parts) != 4 or parts[0] != "sync" or parts[1] != HOST or not parts[2].isdigit():
-        return False
-    pid = int(parts[2])
-    if pid == os.getpid():
-        return holder != WORKER_ID
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    try:  # a killed child its parent has not reaped yet is a zombie: dead too
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return False
 
 
 def folder_lease(*, folder: MailboxFolder, worker_id: str) -> bool:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from parley.channels.email import sync
 from parley.channels.email.models import EmailRecord, Mailbox, MailboxFolder
 from parley.channels.email.sync import folder_lease, mailbox_sync
+from parley.core.workers import HOST
 from parley.inbox.models import Message, Notification
 from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem
@@ -254,7 +255,7 @@ def _dead_pid() -> int:
 def test_a_dead_workers_folder_is_taken_over_at_once(mailbox):  # type: ignore[no-untyped-def]
     # Given a folder leased for minutes by a sync worker of this host that was SIGKILLed
     folder = MailboxFolder.objects.get(mailbox=mailbox, role="inbox")
-    dead = f"sync:{sync.HOST}:{_dead_pid()}:0a1b2c3d"
+    dead = f"sync:{HOST}:{_dead_pid()}:0a1b2c3d"
     MailboxFolder.objects.filter(id=folder.id).update(
         leased_by=dead, lease_until=timezone.now() + timedelta(minutes=3)
     )
@@ -269,7 +270,7 @@ def test_a_live_workers_folder_is_left_alone(mailbox):  # type: ignore[no-untype
     # Given a folder leased by a live worker of this host (our parent process), and one of
     # another host
     folder = MailboxFolder.objects.get(mailbox=mailbox, role="inbox")
-    for holder in (f"sync:{sync.HOST}:{os.getppid()}:0a1b2c3d", "sync:elsewhere:1:0a1b2c3d"):
+    for holder in (f"sync:{HOST}:{os.getppid()}:0a1b2c3d", "sync:elsewhere:1:0a1b2c3d"):
         MailboxFolder.objects.filter(id=folder.id).update(
             leased_by=holder, lease_until=timezone.now() + timedelta(seconds=20)
         )
