@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
 from parley.channels.registry import channel_adapter
-from parley.core.errors import ValidationFailed
+from parley.core.errors import Conflict, ValidationFailed
 from parley.inbox.models import Conversation, Message
 from parley.inbox.services import message_record
 from parley.outbox.dispatch import WORKER_ID, outbox_claim, outbox_deliver_items
 from parley.outbox.models import OutboxItem
 from parley.outbox.planner import outbox_place
+from parley.outbox.senders import sender_mark_dirty
 
 MAX_BODY = 50_000
 # The same limit as an email subject (outbox.email_send); the column holds 998.
@@ -125,7 +126,8 @@ def _author_item(*, member: Member, message: Message, states: set[str]) -> Outbo
         message=message, workspace_id=member.workspace_id, state__in=states
     ).first()
     if item is None:
-        raise ValidationFailed(_("This message cannot be changed any more."))
+        # The message is fine; its state is not (the API answers 409).
+        raise Conflict(_("This message cannot be changed any more."))
     return item
 
 
@@ -169,6 +171,20 @@ def outbox_mark_sent(*, member: Member, message: Message) -> OutboxItem:
         message.status, message.status_reason = Message.Status.SENT, ""
         message.sent_at = message.sent_at or timezone.now()
         message.save(update_fields=["status", "status_reason", "sent_at"])
+    return item
+
+
+def outbox_cancel(*, member: Member, message: Message) -> OutboxItem:
+    """Cancel one message that has not gone out (scheduled, or waiting for its day); the
+    rest of its sender's queue may move up. Conflict when it is going out or gone."""
+    item = _author_item(member=member, message=message, states={OutboxItem.State.PENDING})
+    with transaction.atomic():
+        if not outbox_cancel_items(items=OutboxItem.objects.filter(id=item.id)):
+            raise Conflict(_("This message is being sent; it cannot be cancelled any more."))
+        if item.sender_key:
+            sender_mark_dirty(workspace_id=item.workspace_id, sender_key=item.sender_key)
+    item.refresh_from_db()
+    message.refresh_from_db()
     return item
 
 
