@@ -47,3 +47,18 @@ def id_or_none(value: object) -> int | None:
     else:
         return None
     return number if 1 <= number <= MAX_ID else None
+
+
+# One line of text without NUL: what an email header takes (a subject, a sender's name).
+ONE_LINE = r"^[^\x00\r\n]*$"
+# A mail server: a host name (letters, digits and hyphens in dot-separated labels; a final
+# dot allowed), an IPv4 address (it has that form too) or an IPv6 address.
+_HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_NAME = rf"^({_HOST_LABEL}(\.{_HOST_LABEL})*\.?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$"
+# Standard base64 (RFC 4648 section 4) with its padding, no line breaks.
+BASE64 = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# A media type without parameters: `application/pdf`, `image/svg+xml`.
+_TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+MEDIA_TYPE = rf"^{_TOKEN}/{_TOKEN}$"
+# Printable ASCII only: what an SMTP or IMAP login can carry (smtplib and imaplib send ASCII).
+PRINTABLE_ASCII = r"^[\x20-\x7e]*$"

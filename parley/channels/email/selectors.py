@@ -11,14 +11,18 @@ from parley.inbox.models import Attachment, Channel, Message
 
 def mailbox_list(*, workspace: Workspace) -> list[Mailbox]:
     return list(
-        Mailbox.objects.filter(workspace=workspace, is_active=True).order_by(
-            "-is_default", "address"
-        )
+        Mailbox.objects.filter(workspace=workspace, is_active=True)
+        .select_related("connected_by__user")
+        .order_by("-is_default", "address")
     )
 
 
 def mailbox_get(*, workspace: Workspace, id: int) -> Mailbox:
-    mailbox = Mailbox.objects.filter(workspace=workspace, id=id, is_active=True).first()
+    mailbox = (
+        Mailbox.objects.filter(workspace=workspace, id=id, is_active=True)
+        .select_related("connected_by__user")
+        .first()
+    )
     if mailbox is None:
         raise NotFound
     return mailbox

@@ -31,12 +31,20 @@ from parley.channels.email.transport import (
     smtp_open,
 )
 from parley.core.crypto import secret_decrypt, secret_encrypt
-from parley.core.errors import ValidationFailed
+from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
 from parley.inbox.models import Notification
 
 logger = logging.getLogger(__name__)
 
 SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent")
+# A mailbox's daily limit: how many emails it may send a calendar day (outbox.senders).
+MIN_DAILY_LIMIT = 1
+MAX_DAILY_LIMIT = 10_000
+
+
+class AdminOnly(PermissionDenied, ValidationFailed):
+    """Only an admin may change the connected mailboxes. The API answers 403; the pages,
+    which check the role first, would show it as a form error (it is a ValidationFailed)."""
 
 
 @dataclass
@@ -94,15 +102,21 @@ def connection_test(
     """Log in to SMTP (and to IMAP for full access). Raises ValidationFailed with a clear
     message. For full access returns each folder's UIDVALIDITY and current last UID: sync
     starts after them, so only mail that arrives after the connection is ever looked at."""
+    # A refused login is the password's fault (or the user name's); anything else the
+    # server's, as far as the person connecting can tell.
     try:
         smtp = smtp_open(servers.smtp, creds)
         smtp.quit()
+    except AuthFailed as exc:
+        raise ValidationFailed({"password": [str(exc)]}) from exc
     except TransportError as exc:
         raise ValidationFailed({"smtp_host": [str(exc)]}) from exc
     if access != Mailbox.Access.FULL:
         return []  # send only: IMAP is never touched
     try:
         client = imap_open(servers.imap, creds)
+    except AuthFailed as exc:
+        raise ValidationFailed({"password": [str(exc)]}) from exc
     except TransportError as exc:
         raise ValidationFailed({"imap_host": [str(exc)]}) from exc
     try:
@@ -154,7 +168,7 @@ def _validate_identity(*, address: str, display_name: str) -> dict[str, list[str
 
 def _require_admin(member: Member) -> None:
     if not member.is_admin:
-        raise ValidationFailed(_("Only an admin can change the connected mailboxes."))
+        raise AdminOnly(_("Only an admin can change the connected mailboxes."))
 
 
 @sensitive_variables("password", "creds", "fields")
@@ -180,15 +194,15 @@ def mailbox_connect_imap(
         errors["smtp_host"] = [_("Enter the SMTP server.")]
     if access == Mailbox.Access.FULL and not servers.imap_host:
         errors["imap_host"] = [_("Enter the IMAP server, or choose send only.")]
+    if errors:
+        raise ValidationFailed(errors)
     if (
         mailbox is None
         and Mailbox.objects.filter(
             workspace_id=member.workspace_id, address=address, is_active=True
         ).exists()
     ):
-        errors["address"] = [_("This address is already connected.")]
-    if errors:
-        raise ValidationFailed(errors)
+        raise Conflict({"address": [_("This address is already connected.")]})
     creds = Credentials(username=username or address, password=password)
     baselines = connection_test(servers=servers, creds=creds, access=access)
     fields = {
@@ -281,6 +295,25 @@ def mailbox_disconnect(*, member: Member, mailbox: Mailbox) -> None:
             if nxt is not None:
                 nxt.is_default = True
                 nxt.save(update_fields=["is_default"])
+
+
+def mailbox_set_limit(*, member: Member, mailbox: Mailbox, daily_limit: int) -> Mailbox:
+    """How many emails the mailbox may send a day. The outbox plans its queue again under
+    the new limit: call this through `outbox.mailboxes.mailbox_daily_limit_set`, which
+    tells it (channels sit below the outbox)."""
+    _require_admin(member)
+    if not MIN_DAILY_LIMIT <= daily_limit <= MAX_DAILY_LIMIT:
+        raise ValidationFailed(
+            {
+                "daily_limit": [
+                    _("Enter a limit from %(min)d to %(max)d emails a day.")
+                    % {"min": MIN_DAILY_LIMIT, "max": MAX_DAILY_LIMIT}
+                ]
+            }
+        )
+    mailbox.daily_limit = daily_limit
+    mailbox.save(update_fields=["daily_limit"])
+    return mailbox
 
 
 # --- OAuth ----------------------------------------------------------------------------------
