@@ -27,7 +27,7 @@ from parley.inbox.services import conversation_mark_read, conversation_mark_unre
 from parley.inbox.views.sidebar import sidebar_context
 from parley.inbox.views.thread_html import thread_messages_html
 from parley.outbox.email_send import email_message_send
-from parley.outbox.services import message_send
+from parley.outbox.services import message_send, outbox_cancel, outbox_mark_sent, outbox_retry
 
 
 def _thread_context(member: Member, conversation: Conversation, campaign_id: int | None) -> dict:
@@ -158,4 +158,29 @@ def mark_unread(
     response = render(request, "inbox/_no_thread.html", {"marked_unread": True})
     response["HX-Trigger-After-Settle"] = "inbox-changed"
     response["HX-Push-Url"] = "/inbox/"
+    return response
+
+
+FIXES = {"retry": outbox_retry, "mark-sent": outbox_mark_sent, "cancel": outbox_cancel}
+
+
+@member_view
+@require_POST
+def message_fix(
+    request: HttpRequest, member: Member, conversation_id: int, message_id: int, fix: str
+) -> HttpResponse:
+    """Retry a failed message (or one whose outcome is unknown), mark the latter as sent,
+    or cancel one that waits for its time or its day; then the thread again."""
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    message = message_get(conversation=conversation, id=message_id)
+    errors: dict[str, list[str]] = {}
+    try:
+        FIXES[fix](member=member, message=message)
+    except ValidationFailed as exc:
+        errors = exc.errors
+    context = _thread_context(member, conversation, None)
+    context.update(sidebar_context(member, conversation, campaigns=context["all_campaigns"]))
+    context["errors"] = errors
+    response = render(request, "inbox/_conversation.html", context, status=422 if errors else 200)
+    response["HX-Trigger-After-Settle"] = "inbox-changed"
     return response

@@ -41,7 +41,10 @@ def _delivery(m: Message) -> str:
         when = formats.date_format(timezone.localtime(m.scheduled_for), "M j, H:i")
         text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
     text += _limit_note(m)
-    if m.status == Message.Status.FAILED and m.status_reason:
+    item = getattr(m, "outbox_item", None)
+    if item is not None and item.state == "unknown":
+        text = html.escape(_("Outcome unknown")) + ": " + html.escape(m.status_reason)
+    elif m.status == Message.Status.FAILED and m.status_reason:
         text += ": " + html.escape(m.status_reason)
     elif m.status == Message.Status.SENT and m.status_reason and not m.is_malformed:
         text += " · " + html.escape(m.status_reason)  # a note, e.g. "Delivery delayed: …"
@@ -65,6 +68,33 @@ def _limit_note(m: Message) -> str:
         "sender": item.sender_label,
     }
     return ' · <span data-testid="limit-note">' + html.escape(note) + "</span>"
+
+
+def _button(url: str, label: str, testid: str, css: str = "linkish") -> str:
+    return (
+        f'<button type="button" class="{css}" hx-post="{html.escape(url)}" '
+        f'hx-target="#conversation-pane" data-testid="{testid}">{label}</button>'
+    )
+
+
+def _fixes(m: Message, conversation_url: str, labels: dict[str, str]) -> str:
+    """Retry a failed message; retry or mark as sent one whose outcome is unknown."""
+    item = getattr(m, "outbox_item", None)
+    if item is None or item.state not in ("failed", "unknown"):
+        return ""
+    base = f"{conversation_url}messages/{m.id:d}/"
+    out = _button(base + "retry/", labels["retry"], "retry", "small")
+    if item.state == "unknown":
+        out += " " + _button(base + "mark-sent/", labels["mark_sent"], "mark-sent", "small")
+    return f' <span class="fixes">{out}</span>'
+
+
+def _cancel(m: Message, conversation_url: str, labels: dict[str, str]) -> str:
+    """Cancel a message that waits for its time or its day."""
+    item = getattr(m, "outbox_item", None)
+    if item is None or item.state != "pending" or item.not_before <= timezone.now():
+        return ""
+    return _button(f"{conversation_url}messages/{m.id:d}/cancel/", labels["cancel"], "cancel")
 
 
 def _body(m: Message, show_quoted: str) -> str:
@@ -100,6 +130,11 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
         '<span class="delivery delivery-failed">'
         f"{e(_('Malformed: shown as far as it could be read'))}</span>"
     )
+    labels = {
+        "retry": e(_("Retry")),
+        "mark_sent": e(_("Mark as sent")),
+        "cancel": e(_("Cancel sending")),
+    }
     out = []
     for m in messages:
         if m.is_event:
@@ -118,10 +153,12 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
             f"{e(str(m.get_channel_display()))}</span> "  # type: ignore[attr-defined]
             f"{campaign} {_when(m.created_at)} {_delivery(m)}"
             f"{malformed if m.is_malformed else ''}"
+            f"{_fixes(m, conversation_url, labels)}"
             f'<details class="kebab small"><summary aria-label="{actions}">⋮</summary>'
             '<div class="dropdown menu"><button type="button" class="linkish" '
             f'hx-post="{e(conversation_url)}messages/{m.id:d}/unread/" '
             f'hx-target="#conversation-pane" data-testid="mark-unread">{mark_unread}</button>'
+            f"{_cancel(m, conversation_url, labels)}"
             "</div></details></header>"
             f"{subject}{_body(m, show_quoted)}{_attachments(m)}</article>\n"
         )
