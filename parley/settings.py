@@ -200,6 +200,8 @@ PARLEY_PERIODIC = {
     "parley.core.jobs.prune_task_results": 3600,
 }
 PARLEY_BULK_LIMIT = 5000
+# The largest CSV file of creators one import takes (bytes): 50 MB is about 300,000 rows.
+PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 50_000_000))
 # The most recipients of one mass message.
 PARLEY_BROADCAST_LIMIT = int(os.environ.get("PARLEY_BROADCAST_LIMIT", 20_000))
 

@@ -23,9 +23,20 @@ class Creator(TimeStamped):
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     # Lower-cased name, handles and emails: what the inbox search bar matches.
     search_text = models.TextField(default="", editable=False)
+    # The headline audience (the import's "followers" column, or the largest count of the
+    # creator's social profiles); 0 when unknown. Denormalised so the list sorts on an index.
+    followers = models.PositiveBigIntegerField(_("followers"), default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "name"], name="creator_ws_name")]
+        # The Creators list sorts by name, followers or date added, each way, and pages by
+        # keyset on (key, id): each order is a walk down one of these, never a sort of the
+        # workspace's creators.
+        indexes = [
+            models.Index(fields=["workspace", "name", "id"], name="creator_ws_name_id"),
+            models.Index(fields=["workspace", "followers", "id"], name="creator_ws_followers"),
+            models.Index(fields=["workspace", "created_at", "id"], name="creator_ws_added"),
+        ]
+
 
     def __str__(self) -> str:
         return self.name
@@ -113,3 +124,71 @@ class Note(TimeStamped):
 
     class Meta:
         indexes = [models.Index(fields=["creator", "-created_at"], name="note_creator_recent")]
+
+
+class CreatorImport(models.Model):
+    """A CSV file of creators being imported: uploaded, its columns mapped, then written by
+    the worker chunk by chunk (resumable from `rows_done`)."""
+
+    class State(models.TextChoices):
+        MAPPING = "mapping", _("Waiting for the column mapping")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The name the file was uploaded with (shown only); the file itself is stored under a
+    # name Parley makes (`path`, relative to MEDIA_ROOT), removed once the import is done.
+    filename = models.CharField(max_length=255)
+    path = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField(default=0)
+    delimiter = models.CharField(max_length=1, default=",")
+    headers = models.JSONField(default=list)
+    # Column index (as text) -> target ("name", "email", "custom:Size", ...); see csvio.
+    mapping = models.JSONField(default=dict)
+    # Country (ISO 3166 alpha-2) for phone numbers written without +country code.
+    phone_region = models.CharField(max_length=2, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.MAPPING)
+    error = models.TextField(blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="import_recent")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class CreatorImportFailure(models.Model):
+    """A row of an import that was not imported: its line in the file, why, and its cells
+    (for the downloadable CSV of failed rows)."""
+
+    creator_import = models.ForeignKey(
+        CreatorImport, on_delete=models.CASCADE, related_name="failures"
+    )
+    line = models.PositiveIntegerField()
+    reason = models.CharField(max_length=500)
+    values = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["creator_import", "line"], name="importfailure_line")]
+
+    def __str__(self) -> str:
+        return f"{self.creator_import_id}:{self.line}"
