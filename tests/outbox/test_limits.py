@@ -151,3 +151,29 @@ def test_a_providers_daily_quota_pauses_the_mailbox_and_keeps_the_queue(  # type
     smtp_server.handler.refuse = None
     with time_machine.travel(datetime(2026, 11, 28, 0, 5, tzinfo=HELSINKI), tick=True):
         assert _run_until_idle() == 2
+
+
+def test_mailbox_page_shows_today_the_queue_and_sets_the_limit(  # type: ignore[no-untyped-def]
+    member, limited, creator_thread, smtp_server, logged_in, teammate, client
+):
+    with time_machine.travel(MORNING, tick=True):
+        # Given five emails with room for three today, two of them sent... the rest queued
+        for i in range(5):
+            _email(member, limited, creator_thread(f"p{i}@creators.test", f"P {i}"))
+        _run_until_idle()
+        # Then the mailbox page shows today's count against the limit and the queue by day
+        page = logged_in.get(reverse("email:settings")).content.decode()
+        assert "3 of 3 sent today" in page
+        assert 'data-testid="queue"' in page and "Sat 28 Nov" in page
+        assert "Personal message: 2" in page and "The queue empties on Sat 28 Nov." in page
+        # When an admin raises the limit to 10
+        url = reverse("email:daily_limit", args=[limited.id])
+        assert logged_in.post(url, {"daily_limit": "0"}).status_code == 422
+        assert logged_in.post(url, {"daily_limit": "10"}).status_code == 302
+        limited.refresh_from_db()
+        assert limited.daily_limit == 10
+        # Then the queue is planned again and the two go out today
+        assert _run_until_idle() == 2
+    # And a plain member may not change it
+    client.force_login(teammate.user)
+    assert client.post(url, {"daily_limit": "50"}).status_code == 403

@@ -43,3 +43,16 @@ class ImapConnectForm(forms.Form):
 
 class OAuthStartForm(forms.Form):
     access = forms.ChoiceField(choices=Mailbox.Access.choices, initial=Mailbox.Access.FULL)
+
+
+class DailyLimitForm(forms.Form):
+    daily_limit = forms.IntegerField(
+        label=_("Daily limit"),
+        min_value=1,
+        max_value=10_000,
+        help_text=_(
+            "How many emails this address sends a day, counted in the workspace's time "
+            "zone. What is over it waits for the next day. Most providers allow a few "
+            "hundred; 300 is a safe start."
+        ),
+    )

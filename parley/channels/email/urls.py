@@ -13,6 +13,11 @@ urlpatterns = [
         name="reconnect",
     ),
     path(
+        "settings/integrations/email/<id:mailbox_id>/limit/",
+        views.daily_limit,
+        name="daily_limit",
+    ),
+    path(
         "settings/integrations/email/<id:mailbox_id>/default/",
         views.make_default,
         name="make_default",

@@ -7,6 +7,7 @@ from django.contrib import messages as flash
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parley.accounts.models import Member
 from parley.channels.email import oauth
-from parley.channels.email.forms import ImapConnectForm, OAuthStartForm
+from parley.channels.email.forms import DailyLimitForm, ImapConnectForm, OAuthStartForm
 from parley.channels.email.mime import html_sanitise
 from parley.channels.email.models import Mailbox
 from parley.channels.email.selectors import (
@@ -33,6 +34,8 @@ from parley.channels.email.services import (
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_safe
 from parley.core.views import apply_errors, int_or_none, member_view
+from parley.outbox.mailboxes import mailbox_daily_limit_set, mailboxes_today
+from parley.outbox.selectors import sender_queues
 
 OAUTH_SESSION_KEY = "parley_email_oauth"
 PROVIDERS = (Mailbox.Provider.GMAIL, Mailbox.Provider.MICROSOFT)
@@ -47,13 +50,47 @@ def _admin_only(member: Member) -> HttpResponse | None:
 @member_view
 @require_GET
 def settings_page(request: HttpRequest, member: Member) -> HttpResponse:
+    mailboxes = mailbox_list(workspace=member.workspace)
+    today = mailboxes_today(workspace=member.workspace, mailboxes=mailboxes)
+    queues = sender_queues(
+        workspace_id=member.workspace_id, sender_keys=[m.sender_key for m in mailboxes]
+    )
+    for mailbox in mailboxes:  # what the page shows beside each mailbox
+        mailbox.today = today.get(mailbox.id)  # type: ignore[attr-defined]
+        mailbox.queue = queues.get(mailbox.sender_key, [])  # type: ignore[attr-defined]
     return render(
         request,
         "email/settings.html",
         {
-            "mailboxes": mailbox_list(workspace=member.workspace),
+            "mailboxes": mailboxes,
             "providers": [(p, oauth.provider_configured(p)) for p in PROVIDERS],
+            "now": timezone.now(),
         },
+    )
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def daily_limit(request: HttpRequest, member: Member, mailbox_id: int) -> HttpResponse:
+    """How many emails the mailbox may send a day (admins)."""
+    denied = _admin_only(member)
+    if denied:
+        return denied
+    mailbox = mailbox_get(workspace=member.workspace, id=mailbox_id)
+    form = DailyLimitForm(request.POST or None, initial={"daily_limit": mailbox.daily_limit})
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox_daily_limit_set(
+                member=member, mailbox=mailbox, daily_limit=form.cleaned_data["daily_limit"]
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash.success(request, _("Daily limit saved."))
+            return redirect("email:settings")
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "email/daily_limit.html", {"form": form, "mailbox": mailbox}, status=status
     )
 
 
