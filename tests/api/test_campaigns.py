@@ -12,8 +12,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 MEMBER_STATUSES = (
-    "Choose one of: 'invited', 'applied', 'approved', 'rejected', 'active', "
-    "'content_submitted' or 'completed'."
+    "Choose one of: 'added', 'invited', 'accepted', 'declined', 'applied', 'approved', "
+    "'rejected', 'active', 'content_submitted', 'content_approved' or 'completed'."
 )
 
 
