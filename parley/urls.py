@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("parley.accounts.urls")),
     path("inbox/broadcasts/", include("parley.broadcasts.urls")),
     path("inbox/", include("parley.inbox.urls")),
+    path("creators/", include("parley.creators.urls")),
     path("api/v1/", include("parley.api.urls")),
     path("", include("parley.channels.email.urls")),
 ]

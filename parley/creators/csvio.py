@@ -111,9 +111,11 @@ _HEADER_TARGETS: dict[str, str] = {
     "xfollowers": "twitter_followers",
     **{h: "tags" for h in ("tags", "tag", "labels")},
     "preferredchannel": "preferred_channel",
-    # Written by the export, not read back.
+    # Written by the export and the failed-rows file, not read back.
     "campaigns": "",
     "added": "",
+    "line": "",
+    "error": "",
 }
 
 
@@ -168,7 +170,7 @@ _TIGHT_CHARS = re.compile(r"[,;|\n]")
 def split_loose(cell: str) -> list[str]:
     """Emails and handles: separated by , ; | or spaces. (`cell` is stripped.)"""
     if _LOOSE_CHARS.search(cell) is None:
-        return [cell]
+        return [cell] if cell else []
     return [v for v in _SPLIT_LOOSE.split(cell) if v]
 
 

@@ -782,7 +782,8 @@ def _chunk(
                 creator_import=creator_import,
                 line=row.line,
                 reason=row.error[:500],
-                values=row.cells[: len(creator_import.headers)],
+                # (PostgreSQL's JSON cannot hold a NUL; the reason names it.)
+                values=[c.replace("\x00", "") for c in row.cells[: len(creator_import.headers)]],
             )
             for row in sorted(result.failures, key=lambda r: r.line)
         ],

@@ -250,3 +250,35 @@ def creator_profile_update(
             kind, value, url = new_identity
             identity_add(creator=creator, kind=kind, value=value, url=url)
     return creator
+
+
+def creator_add(
+    *,
+    workspace: Workspace,
+    name: str,
+    first_name: str = "",
+    preferred_channel: str = Creator.Channel.EMAIL,
+    identities: Iterable[tuple[str, str]] = (),
+    tags: Iterable[str] = (),
+    custom_fields: dict[str, Any] | None = None,
+    followers: int | None = None,
+) -> Creator:
+    """Add a creator by hand (the Creators page): creator_create, with tags (made when
+    new) and the follower count, all or nothing."""
+    with transaction.atomic():
+        creator = creator_create(
+            workspace=workspace,
+            name=name,
+            first_name=first_name,
+            preferred_channel=preferred_channel,
+            identities=identities,
+            custom_fields=custom_fields,
+        )
+        for tag_name in dict.fromkeys(t.strip() for t in tags if t.strip()):
+            tags_add(
+                tag=tag_get_or_create(workspace=workspace, name=tag_name), creator_ids=[creator.id]
+            )
+        if followers:
+            creator.followers = followers
+            creator.save(update_fields=["followers"])
+    return creator

@@ -52,7 +52,7 @@ document.addEventListener("htmx:confirm", (event) => {
   if (
     elt.hasAttribute("data-hold-while-checked") &&
     trigger &&
-    trigger.type === "inbox-changed" &&
+    (trigger.type === "inbox-changed" || trigger.type === "creators-changed") &&
     elt.querySelector("input:checked")
   ) {
     event.preventDefault();
@@ -73,4 +73,15 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeMenus(null);
+});
+
+// <a data-export-form="ID" data-base="URL">: the link exports what the form's filter shows
+// now (its href is set from the form's fields at the moment it is clicked).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-export-form]");
+  if (!link) return;
+  const form = document.getElementById(link.dataset.exportForm);
+  if (!form) return;
+  const query = new URLSearchParams(new FormData(form)).toString();
+  link.href = link.dataset.base + (query ? "?" + query : "");
 });
