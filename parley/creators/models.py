@@ -56,6 +56,10 @@ class Identity(TimeStamped):
 
     SOCIAL = (Kind.INSTAGRAM, Kind.TIKTOK, Kind.YOUTUBE, Kind.TWITTER, Kind.OTHER)
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered")
+        ENRICHMENT = "enrichment", _("From enrichment")
+
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
     creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -72,6 +76,11 @@ class Identity(TimeStamped):
     bounced_at = models.DateTimeField(null=True, blank=True)
     bounce_status = models.CharField(max_length=16, blank=True)
     bounce_diagnostic = models.CharField(max_length=500, blank=True)
+    # Where the identity came from: a person (or an import) typed it, or Fetch Email found it
+    # through the enrichment provider (parley.creators.enrichment); the sidebar says which.
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.MANUAL
+    )
 
     class Meta:
         constraints = [
@@ -192,3 +201,98 @@ class CreatorImportFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.creator_import_id}:{self.line}"
+
+
+class EnrichmentRequest(TimeStamped):
+    """Fetch Email for one creator: asked for by a member (or the API), fulfilled by the
+    enrichment provider in the worker (parley.creators.enrichment.services). At most one
+    pending request per creator; a found address becomes an email identity marked as from
+    enrichment. A rate-limited request stays pending with `retry_at` set."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        FOUND = "found", _("Found")
+        NOT_FOUND = "not_found", _("Not found")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="enrichment_requests"
+    )
+    requested_by = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider = models.CharField(max_length=40)
+    # The social profile the provider is asked about (an Identity.Kind and the handle).
+    platform = models.CharField(max_length=12)
+    handle = models.CharField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    email = models.CharField(max_length=254, blank=True)
+    identity = models.ForeignKey(
+        Identity, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Why it failed, or a note on a found address (already another creator's).
+    note = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Rate-limited or the provider was down: not before this time (the provider's
+    # Retry-After, or a back-off).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # A worker is asking the provider until then; another one leaves the request alone.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator"],
+                condition=models.Q(status="pending"),
+                name="enrichment_one_pending_per_creator",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["creator", "-created_at"], name="enrichment_creator_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fetch Email {self.pk}: {self.status}"
+
+
+class AudienceReport(TimeStamped):
+    """A creator's audience figures on one platform (TikTok today) from the enrichment
+    provider, cached with the time they were fetched. One row per creator and platform: a
+    refresh keeps the figures on file until new ones arrive."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Fetching")
+        READY = "ready", _("Ready")
+        NOT_FOUND = "not_found", _("No audience data")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="audience_reports")
+    platform = models.CharField(max_length=12, default=Identity.Kind.TIKTOK)
+    handle = models.CharField(max_length=254)
+    provider = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # [{"code": "FEMALE", "share": 0.61}], [{"code": "18-24", "share": 0.4}],
+    # [{"code": "DE", "name": "Germany", "share": 0.2}]: shares 0..1, largest first.
+    genders = models.JSONField(default=list, blank=True)
+    ages = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    followers = models.PositiveBigIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "platform"], name="audience_one_per_creator_platform"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} audience of {self.creator_id}: {self.status}"

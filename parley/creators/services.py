@@ -128,7 +128,13 @@ def creator_update(*, creator: Creator, **changes: Any) -> Creator:
 
 
 def identity_add(
-    *, creator: Creator, kind: str, value: str, url: str = "", refresh: bool = True
+    *,
+    creator: Creator,
+    kind: str,
+    value: str,
+    url: str = "",
+    refresh: bool = True,
+    source: str = Identity.Source.MANUAL,
 ) -> Identity:
     # Names and handles shown in lists never carry bidirectional controls (core.bidi).
     value, url = bidi_strip(value), bidi_strip(url)
@@ -147,6 +153,7 @@ def identity_add(
                 normalized=normalized,
                 url=profile_url(kind, normalized, url),
                 is_primary=not creator.identities.filter(kind=kind).exists(),
+                source=source,
             )
     except IntegrityError as exc:
         raise Conflict(
