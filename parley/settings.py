@@ -320,3 +320,20 @@ if PARLEY_HTTPS:
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Enrichment (issue 13): Fetch Email and TikTok audience figures from Influencers Club's
+# API (parley.creators.enrichment). Without an API key the menu items say the provider is
+# not configured and nothing is queued. The base URL is a setting so tests point it at a
+# local server.
+PARLEY_ENRICHMENT = {
+    "provider": "influencers_club",
+    "api_key": os.environ.get("PARLEY_INFLUENCERS_CLUB_API_KEY", ""),
+    "base_url": os.environ.get(
+        "PARLEY_INFLUENCERS_CLUB_URL", "https://api-dashboard.influencers.club"
+    ),
+    "timeout": 30,
+}
+# Audience figures younger than this are shown from the cache; "Refresh" asks again.
+PARLEY_AUDIENCE_MAX_AGE_DAYS = int(os.environ.get("PARLEY_AUDIENCE_MAX_AGE_DAYS", "7"))
+# Requests whose task was lost (a worker died, a queue was emptied) are queued again.
+PARLEY_PERIODIC["parley.creators.enrichment.services.enrichment_requeue_overdue"] = 60

@@ -13,7 +13,12 @@ from parley.inbox.models import Conversation, Message
 from parley.inbox.services import conversation_get_or_create, message_record
 from tests.factories import CreatorFactory, MemberFactory, WorkspaceFactory
 
-pytest_plugins = ["tests.browser_fixtures", "tests.email_fixtures", "tests.tasks_fixtures"]
+pytest_plugins = [
+    "tests.browser_fixtures",
+    "tests.email_fixtures",
+    "tests.enrichment_fixtures",
+    "tests.tasks_fixtures",
+]
 
 
 @pytest.fixture
