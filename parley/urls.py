@@ -33,6 +33,7 @@ urlpatterns = [
     path("inbox/broadcasts/", include("parley.broadcasts.urls")),
     path("inbox/", include("parley.inbox.urls")),
     path("creators/", include("parley.creators.urls")),
+    path("creators/", include("parley.creators.enrichment.urls")),
     path("api/v1/", include("parley.api.urls")),
     path("", include("parley.channels.email.urls")),
 ]

@@ -15,6 +15,7 @@ from parley.campaigns.services import campaign_members_add
 from parley.core.errors import ValidationFailed
 from parley.core.text import id_or_none
 from parley.core.views import int_or_none, member_view
+from parley.creators.enrichment.services import email_requests_create
 from parley.creators.selectors import tag_get
 from parley.creators.services import tag_get_or_create, tags_add
 from parley.inbox.filters import filters_from_query
@@ -77,6 +78,23 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
                 "Added %(n)s creators to %(campaign)s.",
                 added,
             ) % {"n": added, "campaign": campaign.name}
+        elif action == "fetch_email":
+            outcome = email_requests_create(
+                workspace=member.workspace, creator_ids=ids, member=member
+            )
+            n = len(outcome.requested)
+            text = ngettext(
+                "Fetch Email requested for %(n)s creator.",
+                "Fetch Email requested for %(n)s creators.",
+                n,
+            ) % {"n": n}
+            if outcome.skipped:
+                skipped = len(outcome.skipped)
+                text += " " + ngettext(
+                    "%(n)s skipped (already has an email, or no handle to look up).",
+                    "%(n)s skipped (they already have an email, or no handle to look up).",
+                    skipped,
+                ) % {"n": skipped}
         else:
             raise ValidationFailed({"action": [_("Unknown action.")]})
     except ValidationFailed as exc:
