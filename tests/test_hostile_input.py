@@ -86,6 +86,7 @@ def world(db: Any) -> World:
         "message_id": message.id,
         "mailbox_id": 1,  # none exists: still a path to walk
         "attachment_id": 1,
+        "request_id": 1,  # no Fetch Email request exists: still a path to walk
     }
     return World(member=member, token=raw, ids=ids)
 
@@ -139,6 +140,7 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/creators/{creator_id}/tags"): {"tag_id": "tag_id"},
     ("patch", "/creators/{creator_id}/custom-fields"): {"fields": {"size": "S"}},
     ("post", "/creators/{creator_id}/notes"): {"body": "A note"},
+    ("post", "/email-requests"): {"creator_ids": ["creator_id"]},
     ("post", "/tags"): {"name": "vip"},
     ("post", "/tags/{tag_id}/creators"): {"creator_ids": ["creator_id"]},
     ("post", "/campaigns"): {"name": "Summer", "status": "active", "client_id": "client_id"},

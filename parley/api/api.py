@@ -12,7 +12,15 @@ from ninja.errors import ValidationError
 from parley.api import errors
 from parley.api.auth import ApiTokenAuth
 from parley.api.parser import JsonObjectParser
-from parley.api.routers import campaigns, conversations, creators, notifications, tags, workspace
+from parley.api.routers import (
+    campaigns,
+    conversations,
+    creators,
+    enrichment,
+    notifications,
+    tags,
+    workspace,
+)
 
 
 class ParleyApi(NinjaAPI):
@@ -56,6 +64,9 @@ errors.install(api)
 
 api.add_router("/conversations", conversations.router)
 api.add_router("/creators", creators.router)
+# Enrichment and the report: creator-scoped routes beside the creators router's own.
+api.add_router("/creators", enrichment.creators_router)
+api.add_router("/email-requests", enrichment.requests_router)
 api.add_router("/tags", tags.router)
 api.add_router("/campaigns", campaigns.router)
 api.add_router("/notifications", notifications.router)

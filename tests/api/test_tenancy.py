@@ -9,7 +9,15 @@ import pytest
 from parley.accounts.models import Client
 from parley.accounts.services import api_token_create
 from parley.campaigns.models import Campaign, CampaignMember
-from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
+from parley.creators.models import (
+    AudienceReport,
+    Creator,
+    CreatorTag,
+    EnrichmentRequest,
+    Identity,
+    Note,
+    Tag,
+)
 from parley.creators.services import note_add, tags_add
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.services import conversation_mark_unread
@@ -36,6 +44,21 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
             value=f"{prefix}x@a.test",
             normalized=f"{prefix}x@a.test",
         )
+        Identity.objects.create(
+            workspace=ws,
+            creator=creator,
+            kind="tiktok",
+            value=f"{prefix}tt",
+            normalized=f"{prefix}tt",
+        )
+        email_request = EnrichmentRequest.objects.create(
+            workspace=ws,
+            creator=creator,
+            provider="influencers_club",
+            platform="tiktok",
+            handle=f"{prefix}tt",
+            status="not_found",
+        )
         tag = TagFactory(workspace=ws, name="vip")
         tags_add(tag=tag, creator_ids=[creator.id])
         client = ClientFactory(workspace=ws, name="Acme")
@@ -49,6 +72,7 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
                 f"{prefix}conversation": conversation.id,
                 f"{prefix}creator": creator.id,
                 f"{prefix}identity": identity.id,
+                f"{prefix}email_request": email_request.id,
                 f"{prefix}tag": tag.id,
                 f"{prefix}client": client.id,
                 f"{prefix}campaign": campaign.id,
@@ -57,6 +81,12 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
             }
         )
     return ids
+
+
+@pytest.fixture(autouse=True)
+def _enrichment_configured(provider: Any) -> None:
+    """An enrichment provider is configured (the local one), so asking with own ids succeeds:
+    the control for Fetch Email and the audience refresh. Nothing runs the queued tasks."""
 
 
 def snapshot() -> dict[str, list[Any]]:
@@ -71,6 +101,12 @@ def snapshot() -> dict[str, list[Any]]:
         "tags": list(Tag.objects.order_by("id").values_list("id", "name")),
         "creator_tags": list(CreatorTag.objects.order_by("id").values_list("tag_id", "creator_id")),
         "notes": list(Note.objects.order_by("id").values_list("id", "body")),
+        "email_requests": list(
+            EnrichmentRequest.objects.order_by("id").values_list("id", "creator_id", "status")
+        ),
+        "audience_reports": list(
+            AudienceReport.objects.order_by("id").values_list("id", "creator_id", "status")
+        ),
         "clients": list(Client.objects.order_by("id").values_list("id", "name")),
         "campaigns": list(
             Campaign.objects.order_by("id").values_list("id", "name", "status", "client_id")
@@ -246,6 +282,49 @@ FOREIGN_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
         "post",
         "/creators/{f_creator}/notes",
         {"body": "Sneaky"},
+        {},
+    ),
+    (
+        ("post", "/creators/{creator_id}/email-requests"),
+        "post",
+        "/creators/{f_creator}/email-requests",
+        None,
+        {},
+    ),
+    (
+        ("get", "/creators/{creator_id}/email-requests"),
+        "get",
+        "/creators/{f_creator}/email-requests",
+        None,
+        {},
+    ),
+    (
+        ("get", "/creators/{creator_id}/demographics"),
+        "get",
+        "/creators/{f_creator}/demographics",
+        None,
+        {},
+    ),
+    (
+        ("post", "/creators/{creator_id}/demographics/refresh"),
+        "post",
+        "/creators/{f_creator}/demographics/refresh",
+        None,
+        {},
+    ),
+    (("get", "/creators/{creator_id}/report"), "get", "/creators/{f_creator}/report", None, {}),
+    (
+        ("post", "/email-requests"),
+        "post",
+        "/email-requests",
+        {"creator_ids": ["{creator}", "{f_creator}"]},
+        {},
+    ),
+    (
+        ("get", "/email-requests/{request_id}"),
+        "get",
+        "/email-requests/{f_email_request}",
+        None,
         {},
     ),
     (
