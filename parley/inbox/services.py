@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
+from parley.core.bulk import rows_update
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
@@ -268,7 +269,7 @@ def messages_record_outbound(
         if channel not in conversation.channel_list:
             conversation.channels = ",".join([*conversation.channel_list, channel])
         changed.append(conversation)
-    Conversation.objects.bulk_update(changed, ["preview", "channels"], batch_size=500)
+    rows_update(changed, ["preview", "channels"])
     return messages
 
 

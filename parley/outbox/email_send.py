@@ -18,6 +18,7 @@ from parley.accounts.models import Member
 from parley.channels.email.mime import header_check, message_id_make
 from parley.channels.email.models import EmailRecord, Mailbox
 from parley.channels.email.selectors import thread_references
+from parley.core.bulk import rows_update
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Identity
@@ -155,7 +156,7 @@ def email_records_bulk(*, messages: list[Message], mailbox: Mailbox) -> None:
         message.provider_message_id = message_id_make(
             workspace_id=message.workspace_id, message_id=message.pk, domain=domain
         ).strip("<>")
-    Message.objects.bulk_update(messages, ["provider_message_id"], batch_size=1000)
+    rows_update(messages, ["provider_message_id"])
     EmailRecord.objects.bulk_create(
         [
             EmailRecord(

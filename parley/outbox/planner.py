@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from parley.channels.base import SenderPolicy
+from parley.core.bulk import rows_update
 from parley.outbox.models import OutboxItem, SenderState
 from parley.outbox.plan import Queued, plan_days
 from parley.outbox.senders import (
@@ -100,7 +101,7 @@ def outbox_plan(*, sender_key: str) -> int:
         if day != planned_day or due != not_before:
             changed.append(OutboxItem(id=item_id, planned_day=day, not_before=due))
     with transaction.atomic():
-        OutboxItem.objects.bulk_update(changed, ["planned_day", "not_before"], batch_size=500)
+        rows_update(changed, ["planned_day", "not_before"])
     return len(changed)
 
 
