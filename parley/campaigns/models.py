@@ -6,6 +6,7 @@ or decline an invitation, sign an agreement, pick gifts, submit content.
 """
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parley.core.models import TimeStamped
@@ -98,9 +99,10 @@ class CampaignMember(TimeStamped):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ADDED
     )
-    # The last thing that happened with this creator in this campaign (a status change, an
-    # asset sent, a click): the members tab sorts and shows it.
-    last_activity_at = models.DateTimeField(null=True, blank=True)
+    # The last thing that happened with this creator in this campaign (being added, a status
+    # change, an asset sent, a click): the members tab sorts on it, newest first. Never
+    # empty, so both databases order it the same way (NULLs sort differently).
+    last_activity_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -108,7 +110,16 @@ class CampaignMember(TimeStamped):
         ]
         indexes = [
             models.Index(fields=["creator", "campaign"], name="campaignmember_creator"),
-            models.Index(fields=["campaign", "status", "id"], name="campaignmember_status"),
+            # The members tab: newest activity first, all of a campaign or one status; a
+            # walk down one of these whatever the campaign's size. The first also counts
+            # members by status on its prefix.
+            models.Index(
+                fields=["campaign", "status", "last_activity_at", "id"],
+                name="campaignmember_status",
+            ),
+            models.Index(
+                fields=["campaign", "last_activity_at", "id"], name="campaignmember_activity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,7 +241,9 @@ class PaymentChange(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="changes")
     status = models.CharField(max_length=10, choices=Payment.Status.choices)
-    by = models.ForeignKey("accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+")
+    by = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     at = models.DateTimeField()
 
     def __str__(self) -> str:
