@@ -15,6 +15,7 @@ from parley.api.parser import JsonObjectParser
 from parley.api.routers import (
     campaigns,
     conversations,
+    creator_data,
     creators,
     enrichment,
     notifications,
@@ -63,6 +64,8 @@ api = ParleyApi(
 errors.install(api)
 
 api.add_router("/conversations", conversations.router)
+# Before the creators router: /creators/export and /creators/imports are no creator ids.
+api.add_router("/creators", creator_data.router)
 api.add_router("/creators", creators.router)
 # Enrichment and the report: creator-scoped routes beside the creators router's own.
 api.add_router("/creators", enrichment.creators_router)

@@ -264,6 +264,14 @@ def creator_import_start(
     return creator_import
 
 
+def creator_import_discard(*, creator_import: CreatorImport) -> None:
+    """Forget an import that has not started: its stored file and its row."""
+    if creator_import.state != CreatorImport.State.MAPPING:
+        raise ValidationFailed(_("This import has started already."))
+    default_storage.delete(creator_import.path)
+    creator_import.delete()
+
+
 def _enqueue(import_id: int) -> None:
     from parley.creators.tasks import creator_import_task
 

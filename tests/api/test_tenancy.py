@@ -12,6 +12,8 @@ from parley.campaigns.models import Campaign, CampaignMember
 from parley.creators.models import (
     AudienceReport,
     Creator,
+    CreatorImport,
+    CreatorImportFailure,
     CreatorTag,
     EnrichmentRequest,
     Identity,
@@ -65,6 +67,12 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
         campaign = CampaignFactory(workspace=ws, name="Spring", client=client)
         CampaignMemberFactory(campaign=campaign, creator=creator)
         note_add(creator=creator, author=acting, body="A note")
+        creator_import = CreatorImport.objects.create(
+            workspace=ws, author=acting, filename="c.csv", path="-", headers=["Name"], state="done"
+        )
+        CreatorImportFailure.objects.create(
+            creator_import=creator_import, line=2, reason="No name.", values=[""]
+        )
         conversation_mark_unread(member=acting, conversation=conversation)
         message = Message.objects.get(conversation=conversation)
         ids.update(
@@ -78,6 +86,7 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
                 f"{prefix}campaign": campaign.id,
                 f"{prefix}message": message.id,
                 f"{prefix}member": acting.id,
+                f"{prefix}import": creator_import.id,
             }
         )
     return ids
@@ -101,6 +110,9 @@ def snapshot() -> dict[str, list[Any]]:
         "tags": list(Tag.objects.order_by("id").values_list("id", "name")),
         "creator_tags": list(CreatorTag.objects.order_by("id").values_list("tag_id", "creator_id")),
         "notes": list(Note.objects.order_by("id").values_list("id", "body")),
+        "creator_imports": list(
+            CreatorImport.objects.order_by("id").values_list("id", "state", "mapping", "created")
+        ),
         "email_requests": list(
             EnrichmentRequest.objects.order_by("id").values_list("id", "creator_id", "status")
         ),
@@ -206,6 +218,24 @@ FOREIGN_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
     ),
     (("get", "/creators"), "get", "/creators", None, {"tag": "{f_tag}"}),
     (("get", "/creators/{creator_id}"), "get", "/creators/{f_creator}", None, {}),
+    (
+        ("post", "/creators/{creator_id}/conversation"),
+        "post",
+        "/creators/{f_creator}/conversation",
+        None,
+        {},
+    ),
+    (("get", "/creators/imports/{import_id}"), "get", "/creators/imports/{f_import}", None, {}),
+    (
+        ("get", "/creators/imports/{import_id}/failures"),
+        "get",
+        "/creators/imports/{f_import}/failures",
+        None,
+        {},
+    ),
+    (("get", "/creators/export"), "get", "/creators/export", None, {"tags": "{f_tag}"}),
+    (("get", "/creators/export"), "get", "/creators/export", None, {"campaigns": "{f_campaign}"}),
+    (("get", "/creators/export"), "get", "/creators/export", None, {"clients": "{f_client}"}),
     (
         ("patch", "/creators/{creator_id}"),
         "patch",
@@ -400,6 +430,7 @@ ROUTES_WITHOUT_IDS = {
     ("get", "/conversations/unread-count"): "test_unread_count_is_own_only",
     ("get", "/creators"): "test_creator_list_and_search_are_own_workspace_only",
     ("post", "/creators"): "test_create_creator_lands_in_own_workspace",
+    ("post", "/creators/imports"): "test_import_lands_in_own_workspace",
     ("get", "/tags"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
     ("post", "/tags"): "test_create_tag_with_a_foreign_name_makes_an_own_tag",
     ("get", "/campaigns"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
@@ -551,3 +582,29 @@ def test_me_is_the_tokens_member(api, member, world):
     body = api.get("/me").json()
     assert body["member"]["id"] == member.id
     assert body["workspace"]["id"] == member.workspace_id
+
+
+# Creators in bulk: import and export (no ids in the path), an own import -----------------
+
+
+def test_import_lands_in_own_workspace(api, world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.conftest import PREFIX
+
+    settings.MEDIA_ROOT = tmp_path
+    data = b"Name,Email\r\nNew One,new@a.test\r\nTaken,f_x@a.test\r\n"
+    response = api.client.post(
+        PREFIX + "/creators/imports",
+        {"file": SimpleUploadedFile("c.csv", data, content_type="text/csv"), "start": "true"},
+        headers=api._headers(),
+    )
+    assert response.status_code == 201
+    from parley.creators.imports import creator_import_run
+
+    done = creator_import_run(import_id=response.json()["id"])
+    # the other workspace's address is no match here: both rows make own creators
+    assert (done.created, done.updated) == (2, 0)
+    own = Creator.objects.filter(workspace_id=CreatorImport.objects.get(id=done.id).workspace_id)
+    assert {"New One", "Taken"} <= set(own.values_list("name", flat=True))
+    assert Creator.objects.filter(name="Taken").count() == 1
