@@ -59,16 +59,32 @@ def _free(now) -> Q:  # type: ignore[no-untyped-def]
     return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
 
 
+def _ahead_of(ids: list[int]) -> Q:
+    """The items of the same senders that come before these in the queue: a higher
+    priority, or the same priority queued first."""
+    ahead = Q(pk__in=[])
+    heads = OutboxItem.objects.filter(id__in=ids).exclude(sender_key="")
+    for key, priority, item_id in heads.values_list("sender_key", "priority", "id"):
+        ahead |= Q(sender_key=key) & (
+            Q(priority__lt=priority) | Q(priority=priority, id__lt=item_id)
+        )
+    return ahead
+
+
 def outbox_claim(
     *, worker_id: str = WORKER_ID, limit: int = CLAIM, ids: list[int] | None = None
 ) -> list[OutboxItem]:
-    """Lease up to `limit` due pending items (or just `ids`), highest priority first."""
+    """Lease up to `limit` due pending items, highest priority first. Given `ids` (the
+    delivery task of a new message), those and the due items of their senders ahead of them:
+    an item never goes out while one ahead of it is due and waits, which could then miss
+    its day (a rejection sent, then a typed message takes the day's last slot from the mass
+    email queued before the rejection)."""
     now = timezone.now()
     with transaction.atomic():
         due = OutboxItem.objects.filter(state=OutboxItem.State.PENDING, not_before__lte=now)
         due = due.filter(_free(now))
         if ids is not None:
-            due = due.filter(id__in=ids)
+            due = due.filter(Q(id__in=ids) | _ahead_of(ids))
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         claimed = list(due.order_by("priority", "not_before", "id").values_list("id", flat=True))
