@@ -15,9 +15,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from parley.accounts.models import Member
 from parley.accounts.services import api_token_create
+from parley.channels.email.models import Mailbox
 from parley.creators.services import note_add
 from parley.inbox.models import Message
 from parley.inbox.services import conversation_get_or_create, message_record
@@ -52,6 +54,13 @@ class World:
     ids: dict[str, int]
 
 
+@pytest.fixture(autouse=True)
+def no_mail_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connecting a mailbox tries its servers first: here every login is taken, so the walk
+    never reaches the network (tests/api/test_mailboxes.py connects to real servers)."""
+    monkeypatch.setattr("parley.channels.email.services.connection_test", lambda **kwargs: [])
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     """A member (an owner) whose workspace has one of everything."""
@@ -74,6 +83,14 @@ def world(db: Any) -> World:
         author_creator=creator,
     )
     note_add(creator=creator, author=member, body="a note")
+    mailbox = Mailbox.objects.create(
+        workspace=ws,
+        connected_by=member,
+        address="team@brand.test",
+        connected_at=timezone.now(),
+        is_default=True,
+        smtp_host="127.0.0.1",
+    )
     _token, raw = api_token_create(member=member, name="hostile")
     ids = {
         "conversation_id": conversation.id,
@@ -84,7 +101,7 @@ def world(db: Any) -> World:
         "client_id": client.id,
         "member_id": teammate.id,
         "message_id": message.id,
-        "mailbox_id": 1,  # none exists: still a path to walk
+        "mailbox_id": mailbox.id,
         "attachment_id": 1,
         "import_id": 1,  # another workspace's or none: a 404 to walk
         "request_id": 1,  # no Fetch Email request exists: still a path to walk
@@ -154,6 +171,45 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/clients"): {"name": "Acme"},
     # A multipart upload: sent as JSON here, every variant must be a clear 4xx.
     ("post", "/creators/imports"): {"mapping": "{}", "phone_region": "FI", "start": False},
+    ("post", "/mailboxes"): {
+        "access": "full",
+        "address": "new@brand.test",
+        "display_name": "Brand",
+        "username": "new@brand.test",
+        "password": "app password",
+        "smtp_host": "smtp.brand.test",
+        "smtp_port": 587,
+        "smtp_tls": "starttls",
+        "imap_host": "127.0.0.1",
+        "imap_port": 993,
+        "imap_tls": "ssl",
+    },
+    ("put", "/mailboxes/{mailbox_id}/daily-limit"): {"daily_limit": 50},
+}
+# More bodies an operation accepts, walked the same way: an email as well as an in-app
+# message, with attachments whose names are paths, device names, controls and RTL text.
+MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("post", "/conversations/{conversation_id}/messages"): [
+        {
+            "channel": "email",
+            "mailbox_id": "mailbox_id",
+            "subject": "Hi",
+            "body": "Hello",
+            "confirm_bouncing": True,
+            "attachments": [
+                {"filename": name, "content_type": "text/plain", "data_base64": "aGk="}
+                for name in ["../../etc/passwd", "..", "CON", RTL, "a\x07b\u200b.txt", "é" * 255]
+            ],
+        }
+    ],
+    ("post", "/mailboxes"): [
+        {
+            "access": "send_only",
+            "address": "other@brand.test",
+            "password": "pw",
+            "smtp_host": "::1",
+        }
+    ],
 }
 
 
@@ -253,8 +309,10 @@ def test_api_operation_never_answers_5xx(world: World, method: str, path: str) -
         content = operation["requestBody"]["content"]  # JSON, or a multipart upload
         body_schema = content.get("application/json") or next(iter(content.values()))
         properties = _properties(schema, body_schema)
-        for body in _body_variants(good, properties):
-            call(real_path, body=json.dumps(body))
+        more = MORE_GOOD_BODIES.get((method, path.removeprefix("/api/v1")), [])
+        for base in [good, *_fill(more, ids)]:
+            for body in _body_variants(base, properties):
+                call(real_path, body=json.dumps(body))
         for raw in BAD_BODIES:
             call(real_path, body=raw)
 

@@ -18,6 +18,7 @@ from parley.api.routers import (
     creator_data,
     creators,
     enrichment,
+    mailboxes,
     notifications,
     tags,
     workspace,
@@ -73,4 +74,5 @@ api.add_router("/email-requests", enrichment.requests_router)
 api.add_router("/tags", tags.router)
 api.add_router("/campaigns", campaigns.router)
 api.add_router("/notifications", notifications.router)
+api.add_router("/mailboxes", mailboxes.router)
 api.add_router("", workspace.router)

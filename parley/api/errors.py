@@ -33,8 +33,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from parley.api.parser import BodyRejected
+from parley.channels.email.models import Mailbox
 from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
-from parley.core.text import NON_BLANK
+from parley.core.text import BASE64, HOST_NAME, MEDIA_TYPE, NON_BLANK, ONE_LINE, PRINTABLE_ASCII
 from parley.creators import normalize
 from parley.creators.models import Identity
 
@@ -43,9 +44,10 @@ SCHEMA_PARAMS = {"payload", "params"}
 
 
 # What pydantic puts in an error's location for a union: the member's tag (an identity's
-# kind) or type name (a custom field's value: text, true/false, a number). No input field
-# has such a name, so they are left out of the field name.
-_UNION_TAGS = set(Identity.Kind.values)
+# kind, a message's channel, a mailbox's access) or type name (a custom field's value:
+# text, true/false, a number). No input field has such a name, so they are left out of the
+# field name.
+_UNION_TAGS = set(Identity.Kind.values) | set(Mailbox.Access.values) | {"inapp", "email"}
 _UNION_TYPES = {"str", "constrained-str", "bool", "int", "float", "none"}
 
 
@@ -113,7 +115,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "union_tag_invalid":
         return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected_tags", "")}
     if kind == "union_tag_not_found":
-        return _("Give the %(field)s.") % {"field": ctx.get("discriminator", "").strip("'")}
+        return _("Give the %(field)s.") % {"field": _discriminator(error)}
     if kind == "extra_forbidden":
         return _("Unknown field.")
     if kind == "string_pattern_mismatch":
@@ -122,6 +124,16 @@ def _message(error: dict[str, Any]) -> str:
         pattern = ctx.get("pattern")
         if pattern == NON_BLANK:
             return _("This field cannot be blank.")
+        if pattern == ONE_LINE:
+            return _("Remove the line breaks: this goes in an email header.")
+        if pattern == HOST_NAME:
+            return _("Enter a server's host name or IP address, e.g. smtp.example.com.")
+        if pattern == PRINTABLE_ASCII:
+            return _("Use only ASCII letters, digits, punctuation and spaces.")
+        if pattern == BASE64:
+            return _("Enter the file as base64 (with its = padding, without line breaks).")
+        if pattern == MEDIA_TYPE:
+            return _("Enter a media type, e.g. application/pdf.")
         if pattern == normalize.URL_PATTERN:
             return _("Enter a valid http(s) URL.")
         for identity_kind, kind_pattern in normalize.PATTERNS.items():
@@ -139,6 +151,11 @@ def _message(error: dict[str, Any]) -> str:
     return _("Enter a valid value.")
 
 
+def _discriminator(error: dict[str, Any]) -> str:
+    """The field a union is told apart by (pydantic quotes it: `'kind'`)."""
+    return str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+
+
 def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Ninja's list of pydantic errors → {field: [messages]}."""
     out: dict[str, list[str]] = {}
@@ -146,7 +163,7 @@ def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     for error in errors:
         field, union = _field(error.get("loc", ()))
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
-            tag = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+            tag = _discriminator(error)
             field = tag if field == "__all__" else f"{field}.{tag}"
         message = _message(error)
         if union and error.get("type", "").endswith(("_type", "_parsing")):

@@ -9,9 +9,13 @@ and message of a BodyRejected cause.
 """
 
 import json
+from collections.abc import Callable
+from functools import wraps
+from io import BytesIO
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja.errors import ValidationError
@@ -68,3 +72,39 @@ class JsonObjectParser(Parser):
         if "" in data:
             raise ValidationError([{"loc": ("query", ""), "type": "extra_forbidden"}])
         return super().parse_querydict(data, list_fields, request)
+
+
+def json_body_limit(
+    limit: int,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Read a JSON body of up to `limit` bytes.
+
+    Django keeps a request body in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
+    suits forms: files in a form are streamed to disk and do not count. The API's JSON
+    carries an email's attachments as base64, so its bodies may be as large as the
+    attachment limit once encoded. This reads such a body the way `HttpRequest.body` does,
+    with the API's limit; a larger one is still refused (400, errors.py).
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            form_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if (
+                form_limit is not None
+                and form_limit < length <= limit
+                and request.content_type == "application/json"
+                and not hasattr(request, "_body")
+                and not request._read_started  # type: ignore[attr-defined]
+            ):
+                request._body = request.read()  # type: ignore[attr-defined]
+                request._stream = BytesIO(request._body)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -11,9 +11,13 @@ TextChoices, the patterns those of `parley.core.text` and `parley.creators.norma
 Ids are 1 to 2**63-1 everywhere; no text may hold a NUL character.
 """
 
-from datetime import datetime
+import math
+import zoneinfo
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
+from django.conf import settings
+from django.utils import timezone
 from ninja import Field, Path, Schema
 from pydantic import (
     AwareDatetime,
@@ -29,8 +33,20 @@ from parley.accounts.models import Member
 from parley.accounts.services import MAX_CLIENT_NAME
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.campaigns.services import MAX_NAME as MAX_CAMPAIGN_NAME
+from parley.channels.email.models import Mailbox
+from parley.channels.email.services import MAX_DAILY_LIMIT, MIN_DAILY_LIMIT
 from parley.core.cursor import MAX_LENGTH as MAX_CURSOR
-from parley.core.text import MAX_ID, NON_BLANK, NUL_FREE
+from parley.core.files import DISPLAY_NAME_MAX
+from parley.core.text import (
+    BASE64,
+    HOST_NAME,
+    MAX_ID,
+    MEDIA_TYPE,
+    NON_BLANK,
+    NUL_FREE,
+    ONE_LINE,
+    PRINTABLE_ASCII,
+)
 from parley.creators import services as creators
 from parley.creators.models import Creator, Identity, Note
 from parley.creators.normalize import (
@@ -44,6 +60,8 @@ from parley.creators.normalize import (
 )
 from parley.inbox.filters import MAX_FILTER_IDS, MAX_QUERY
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.outbox.mailboxes import MailboxDay
+from parley.outbox.models import OutboxItem
 from parley.outbox.services import MAX_BODY, MAX_SUBJECT
 
 PAGE_LIMIT_MAX = 100
@@ -75,6 +93,10 @@ def _whole_number(value: Any) -> Any:
 
 # An id in a JSON body: a JSON integer (not "5"), 1 to 2**63-1.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+# A TCP port in a JSON body.
+Port = Annotated[int, Strict(), Field(ge=1, le=65535), BeforeValidator(_whole_number)]
+# true or false in a JSON body (not "yes", not 1).
+Flag = Annotated[bool, Strict()]
 # An id in the query string (text that holds a number).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # An id in the path: a malformed one (`-1`, `abc`, 20 digits) is a JSON 422, not a 404 page.
@@ -102,10 +124,12 @@ if TYPE_CHECKING:
     ChannelName: TypeAlias = str
     CampaignStatus: TypeAlias = str
     MemberStatus: TypeAlias = str
+    TlsName: TypeAlias = str
 else:
     ChannelName = Literal[tuple(Creator.Channel.values)]
     CampaignStatus = Literal[tuple(Campaign.Status.values)]
     MemberStatus = Literal[tuple(CampaignMember.Status.values)]
+    TlsName = Literal[tuple(Mailbox.Tls.values)]
 
 HANDLE_KINDS = tuple(
     kind.value
@@ -316,6 +340,16 @@ class AuthorOut(Schema):
     name: str
 
 
+def _queued_item(message: Message) -> OutboxItem | None:
+    """The message's outbox row while it waits to go out (the thread loads it with it)."""
+    if message.status != Message.Status.QUEUED:
+        return None
+    return getattr(message, "outbox_item", None)  # a message without one has none
+
+
+ScheduledReason = Literal["send_at", "daily_limit"]
+
+
 class MessageOut(Schema):
     id: int
     conversation_id: int
@@ -331,7 +365,39 @@ class MessageOut(Schema):
     created_at: datetime
     sent_at: datetime | None
     scheduled_for: datetime | None
+    planned_day: date | None = Field(
+        None,
+        description="While queued: the day (in the workspace's time zone) it goes out "
+        "under its mailbox's daily limit; null for a channel without a limit.",
+    )
+    scheduled_reason: ScheduledReason | None = Field(
+        None,
+        description="Why a queued message waits: `send_at` (scheduled by its author), "
+        "`daily_limit` (its mailbox reached its daily limit before it, so it goes out on "
+        "`planned_day`); null when it goes out now or is no longer queued.",
+    )
     attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_planned_day(obj: Message) -> date | None:
+        item = _queued_item(obj)
+        return item.planned_day if item is not None else None
+
+    @staticmethod
+    def resolve_scheduled_reason(obj: Message, context: Any = None) -> str | None:
+        item = _queued_item(obj)
+        if item is None:
+            return None
+        if item.planned_day is not None:
+            # Days are the workspace's (outbox.senders); the token's member is of it.
+            member = getattr((context or {}).get("request"), "auth", None)
+            zone = zoneinfo.ZoneInfo(member.workspace.time_zone) if member else None
+            asked = timezone.localtime(item.send_after, zone).date()
+            if item.planned_day > asked:
+                return "daily_limit"
+        if obj.scheduled_for is not None and obj.scheduled_for > timezone.now():
+            return "send_at"
+        return None
 
     @staticmethod
     def resolve_author(obj: Message) -> dict[str, Any] | None:
@@ -352,18 +418,75 @@ class ThreadQuery(Schema):
     campaign: QueryId | None = Field(None, description="Only this campaign's messages.")
 
 
+SEND_AT_HELP = "Schedule for later (ISO 8601 with a time zone); a time that has passed sends now."
+
+
 class MessageIn(Input):
+    """An in-app message (the default channel)."""
+
     body: Annotated[str, nonblank(MAX_BODY)]
-    # Email needs a mailbox, a subject and threading headers (outbox.email_send); until the
-    # API has a route for that, only the in-app channel is accepted here.
-    channel: Literal["inapp"] = Field("inapp", description="Only `inapp` for now.")
+    channel: Literal["inapp"] = Field("inapp", description="`inapp` (the default) or `email`.")
     subject: Annotated[str, text(MAX_SUBJECT)] = ""
     campaign_id: Id | None = None
-    send_at: AwareTime | None = Field(
-        None,
-        description="Schedule for later (ISO 8601 with a time zone); a time that has "
-        "passed sends now.",
+    send_at: AwareTime | None = Field(None, description=SEND_AT_HELP)
+
+
+# The total size of one email's attachments, and so the most base64 text one file can take.
+ATTACHMENTS_MAX_BYTES = int(settings.PARLEY_EMAIL_ATTACHMENT_MAX_BYTES)
+BASE64_MAX = 4 * math.ceil(ATTACHMENTS_MAX_BYTES / 3)
+MAX_ATTACHMENTS = 20
+MAX_CONTENT_TYPE = 120  # inbox.Attachment.content_type
+
+
+class AttachmentIn(Input):
+    filename: Annotated[str, nonblank(DISPLAY_NAME_MAX)] = Field(
+        ...,
+        description="As the creator will see it; any name is taken (a path, control or "
+        "right-to-left characters) and made safe to store.",
     )
+    content_type: Annotated[
+        str, StringConstraints(max_length=MAX_CONTENT_TYPE, pattern=MEDIA_TYPE)
+    ] = "application/octet-stream"
+    data_base64: Annotated[str, StringConstraints(max_length=BASE64_MAX, pattern=BASE64)] = Field(
+        ..., description="The file, base64-encoded (RFC 4648, with padding, no line breaks)."
+    )
+
+
+class EmailMessageIn(Input):
+    """An email from one of the workspace's connected mailboxes."""
+
+    channel: Literal["email"]
+    mailbox_id: Id = Field(..., description="A connected mailbox of the workspace.")
+    subject: Annotated[str, StringConstraints(max_length=MAX_SUBJECT, pattern=ONE_LINE)] = ""
+    body: Annotated[str, nonblank(MAX_BODY)]
+    campaign_id: Id | None = None
+    send_at: AwareTime | None = Field(None, description=SEND_AT_HELP)
+    confirm_bouncing: Flag = Field(
+        False,
+        description="Send even though the creator's address bounced (without it, such a "
+        "send is a 409 on `confirm_bouncing` saying when and why it bounced).",
+    )
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description=f"Files to attach, at most {ATTACHMENTS_MAX_BYTES:,} bytes together "
+        "once decoded (more is a 422 on `attachments`).",
+    )
+
+
+def _inapp_by_default(value: Any) -> Any:
+    # A body without `channel` is an in-app message (as before email could be sent here).
+    if isinstance(value, dict) and "channel" not in value:
+        return {**value, "channel": "inapp"}
+    return value
+
+
+# In-app or email, told apart by `channel`.
+SendIn = Annotated[
+    MessageIn | EmailMessageIn,
+    Field(discriminator="channel"),
+    BeforeValidator(_inapp_by_default),
+]
 
 
 class MarkUnreadIn(Input):
@@ -386,6 +509,13 @@ class IdentityOut(Schema):
     url: str
     followers: int | None
     is_primary: bool
+    bounced_at: datetime | None = Field(
+        None,
+        description="An email address whose mail hard-bounced: when. Email to it is sent "
+        "only with `confirm_bouncing`.",
+    )
+    bounce_status: str = Field("", description="The bounce's status code, e.g. `5.1.1`.")
+    bounce_diagnostic: str = Field("", description="What the receiving server said.")
 
 
 # An identity's value depends on its kind: one schema per kind, told apart by `kind`.
@@ -644,3 +774,135 @@ class NotificationOut(Schema):
 
 class NotificationQuery(Schema):
     limit: int = Field(10, ge=1, le=50)
+
+
+# Mailboxes -----------------------------------------------------------------------------
+
+
+class MailboxTodayOut(Schema):
+    day: date = Field(..., description="Today in the workspace's time zone.")
+    sent: int = Field(..., description="Emails sent today, counted against the limit.")
+    daily_limit: int
+    remaining: int
+
+
+class MailboxHealthOut(Schema):
+    last_sync_at: datetime | None = Field(..., description="The last sync pass that worked.")
+    last_error: str = Field(..., description="The last sync or send error; empty when fine.")
+    last_error_at: datetime | None
+    needs_reauth: bool = Field(
+        ..., description="The provider refused the login: reconnect it (sending waits)."
+    )
+    paused_until: datetime | None = Field(
+        ...,
+        description="The provider refused more mail for now (a daily quota): sending waits "
+        "until then.",
+    )
+    pause_reason: str
+    unreadable_count: int = Field(..., description="Emails that could not be fully read.")
+    last_unreadable_error: str
+    last_unreadable_at: datetime | None
+
+
+class MailboxOut(Schema):
+    """A connected mailbox. Its password or tokens are never returned."""
+
+    id: int
+    address: str
+    display_name: str
+    provider: str = Field(..., description="`imap`, `gmail` or `microsoft`.")
+    access: str = Field(..., description="`full` (send and sync replies) or `send_only`.")
+    is_default: bool
+    username: str
+    smtp_host: str
+    smtp_port: int
+    smtp_tls: str
+    imap_host: str
+    imap_port: int
+    imap_tls: str
+    connected_at: datetime
+    connected_by: MemberRef | None
+    daily_limit: int
+    today: MailboxTodayOut
+    health: MailboxHealthOut
+
+
+# MailboxOut's fields that are the model's own.
+MAILBOX_FIELDS = (
+    *("id", "address", "display_name", "provider", "access", "is_default", "username"),
+    *("smtp_host", "smtp_port", "smtp_tls", "imap_host", "imap_port", "imap_tls"),
+    *("connected_at", "daily_limit"),
+)
+
+
+def mailbox_out(mailbox: Mailbox, day: MailboxDay) -> dict[str, Any]:
+    """A mailbox as MailboxOut reads it (plain data: Ninja validates it once)."""
+    paused = mailbox.paused_until is not None and mailbox.paused_until > timezone.now()
+    return {
+        **{name: getattr(mailbox, name) for name in MAILBOX_FIELDS},
+        "connected_by": member_ref(mailbox.connected_by),
+        "today": {
+            "day": day.day,
+            "sent": day.sent,
+            "daily_limit": day.limit,
+            "remaining": day.remaining,
+        },
+        "health": {
+            "last_sync_at": mailbox.last_sync_at,
+            "last_error": mailbox.last_error,
+            "last_error_at": mailbox.last_error_at,
+            "needs_reauth": mailbox.needs_reauth,
+            "paused_until": mailbox.paused_until if paused else None,
+            "pause_reason": mailbox.pause_reason if paused else "",
+            "unreadable_count": mailbox.unreadable_count,
+            "last_unreadable_error": mailbox.last_unreadable_error,
+            "last_unreadable_at": mailbox.last_unreadable_at,
+        },
+    }
+
+
+Host = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=HOST_NAME)]
+# Logins go to the servers as ASCII (smtplib and imaplib send nothing else).
+Login = Annotated[str, StringConstraints(max_length=255, pattern=PRINTABLE_ASCII)]
+
+
+class _MailboxConnect(Input):
+    address: Annotated[str, StringConstraints(max_length=MAX_VALUE, pattern=EMAIL_PATTERN)]
+    display_name: Annotated[str, StringConstraints(max_length=120, pattern=ONE_LINE)] = Field(
+        "", description="The sender's name on the emails."
+    )
+    username: Login = Field("", description="Empty: the address.")
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024, pattern=PRINTABLE_ASCII)
+    ] = Field(
+        ..., description="The password or app password.", json_schema_extra={"writeOnly": True}
+    )
+    smtp_host: Host
+    smtp_port: Port = 587
+    smtp_tls: TlsName = Mailbox.Tls.STARTTLS.value
+
+
+class MailboxConnectFullIn(_MailboxConnect):
+    """Full access: Parley sends, and reads the replies to its emails over IMAP."""
+
+    access: Literal["full"]
+    imap_host: Host
+    imap_port: Port = 993
+    imap_tls: TlsName = Mailbox.Tls.SSL.value
+
+
+class MailboxConnectSendOnlyIn(_MailboxConnect):
+    """Send only: Parley sends; it never logs in to IMAP."""
+
+    access: Literal["send_only"]
+
+
+MailboxConnectIn = Annotated[
+    MailboxConnectFullIn | MailboxConnectSendOnlyIn, Field(discriminator="access")
+]
+
+
+class MailboxLimitIn(Input):
+    daily_limit: Annotated[
+        int, Strict(), Field(ge=MIN_DAILY_LIMIT, le=MAX_DAILY_LIMIT), BeforeValidator(_whole_number)
+    ] = Field(..., description="Emails the mailbox may send a calendar day.")

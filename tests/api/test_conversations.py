@@ -435,8 +435,14 @@ def test_send_with_a_time_that_has_passed_sends_now(api, make_conversation):
         ),
         ({"body": "x", "subject": "s" * 901}, "subject", "Ensure this is at most 900 characters."),
         ({"body": "x", "send_at": 1_900_000_000}, "send_at", None),
-        ({"body": "x", "channel": "carrier-pigeon"}, "channel", "Choose one of: 'inapp'."),
-        ({"body": "x", "channel": "email"}, "channel", "Choose one of: 'inapp'."),
+        (
+            {"body": "x", "channel": "carrier-pigeon"},
+            "channel",
+            "Choose one of: 'inapp', 'email'.",
+        ),
+        ({"body": "x", "channel": "email"}, "mailbox_id", "This field is required."),
+        ({"body": "x", "mailbox_id": 1}, "mailbox_id", "Unknown field."),
+        ({"body": "x", "channel": None}, "channel", None),
     ],
 )
 def test_send_rejects_bad_input_per_field(api, make_conversation, payload, field, message):

@@ -16,11 +16,13 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from parley.accounts.models import Member
 from parley.accounts.services import api_token_create
+from parley.channels.email.models import Mailbox
 from tests.factories import (
     CampaignFactory,
     ClientFactory,
@@ -78,7 +80,14 @@ def wsgi_in_test_transaction() -> Iterator[None]:
 
 
 @pytest.fixture
-def token(db: Any, wsgi_in_test_transaction: None) -> str:
+def no_mail_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connecting a mailbox tries its servers first: here every login is taken, so no case
+    reaches the network (tests/api/test_mailboxes.py connects to real ones)."""
+    monkeypatch.setattr("parley.channels.email.services.connection_test", lambda **kwargs: [])
+
+
+@pytest.fixture
+def token(db: Any, wsgi_in_test_transaction: None, no_mail_servers: None) -> str:
     """A member whose workspace has a little of everything, so that some ids are real."""
     member = MemberFactory(role=Member.Role.OWNER)
     ws = member.workspace
@@ -88,6 +97,9 @@ def token(db: Any, wsgi_in_test_transaction: None) -> str:
     IdentityFactory(creator=creator)
     TagFactory(workspace=ws)
     CampaignFactory(workspace=ws, client=client)
+    Mailbox.objects.create(
+        workspace=ws, address="team@brand.test", connected_at=timezone.now(), is_default=True
+    )
     _token, raw = api_token_create(member=member, name="schemathesis")
     return raw
 

@@ -2,13 +2,16 @@
 routes without ids see and touch only the token's own workspace."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from parley.accounts.models import Client
 from parley.accounts.services import api_token_create
 from parley.campaigns.models import Campaign, CampaignMember
+from parley.channels.email.models import Mailbox
 from parley.creators.models import (
     AudienceReport,
     Creator,
@@ -23,9 +26,11 @@ from parley.creators.models import (
 from parley.creators.services import note_add, tags_add
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.services import conversation_mark_unread
-from parley.outbox.models import OutboxItem
+from parley.outbox.models import OutboxItem, SenderState
+from parley.outbox.services import message_send
 from tests.api.conftest import ApiClient
 from tests.api.routes import ROUTES
+from tests.channels.email.servers import PASSWORD
 from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,8 +78,29 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
         CreatorImportFailure.objects.create(
             creator_import=creator_import, line=2, reason="No name.", values=[""]
         )
+        mailbox = Mailbox.objects.create(
+            workspace=ws,
+            connected_by=acting,
+            address=f"{prefix}brand@a.test".replace("_", "-"),
+            connected_at=timezone.now(),
+            is_default=True,
+            smtp_host="127.0.0.1",
+            secret="encrypted",
+        )
+        # Two messages on their way out: one waiting for its time, one whose outcome is
+        # unknown (a worker died mid-send on a send-only mailbox).
+        later = timezone.now() + timedelta(days=1)
+        pending = message_send(
+            member=acting, conversation=conversation, channel="inapp", body="Soon", send_at=later
+        )
+        unknown = message_send(
+            member=acting, conversation=conversation, channel="inapp", body="Lost?", send_at=later
+        )
+        OutboxItem.objects.filter(message=unknown).update(state=OutboxItem.State.UNKNOWN)
         conversation_mark_unread(member=acting, conversation=conversation)
-        message = Message.objects.get(conversation=conversation)
+        message = Message.objects.get(
+            conversation=conversation, direction=Message.Direction.INBOUND
+        )
         ids.update(
             {
                 f"{prefix}conversation": conversation.id,
@@ -87,6 +113,9 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
                 f"{prefix}message": message.id,
                 f"{prefix}member": acting.id,
                 f"{prefix}import": creator_import.id,
+                f"{prefix}mailbox": mailbox.id,
+                f"{prefix}pending": pending.id,
+                f"{prefix}unknown": unknown.id,
             }
         )
     return ids
@@ -129,14 +158,22 @@ def snapshot() -> dict[str, list[Any]]:
         "conversations": list(
             Conversation.objects.order_by("id").values_list("id", "assignee_id", "preview")
         ),
-        "messages": list(Message.objects.order_by("id").values_list("id", "status")),
+        "messages": list(
+            Message.objects.order_by("id").values_list("id", "status", "status_reason")
+        ),
         "entries": list(
             InboxEntry.objects.order_by("id").values_list(
                 "id", "unread", "marked_unread", "last_read_at", "sort_at"
             )
         ),
         "notifications": list(Notification.objects.order_by("id").values_list("id", "read_at")),
-        "outbox": list(OutboxItem.objects.order_by("id").values_list("id")),
+        "outbox": list(OutboxItem.objects.order_by("id").values_list("id", "state")),
+        "mailboxes": list(
+            Mailbox.objects.order_by("id").values_list(
+                "id", "workspace_id", "is_active", "is_default", "daily_limit", "secret"
+            )
+        ),
+        "senders": list(SenderState.objects.order_by("id").values_list("sender_key", "plan_dirty")),
     }
 
 
@@ -424,6 +461,67 @@ FOREIGN_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
     ),
 ]
 
+# Email, and what happens to a message on its way out.
+FOREIGN_CASES += [
+    (
+        ("post", "/conversations/{conversation_id}/messages"),
+        "post",
+        "/conversations/{conversation}/messages",
+        {"channel": "email", "mailbox_id": "{f_mailbox}", "subject": "Hi", "body": "Hi"},
+        {},
+    ),
+    (
+        ("post", "/conversations/{conversation_id}/messages"),
+        "post",
+        "/conversations/{f_conversation}/messages",
+        {"channel": "email", "mailbox_id": "{mailbox}", "subject": "Hi", "body": "Hi"},
+        {},
+    ),
+]
+for _action, _message in (("retry", "unknown"), ("mark-sent", "unknown"), ("cancel", "pending")):
+    _route = ("post", f"/conversations/{{conversation_id}}/messages/{{message_id}}/{_action}")
+    FOREIGN_CASES += [
+        (
+            _route,
+            "post",
+            f"/conversations/{{f_conversation}}/messages/{{f_{_message}}}/{_action}",
+            None,
+            {},
+        ),
+        (
+            _route,
+            "post",
+            f"/conversations/{{conversation}}/messages/{{f_{_message}}}/{_action}",
+            None,
+            {},
+        ),
+        (
+            _route,
+            "post",
+            f"/conversations/{{f_conversation}}/messages/{{{_message}}}/{_action}",
+            None,
+            {},
+        ),
+    ]
+FOREIGN_CASES += [
+    (("get", "/mailboxes/{mailbox_id}"), "get", "/mailboxes/{f_mailbox}", None, {}),
+    (("delete", "/mailboxes/{mailbox_id}"), "delete", "/mailboxes/{f_mailbox}", None, {}),
+    (
+        ("post", "/mailboxes/{mailbox_id}/default"),
+        "post",
+        "/mailboxes/{f_mailbox}/default",
+        None,
+        {},
+    ),
+    (
+        ("put", "/mailboxes/{mailbox_id}/daily-limit"),
+        "put",
+        "/mailboxes/{f_mailbox}/daily-limit",
+        {"daily_limit": 50},
+        {},
+    ),
+]
+
 # Routes that take no id: each has its own test below that it sees only its workspace.
 ROUTES_WITHOUT_IDS = {
     ("get", "/conversations"): "test_conversation_list_is_own_workspace_only",
@@ -441,6 +539,8 @@ ROUTES_WITHOUT_IDS = {
     ("get", "/members"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
     ("get", "/clients"): "test_tag_campaign_client_member_lists_are_own_workspace_only",
     ("post", "/clients"): "test_create_client_with_a_foreign_name",
+    ("get", "/mailboxes"): "test_mailbox_list_is_own_workspace_only",
+    ("post", "/mailboxes"): "test_connect_mailbox_with_a_foreign_address_is_own",
 }
 
 _PLACEHOLDER = re.compile(r"\{(f_)?(\w+)\}")
@@ -582,6 +682,36 @@ def test_me_is_the_tokens_member(api, member, world):
     body = api.get("/me").json()
     assert body["member"]["id"] == member.id
     assert body["workspace"]["id"] == member.workspace_id
+
+
+def test_mailbox_list_is_own_workspace_only(api, world):
+    listed = api.get("/mailboxes").json()
+
+    assert [m["id"] for m in listed] == [world["mailbox"]]
+
+
+def test_connect_mailbox_with_a_foreign_address_is_own(api, member, world, smtp_server):
+    # the other workspace has connected f-brand@a.test; here it is free (send only: SMTP)
+    smtp_server.handler.users["f-brand@a.test"] = PASSWORD
+    before = Mailbox.objects.get(id=world["f_mailbox"])
+
+    response = api.post(
+        "/mailboxes",
+        {
+            "access": "send_only",
+            "address": "f-brand@a.test",
+            "password": PASSWORD,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server.port,
+            "smtp_tls": "none",
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    mailbox = Mailbox.objects.get(id=response.json()["id"])
+    assert mailbox.workspace_id == member.workspace_id and not mailbox.is_default
+    after = Mailbox.objects.get(id=world["f_mailbox"])
+    assert (after.is_active, after.is_default, after.secret) == (True, True, before.secret)
 
 
 # Creators in bulk: import and export (no ids in the path), an own import -----------------

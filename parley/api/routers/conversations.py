@@ -1,5 +1,10 @@
-"""Conversations: the inbox list, one thread, sending, read state, assignment."""
+"""Conversations: the inbox list, one thread, sending (in-app and email), what happens to a
+message on its way out (retry, mark as sent, cancel), read state, assignment."""
 
+import base64
+from io import BytesIO
+
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -8,20 +13,24 @@ from parley.accounts.selectors import member_get
 from parley.api.auth import acting_member
 from parley.api.schemas import (
     AssignIn,
+    AttachmentIn,
     ConversationFilterQuery,
     ConversationItemOut,
     ConversationOut,
     ConversationPageOut,
+    EmailMessageIn,
     ErrorOut,
     FieldErrorsOut,
     MarkUnreadIn,
-    MessageIn,
     MessageOut,
     PathId,
+    SendIn,
     ThreadQuery,
     UnreadCountOut,
 )
 from parley.campaigns.selectors import campaign_get, inbox_filters_check
+from parley.channels.email.selectors import mailbox_get
+from parley.core.errors import Conflict, ValidationFailed
 from parley.inbox.filters import filters_from_query
 from parley.inbox.models import Message
 from parley.inbox.selectors import (
@@ -37,12 +46,15 @@ from parley.inbox.services import (
     conversation_mark_read,
     conversation_mark_unread,
 )
-from parley.outbox.services import message_send
+from parley.outbox.email_send import email_message_send
+from parley.outbox.services import message_send, outbox_cancel, outbox_mark_sent, outbox_retry
 
 router = Router(tags=["conversations"])
 
 NOT_FOUND = {404: ErrorOut}
 INVALID = {422: FieldErrorsOut}
+# The message's state does not allow it (already sent, being sent, ...).
+CONFLICT = {409: FieldErrorsOut}
 
 
 @router.get("", response={200: ConversationPageOut, **NOT_FOUND, **INVALID})
@@ -92,27 +104,123 @@ def conversation_thread(
     return thread_messages(conversation=conversation, campaign_id=campaign_id)
 
 
-@router.post("/{conversation_id}/messages", response={201: MessageOut, **NOT_FOUND, **INVALID})
+class JsonUpload(UploadedFile):
+    """An attachment from a JSON body. Its name is kept as sent (Django's own uploads drop
+    a path, and refuse `..`): email_message_send stores it under a safe name and keeps
+    the original, cleaned, for display."""
+
+    def __init__(self, attachment: AttachmentIn):
+        data = base64.b64decode(attachment.data_base64, validate=True)
+        super().__init__(BytesIO(data), content_type=attachment.content_type, size=len(data))
+        self._name = attachment.filename
+
+
+# What an email cannot be sent for however it is written: the creator's address bounced
+# (send again with confirm_bouncing) or the creator has no address.
+_STATE_FIELDS = {"confirm_bouncing", "conversation"}
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response={201: MessageOut, **NOT_FOUND, **INVALID, **CONFLICT},
+)
 def conversation_message_send(
-    request: HttpRequest, conversation_id: PathId, payload: MessageIn
+    request: HttpRequest, conversation_id: PathId, payload: SendIn
 ) -> Status[Message]:
-    """Send a message now, or schedule it with `send_at`."""
+    """Send a message now, or schedule it with `send_at`.
+
+    In-app by default. With `channel: "email"`: from the mailbox `mailbox_id`, with a
+    subject and attachments (base64 in the JSON body); it is queued in the outbox
+    (`status: queued`) and goes out under the mailbox's daily limit: when today is full it
+    waits for the next day with room (`scheduled_reason: daily_limit`, `planned_day`).
+    409 on `confirm_bouncing` when the creator's address bounced (send again with
+    `confirm_bouncing: true`), or on `conversation` when the creator has no email address.
+    """
     member = acting_member(request)
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
     campaign_id = None
     if payload.campaign_id is not None:
         campaign_id = campaign_get(workspace=member.workspace, id=payload.campaign_id).id
-    message = message_send(
-        member=member,
-        conversation=conversation,
-        channel=payload.channel,
-        body=payload.body,
-        subject=payload.subject,
-        campaign_id=campaign_id,
-        # A time that has passed by the time the request arrives sends now.
-        send_at=payload.send_at if payload.send_at and payload.send_at > timezone.now() else None,
-    )
+    # A time that has passed by the time the request arrives sends now.
+    send_at = payload.send_at if payload.send_at and payload.send_at > timezone.now() else None
+    if not isinstance(payload, EmailMessageIn):
+        message = message_send(
+            member=member,
+            conversation=conversation,
+            channel=payload.channel,
+            body=payload.body,
+            subject=payload.subject,
+            campaign_id=campaign_id,
+            send_at=send_at,
+        )
+        return Status(201, message)
+    mailbox = mailbox_get(workspace=member.workspace, id=payload.mailbox_id)
+    try:
+        message = email_message_send(
+            member=member,
+            conversation=conversation,
+            mailbox=mailbox,
+            subject=payload.subject,
+            body=payload.body,
+            attachments=[JsonUpload(a) for a in payload.attachments],
+            campaign_id=campaign_id,
+            send_at=send_at,
+            confirm_bouncing=payload.confirm_bouncing,
+        )
+    except ValidationFailed as exc:
+        if set(exc.errors) <= _STATE_FIELDS:
+            raise Conflict(exc.errors) from exc
+        raise
     return Status(201, message)
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/retry",
+    response={200: MessageOut, **NOT_FOUND, **CONFLICT},
+)
+def conversation_message_retry(
+    request: HttpRequest, conversation_id: PathId, message_id: PathId
+) -> Message:
+    """Send a failed message, or one whose outcome is unknown, again (it is queued).
+    409 for any other message."""
+    member = acting_member(request)
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    message = message_get(conversation=conversation, id=message_id)
+    outbox_retry(member=member, message=message)
+    return message
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/mark-sent",
+    response={200: MessageOut, **NOT_FOUND, **CONFLICT},
+)
+def conversation_message_mark_sent(
+    request: HttpRequest, conversation_id: PathId, message_id: PathId
+) -> Message:
+    """Mark a message whose outcome is unknown as sent (someone found it in the mailbox's
+    Sent folder). 409 for any other message."""
+    member = acting_member(request)
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    message = message_get(conversation=conversation, id=message_id)
+    outbox_mark_sent(member=member, message=message)
+    return message
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/cancel",
+    response={200: MessageOut, **NOT_FOUND, **CONFLICT},
+)
+def conversation_message_cancel(
+    request: HttpRequest, conversation_id: PathId, message_id: PathId
+) -> Message:
+    """Cancel a message that has not gone out (scheduled, or waiting for its day under the
+    daily limit): it shows as failed, "Cancelled before it was sent." 409 when it is
+    being sent or has gone."""
+    member = acting_member(request)
+    conversation = conversation_get(workspace=member.workspace, id=conversation_id)
+    message = message_get(conversation=conversation, id=message_id)
+    outbox_cancel(member=member, message=message)
+    return message
 
 
 @router.post("/{conversation_id}/read", response={204: None, **NOT_FOUND})

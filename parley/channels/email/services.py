@@ -30,6 +30,7 @@ from parley.channels.email.transport import (
     imap_open,
     smtp_open,
 )
+from parley.core.bidi import bidi_strip
 from parley.core.crypto import secret_decrypt, secret_encrypt
 from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
 from parley.inbox.models import Notification
@@ -186,7 +187,8 @@ def mailbox_connect_imap(
     """Connect (or, given `mailbox`, reconnect) an IMAP/SMTP mailbox. Nothing is saved unless
     the servers accept the login."""
     _require_admin(member)
-    address = address.strip().lower()
+    # As identities are (creators.normalize): no bidirectional controls, no spaces around.
+    address = bidi_strip(address).strip().lower()
     errors = _validate_identity(address=address, display_name=display_name)
     if access not in Mailbox.Access.values:
         errors["access"] = [_("Choose full access or send only.")]
