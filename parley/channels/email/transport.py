@@ -94,11 +94,20 @@ def imap_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOU
     except (LoginError, imaplib.IMAP4.error) as exc:
         _quiet_logout(client)
         raise AuthFailed(_("The IMAP server refused the user name or password.")) from exc
+    except UnicodeEncodeError as exc:
+        _quiet_logout(client)
+        raise AuthFailed(_not_ascii()) from exc
     except (OSError, ssl.SSLError) as exc:
         raise Unreachable(
             _("The IMAP connection broke: %(reason)s") % {"reason": _reason(exc)}
         ) from exc
     return client
+
+
+def _not_ascii() -> str:
+    # smtplib and imaplib send a login as ASCII only; anything else is refused here, before
+    # the server sees it (it would be a 500 otherwise).
+    return _("The user name and password may only hold ASCII letters, digits and punctuation.")
 
 
 def _quiet_logout(client: IMAPClient) -> None:
@@ -140,6 +149,9 @@ def smtp_open(endpoint: Endpoint, creds: Credentials, *, timeout: float = TIMEOU
     except smtplib.SMTPNotSupportedError as exc:
         _smtp_quit(smtp)
         raise AuthFailed(_("The SMTP server does not offer this way of logging in.")) from exc
+    except UnicodeEncodeError as exc:
+        _smtp_quit(smtp)
+        raise AuthFailed(_not_ascii()) from exc
     except (OSError, smtplib.SMTPException) as exc:
         _smtp_quit(smtp)
         raise Unreachable(

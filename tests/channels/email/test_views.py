@@ -164,3 +164,14 @@ def test_settings_says_plainly_when_a_provider_is_not_configured(logged_in, sett
     microsoft = html.split('data-provider="microsoft"')[1].split("</form>")[0]
     assert "Not configured on this server" in gmail and "<button" not in gmail
     assert "Not configured" not in microsoft and "<button" in microsoft
+
+
+def test_a_login_that_is_not_ascii_is_a_form_error_not_a_500(logged_in, imap_user, servers):  # type: ignore[no-untyped-def]
+    # smtplib and imaplib send logins as ASCII only: they raised UnicodeEncodeError before
+    url = reverse("email:connect")
+
+    response = logged_in.post(url, _form(imap_user, servers, password="pässwörd"))
+
+    assert response.status_code == 422
+    assert "may only hold ASCII letters" in response.content.decode()
+    assert not Mailbox.objects.exists()
