@@ -366,3 +366,50 @@ def message_note_status(*, message: Message, reason: str) -> None:
     """A note on a message's delivery that changes nothing else ("Delivery delayed: …")."""
     message.status_reason = reason
     message.save(update_fields=["status_reason"])
+
+
+def events_record_many(
+    *,
+    workspace_id: int,
+    bodies: dict[int, str],
+    campaign_id: int | None,
+    author: Member | None,
+    at: datetime | None = None,
+) -> list[Message]:
+    """A system event (channel and direction "event") in each creator's thread, for many
+    creators in a few statements: `bodies` maps creator id → the event's text. Missing
+    conversations are made. The conversations' last activity and the entries' sort key move
+    up as message_record moves them for one event (an event is no preview and no channel).
+    Call inside a transaction."""
+    from parley.inbox.models import Channel
+
+    at = at or timezone.now()
+    creator_ids = list(bodies)
+    conversations = conversations_for_creators(
+        workspace_id=workspace_id, creator_ids=creator_ids, at=at
+    )
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                workspace_id=workspace_id,
+                conversation_id=conversations[creator_id].id,
+                channel=Channel.EVENT,
+                direction=Message.Direction.EVENT,
+                status=Message.Status.DELIVERED,
+                body_text=body,
+                campaign_id=campaign_id,
+                author_member=author,
+                created_at=at,
+            )
+            for creator_id, body in bodies.items()
+        ],
+        batch_size=CHUNK,
+    )
+    ids = [conversations[c].id for c in creator_ids]
+    for first in range(0, len(ids), CHUNK):
+        chunk = ids[first : first + CHUNK]
+        Conversation.objects.filter(id__in=chunk, last_activity_at__lt=at).update(
+            last_activity_at=at
+        )
+        InboxEntry.objects.filter(conversation_id__in=chunk, sort_at__lt=at).update(sort_at=at)
+    return messages
