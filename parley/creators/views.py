@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -275,7 +275,11 @@ def new(request: HttpRequest, member: Member) -> HttpResponse:
             form.add_error(
                 field,
                 format_html(
-                    '{} belongs to <a href="{}" data-testid="duplicate-link">{}</a> already.',
+                    escape(_("%(value)s belongs to %(creator)s already."))
+                    % {
+                        "value": "{}",
+                        "creator": '<a href="{}" data-testid="duplicate-link">{}</a>',
+                    },
                     normalized,
                     url,
                     other.name,
