@@ -53,6 +53,9 @@ PASS_SECONDS = 10.0
 # How long an item waits before looking again when its sender needs a person (a mailbox
 # that needs re-authorisation). Holding counts no attempt: nothing queued is lost.
 HOLD = timedelta(seconds=60)
+# How long an item a dead worker left waits before it is looked at again, when the channel
+# could not tell whether it went out (its mailbox was unreachable).
+RECHECK = timedelta(seconds=60)
 
 
 def _free(now) -> Q:  # type: ignore[no-untyped-def]
@@ -342,9 +345,21 @@ def outbox_recover(*, worker_id: str = WORKER_ID, limit: int = 50) -> int:
         won = OutboxItem.objects.filter(
             id=item_id, state=OutboxItem.State.SENDING, leased_by=holder
         ).update(leased_by=worker_id, lease_until=now + LEASE)
-        if won:
+        if not won:
+            continue
+        try:
             _settle(OutboxItem.objects.select_related("message").get(id=item_id))
-            settled += 1
+        except Exception:
+            # The channel cannot tell now (its mailbox is unreachable). Give the item back
+            # for any worker to look at again after RECHECK, this one too: left leased by
+            # this worker, it was skipped by this worker's recovery for as long as the
+            # process lived, and raising ended the pass for everything else.
+            logger.exception("outbox: settling item %s failed; looking again later", item_id)
+            OutboxItem.objects.filter(
+                id=item_id, state=OutboxItem.State.SENDING, leased_by=worker_id
+            ).update(leased_by="", lease_until=timezone.now() + RECHECK)
+            continue
+        settled += 1
     return settled
 
 

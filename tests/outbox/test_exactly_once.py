@@ -18,6 +18,7 @@ import base64
 import os
 import secrets
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -34,11 +36,13 @@ from parley.accounts.models import Member
 from parley.channels.email.adapter import UNCONFIRMED
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import mailbox_connect_oauth
+from parley.core.workers import HOST
 from parley.inbox.models import Message, Notification
+from parley.outbox.dispatch import outbox_dispatch_due
 from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem
 from parley.outbox.services import outbox_mark_sent
-from tests.channels.email.servers import PASSWORD, Dovecot, OAuthServer, SmtpServer
+from tests.channels.email.servers import PASSWORD, Dovecot, OAuthServer, SmtpServer, free_port
 from tests.outbox.support import (
     Workers,
     accepted_counts,
@@ -291,4 +295,37 @@ def test_send_only_the_email_is_held_as_outcome_unknown_and_never_sent_again(  #
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert _states(messages) == ["done"]
+    assert accepted_counts(smtp_server, [header], before)[header] == 1
+
+
+def test_a_mailbox_unreachable_while_settling_is_looked_at_again_not_left_sending(  # type: ignore[no-untyped-def]
+    member, connect, dovecot, smtp_server
+):
+    # Given an email a dead worker left SENDING on a full-access IMAP mailbox (the row the
+    # SIGKILL tests above leave), and another mailbox with an email due
+    mailbox = connect()
+    (stranded,) = _queue(member, mailbox, ["Stranded"])
+    (other,) = _queue(member, send_only_mailbox(member, smtp_server), ["Other"])
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    OutboxItem.objects.filter(message=stranded).update(
+        state=OutboxItem.State.SENDING,
+        attempts=1,
+        leased_by=f"outbox:{HOST}:{gone.pid}:dead",
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+    before = len(smtp_server.handler.messages)
+    me = f"outbox:{HOST}:{os.getpid()}:test"
+    # When the worker's pass cannot reach the mailbox's IMAP server to look in Sent
+    Mailbox.objects.filter(id=mailbox.id).update(imap_port=free_port())
+    outbox_dispatch_due(worker_id=me)
+    # Then the pass goes on with the rest, and the stranded email is still unsettled
+    assert _states([stranded, other]) == ["sending", "done"]
+    # When the server is back, and the same worker looks again a while later
+    Mailbox.objects.filter(id=mailbox.id).update(imap_port=dovecot.port)
+    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=True):
+        outbox_dispatch_due(worker_id=me)
+    # Then it finds no copy in Sent, so the email never went out: it is sent now, once
+    assert _states([stranded]) == ["done"]
+    header = _header(stranded)
     assert accepted_counts(smtp_server, [header], before)[header] == 1
