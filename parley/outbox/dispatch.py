@@ -148,10 +148,13 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
     results: dict[int, DeliveryResult] = {}
     batch: BatchSender | None = None
     opener = getattr(adapter, "open_batch", None)
+    lease = _Lease(items, worker_id)
     try:
         if opener is not None and len(items) > 1:
             batch = opener(sender_key)
         for item in items:
+            if not lease.holds(item):
+                continue
             send = batch.send if batch is not None else adapter.send
             result = send(item.message)
             results[item.id] = result
@@ -160,6 +163,9 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
     finally:
         if batch is not None:
             batch.close()
+    items = [i for i in items if lease.holds(i)]
+    if not items:
+        return 0
     # A failure because the sender now needs a person (re-authorisation) holds the items:
     # no attempt counted, nothing failed.
     held = (
@@ -168,6 +174,31 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
         and not ready(items[0].message)
     )
     return _record_outcomes(items, results, policy, held=held)
+
+
+class _Lease:
+    """This worker's lease on a batch in flight, renewed as the batch goes (every third of
+    LEASE). A send that hangs past the lease lets another worker take the batch over: it
+    looks in Sent and sends again what it finds no copy of. The items it took are then no
+    longer this worker's to send or record, or the rest of the batch would go out twice."""
+
+    def __init__(self, items: list[OutboxItem], worker_id: str) -> None:
+        self.ids = {i.id for i in items}
+        self.worker_id = worker_id
+        self.renewed = time.monotonic()
+
+    def holds(self, item: OutboxItem) -> bool:
+        if time.monotonic() - self.renewed > LEASE.total_seconds() / 3:
+            self._renew()
+        return item.id in self.ids
+
+    def _renew(self) -> None:
+        mine = OutboxItem.objects.filter(
+            id__in=self.ids, state=OutboxItem.State.SENDING, leased_by=self.worker_id
+        )
+        if mine.update(lease_until=timezone.now() + LEASE) < len(self.ids):
+            self.ids = set(mine.values_list("id", flat=True))
+        self.renewed = time.monotonic()
 
 
 def _reserve(items: list[OutboxItem], policy: SenderPolicy | None) -> list[OutboxItem]:

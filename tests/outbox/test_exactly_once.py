@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import subprocess
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -329,3 +330,77 @@ def test_a_mailbox_unreachable_while_settling_is_looked_at_again_not_left_sendin
     assert _states([stranded]) == ["done"]
     header = _header(stranded)
     assert accepted_counts(smtp_server, [header], before)[header] == 1
+
+
+# A dispatch worker whose lease is one second (instead of five minutes), so a slow send
+# outlasts it: it runs the real dispatcher once told to go, until told to stop.
+SHORT_LEASE_WORKER = textwrap.dedent(
+    """
+    import pathlib, time
+    from datetime import timedelta
+    from parley.core.workers import worker_id
+    from parley.outbox import dispatch
+
+    dispatch.LEASE = timedelta(seconds=1)
+    me = worker_id("outbox")
+    pathlib.Path("{ready}").touch()
+    while not pathlib.Path("{go}").exists():
+        time.sleep(0.01)
+    while not pathlib.Path("{stop}").exists():
+        dispatch.outbox_dispatch_due(worker_id=me)
+        time.sleep(0.1)
+    """
+)
+
+
+def test_a_send_that_outlasts_the_lease_never_doubles_the_rest_of_the_batch(  # type: ignore[no-untyped-def]
+    member, connect, smtp_server, monkeypatch, tmp_path, workers
+):
+    # Given four emails due together on a full-access IMAP mailbox, and two workers whose
+    # leases last a second
+    mailbox = connect()
+    messages = _queue(member, mailbox, ["Slow", "Second", "Third", "Fourth"])
+    flags = {n: tmp_path / n for n in ("ready-a", "ready-b", "go-a", "go-b", "stop")}
+    first, second = (
+        workers.start(
+            script=SHORT_LEASE_WORKER.format(
+                ready=flags[f"ready-{w}"], go=flags[f"go-{w}"], stop=flags["stop"]
+            )
+        )
+        for w in "ab"
+    )
+    wait_until(
+        lambda: flags["ready-a"].exists() and flags["ready-b"].exists(),
+        timeout=60,
+        what="the workers to start",
+    )
+    # And an SMTP server that takes three seconds to answer the first email: meanwhile the
+    # first worker's lease on its batch runs out and the second worker takes the batch over
+    slow = _header(messages[0])
+
+    def answer_slowly() -> None:
+        if _header_of(smtp_server.handler.messages[-1]) == slow:
+            flags["go-b"].touch()
+            time.sleep(3)
+
+    monkeypatch.setattr(smtp_server.handler, "on_accept", answer_slowly)
+    before = len(smtp_server.handler.messages)
+    # When the first worker sends the batch
+    flags["go-a"].touch()
+    try:
+        wait_until(
+            lambda: _states(messages)[1:] == ["done"] * 3,
+            timeout=30,
+            what=lambda: f"{_states(messages)}: {workers.log(first)} {workers.log(second)}",
+        )
+        time.sleep(1)  # both workers run on a while
+    finally:
+        flags["stop"].touch()
+        for worker in (first, second):
+            worker.wait(timeout=30)
+    # Then every email reached the server exactly once: the first worker sent nothing it no
+    # longer held, and the slow one is held for a person (the second worker saw its Sent
+    # copy still unconfirmed)
+    counts = accepted_counts(smtp_server, [_header(m) for m in messages], before)
+    assert [counts[_header(m)] for m in messages] == [1, 1, 1, 1], workers.log(first)
+    assert _states(messages) == ["unknown", "done", "done", "done"]
