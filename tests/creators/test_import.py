@@ -42,7 +42,9 @@ def upload(member: Any, data: bytes, name: str = "creators.csv", **kw: Any) -> C
     )
 
 
-def run(member: Any, data: bytes, mapping: dict[str, str] | None = None, **kw: Any) -> CreatorImport:
+def run(
+    member: Any, data: bytes, mapping: dict[str, str] | None = None, **kw: Any
+) -> CreatorImport:
     imp = upload(member, data, **kw)
     creator_import_start(creator_import=imp, mapping=mapping)
     return creator_import_run(import_id=imp.id)
@@ -56,8 +58,26 @@ def test_happy_path_maps_by_header_and_imports_every_field(member):
     data = _csv(
         [
             HEADER,
-            ["Jane Doe", "Jane@Example.com", "+358 40 123 4567", "@jane.doe", "", "12.5k", "vip, summer", "M"],
-            ["Bob Roe", "bob@example.com; bob2@example.com", "", "https://instagram.com/bobroe/", "bob_t", "900", "vip", ""],
+            [
+                "Jane Doe",
+                "Jane@Example.com",
+                "+358 40 123 4567",
+                "@jane.doe",
+                "",
+                "12.5k",
+                "vip, summer",
+                "M",
+            ],
+            [
+                "Bob Roe",
+                "bob@example.com; bob2@example.com",
+                "",
+                "https://instagram.com/bobroe/",
+                "bob_t",
+                "900",
+                "vip",
+                "",
+            ],
         ]
     )
     # When it is uploaded, the columns are guessed from the header
@@ -254,7 +274,7 @@ def test_hostile_cells_are_stored_as_text_and_names_lose_bidi_controls(member):
     data = _csv(
         [
             ["Name", "Email", "Notes", "Tags"],
-            ["=HYPERLINK(\"http://evil\")", "a@example.com", "+1+1", "@admin"],
+            ['=HYPERLINK("http://evil")', "a@example.com", "+1+1", "@admin"],
             ["<script>alert(1)</script>", "b@example.com", "<b>x</b>", "-x"],
             ["\u202eevil\u202c Name", "c@example.com", "x" * 1000, ""],
         ]

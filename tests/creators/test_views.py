@@ -161,9 +161,7 @@ def test_add_a_creator_by_hand(logged_in, member):
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     creator = Creator.objects.get(name="Jane Doe")
-    assert response["Location"] == reverse(
-        "creators:detail", args=[creator.id]
-    )
+    assert response["Location"] == reverse("creators:detail", args=[creator.id])
     assert creator.custom_fields == {"Size": "M", "City": "Oulu"} and creator.followers == 1200
     assert set(creator.identities.values_list("normalized", flat=True)) == {
         "jane@example.com",
@@ -225,9 +223,7 @@ def test_bulk_tag_all_that_match_and_mass_message(logged_in, many):
     tagged = Creator.objects.filter(creator_tags__tag__name="picked")
     assert tagged.count() == 11  # insta1, insta10..19
     picked = [many["creators"][0].id, many["creators"][1].id]
-    response = logged_in.post(
-        reverse("creators:bulk"), {"action": "broadcast", "creators": picked}
-    )
+    response = logged_in.post(reverse("creators:bulk"), {"action": "broadcast", "creators": picked})
     assert "/inbox/broadcasts/" in response["HX-Redirect"]
     response = logged_in.post(reverse("creators:bulk"), {"action": "export", "creators": picked})
     assert response["HX-Redirect"].startswith(reverse("creators:export") + "?creators=")
@@ -320,7 +316,7 @@ def test_export_of_a_selection_and_of_a_filter(logged_in, many):
 
 
 def test_import_pages_from_upload_to_report(logged_in, member):
-    data = "Name;Email;Size\r\nGood;good@example.com;M\r\nBad;nope;L\r\n".encode()
+    data = b"Name;Email;Size\r\nGood;good@example.com;M\r\nBad;nope;L\r\n"
     response = logged_in.post(
         reverse("creators:import"),
         {"file": SimpleUploadedFile("../../evil.csv", data, content_type="text/csv")},
