@@ -253,6 +253,9 @@ def _record_outcomes(
     now = timezone.now()
     sent = 0
     released = 0
+    # The day the batch's slots were taken from (one sender, one day: _reserve): a slot
+    # not used goes back to that day, even when the batch ended after midnight.
+    reserved_day = items[0].reserved_day
     pause_reason = ""
     done_items, failed_messages = [], []
     for item in items:
@@ -313,10 +316,8 @@ def _record_outcomes(
             [i.message for i in done_items],
             ["status", "sent_at", "provider_sid", "status_reason"],
         )
-        if released and policy is not None:
-            slots_release(
-                sender_key=items[0].sender_key, day=local_day(policy, now), count=released
-            )
+        if released and reserved_day is not None:
+            slots_release(sender_key=items[0].sender_key, day=reserved_day, count=released)
         for message in failed_messages:
             notify_send_failed(message)
         if pause_reason and policy is not None:
