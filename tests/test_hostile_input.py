@@ -161,13 +161,43 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/email-requests"): {"creator_ids": ["creator_id"]},
     ("post", "/tags"): {"name": "vip"},
     ("post", "/tags/{tag_id}/creators"): {"creator_ids": ["creator_id"]},
-    ("post", "/campaigns"): {"name": "Summer", "status": "active", "client_id": "client_id"},
-    ("patch", "/campaigns/{campaign_id}"): {"name": "Autumn", "status": "draft"},
+    ("post", "/campaigns"): {
+        "name": "Summer",
+        "status": "active",
+        "client_id": "client_id",
+        "brief": "<p>Post <b>twice</b></p>",
+        "starts_on": "2026-06-01",
+        "ends_on": "2026-08-31",
+        "payment_terms": "250 EUR",
+        "agreement_template": "I, {{ name }}, agree.",
+        "templates": {"invitation": {"subject": "Join {{ campaign }}", "body": "Hi"}},
+    },
+    ("patch", "/campaigns/{campaign_id}"): {
+        "name": "Autumn",
+        "status": "draft",
+        "brief": "<p>New</p>",
+        "starts_on": "2026-09-01",
+        "ends_on": None,
+        "payment_terms": "",
+        "agreement_template": "",
+        "templates": {"rejection": {"subject": "About {{ campaign }}", "body": "Sorry"}},
+    },
     ("post", "/campaigns/{campaign_id}/members"): {
         "creator_ids": ["creator_id"],
         "status": "applied",
     },
-    ("put", "/campaigns/{campaign_id}/members/{creator_id}"): {"status": "approved"},
+    ("put", "/campaigns/{campaign_id}/members/{creator_id}"): {
+        "status": "accepted",
+        "send_email": True,
+        "mailbox_id": "mailbox_id",
+        "confirm_bouncing": False,
+    },
+    ("post", "/campaigns/{campaign_id}/transitions"): {
+        "creator_ids": ["creator_id"],
+        "status": "accepted",
+        "send_email": True,
+        "mailbox_id": "mailbox_id",
+    },
     ("post", "/clients"): {"name": "Acme"},
     # A multipart upload: sent as JSON here, every variant must be a clear 4xx.
     ("post", "/creators/imports"): {"mapping": "{}", "phone_region": "FI", "start": False},
@@ -185,6 +215,21 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "imap_tls": "ssl",
     },
     ("put", "/mailboxes/{mailbox_id}/daily-limit"): {"daily_limit": 50},
+    ("post", "/broadcasts"): {
+        "creator_ids": ["creator_id"],
+        "channel": "email",
+        "mailbox_id": "mailbox_id",
+        "subject": "Hi {{ first_name }}",
+        "body": "Hello {{ custom.size }}",
+        "send_at": "2030-05-01T09:00:00+02:00",
+        "check_only": True,
+    },
+    ("post", "/broadcasts/preview"): {
+        "creator_id": "creator_id",
+        "campaign_id": "campaign_id",
+        "subject": "{{ campaign }}",
+        "body": "Hi {{ first_name }}",
+    },
 }
 # More bodies an operation accepts, walked the same way: an email as well as an in-app
 # message, with attachments whose names are paths, device names, controls and RTL text.
@@ -201,6 +246,24 @@ MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
                 for name in ["../../etc/passwd", "..", "CON", RTL, "a\x07b\u200b.txt", "é" * 255]
             ],
         }
+    ],
+    # A mass message to all that match the inbox filter, and to a campaign's members, sent.
+    ("post", "/broadcasts"): [
+        {
+            "filter": {
+                "campaign": "campaign_id",
+                "campaigns": ["campaign_id"],
+                "tags": ["tag_id"],
+                "clients": ["client_id"],
+                "unread": True,
+                "assigned_to_me": False,
+                "awaiting": False,
+                "q": RTL,
+            },
+            "subject": RTL,
+            "body": "{{ name }}",
+        },
+        {"campaign_id": "campaign_id", "channel": "inapp", "body": "{{ campaign }}"},
     ],
     ("post", "/mailboxes"): [
         {

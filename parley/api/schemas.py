@@ -31,8 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from parley.accounts.models import Member
 from parley.accounts.services import MAX_CLIENT_NAME
-from parley.campaigns.models import Campaign, CampaignMember
-from parley.campaigns.services import MAX_NAME as MAX_CAMPAIGN_NAME
+from parley.campaigns.models import CampaignMember
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import MAX_DAILY_LIMIT, MIN_DAILY_LIMIT
 from parley.core.cursor import MAX_LENGTH as MAX_CURSOR
@@ -122,13 +121,9 @@ LEFT_OUT: Any = None
 # Choices, from the models (mypy sees plain str: a Literal built at run time is no type).
 if TYPE_CHECKING:
     ChannelName: TypeAlias = str
-    CampaignStatus: TypeAlias = str
-    MemberStatus: TypeAlias = str
     TlsName: TypeAlias = str
 else:
     ChannelName = Literal[tuple(Creator.Channel.values)]
-    CampaignStatus = Literal[tuple(Campaign.Status.values)]
-    MemberStatus = Literal[tuple(CampaignMember.Status.values)]
     TlsName = Literal[tuple(Mailbox.Tls.values)]
 
 HANDLE_KINDS = tuple(
@@ -703,56 +698,7 @@ class CreatorTagIn(Input):
     tag_id: Id
 
 
-# Campaigns -----------------------------------------------------------------------------
-
-
-class CampaignOut(Schema):
-    id: int
-    name: str
-    status: str
-    client: ClientOut | None
-    created_at: datetime
-
-
-CampaignName = Annotated[str, nonblank(MAX_CAMPAIGN_NAME)]
-
-
-class CampaignIn(Input):
-    name: CampaignName
-    client_id: Id | None = None
-    status: CampaignStatus = "active"
-
-
-class CampaignPatch(Input):
-    # Leave a field out to keep it; only client_id takes null (no client).
-    name: CampaignName = Field(LEFT_OUT)
-    status: CampaignStatus = Field(LEFT_OUT)
-    client_id: Id | None = Field(None, description="A client of the workspace, or null.")
-
-
-class CampaignMemberOut(Schema):
-    creator: CreatorRef
-    status: str
-    updated_at: datetime
-
-
-class CampaignMemberPageOut(Schema):
-    items: list[CampaignMemberOut]
-    next_cursor: str | None
-
-
-class PageQuery(Schema):
-    cursor: Cursor | None = Field(None, description=CURSOR_HELP)
-    limit: int = Field(50, ge=1, le=PAGE_LIMIT_MAX)
-
-
-class CampaignMembersIn(Input):
-    creator_ids: list[Id] = Field(..., min_length=1, max_length=5000)
-    status: MemberStatus = CampaignMember.Status.INVITED.value
-
-
-class CampaignMemberStatusIn(Input):
-    status: MemberStatus
+# Campaigns: parley/api/campaign_schemas.py.
 
 
 # Notifications -------------------------------------------------------------------------

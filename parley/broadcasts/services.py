@@ -25,11 +25,16 @@ from parley.broadcasts.selectors import (
     recipients_load,
 )
 from parley.campaigns.models import Campaign
+from parley.campaigns.workflow import EMAIL_EVENT, EMAIL_OF_PRIORITY, event_text
 from parley.channels.email.adapter import email_send_direct
 from parley.channels.email.models import Mailbox
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Channel, Message
-from parley.inbox.services import conversations_for_creators, messages_record_outbound
+from parley.inbox.services import (
+    conversations_for_creators,
+    events_record_many,
+    messages_record_outbound,
+)
 from parley.outbox.email_send import email_records_bulk
 from parley.outbox.models import OutboxItem
 from parley.outbox.planner import outbox_plan
@@ -199,6 +204,18 @@ def _queue_chunk(
         at=now,
         scheduled_for=broadcast.send_at,
     )
+    # A campaign email (invitation, approval, rejection: parley/broadcasts/campaign_mail.py)
+    # posts its status event beside each message, in the same transaction.
+    kind = EMAIL_OF_PRIORITY.get(broadcast.priority) if broadcast.campaign else None
+    if kind is not None and broadcast.campaign is not None:
+        event = event_text(broadcast.campaign, EMAIL_EVENT[kind])
+        events_record_many(
+            workspace_id=broadcast.workspace_id,
+            bodies={r.creator_id: event for r, _s, _b in rendered},
+            campaign_id=broadcast.campaign_id,
+            author=author,
+            at=now,
+        )
     if not email:
         return
     mailbox = broadcast.mailbox

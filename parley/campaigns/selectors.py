@@ -1,25 +1,29 @@
 """Reads of campaigns, scoped to a workspace."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
     BooleanField,
     CharField,
+    Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Client, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.core import cursor as cursors
 from parley.core.errors import NotFound, ValidationFailed
-from parley.creators.models import Creator, Tag
+from parley.creators.models import Creator, Identity, Tag
 from parley.inbox.filters import InboxFilters
 from parley.inbox.selectors import creator_set_checks
 
@@ -46,10 +50,6 @@ def campaign_get(*, workspace: Workspace, id: int) -> Campaign:
     return campaign
 
 
-def campaign_member_list(*, campaign: Campaign) -> QuerySet[CampaignMember]:
-    return campaign.members.select_related("creator").order_by("creator__name", "id")
-
-
 def campaign_member_get(
     *, workspace: Workspace, campaign_id: int, creator_id: int
 ) -> CampaignMember:
@@ -63,6 +63,11 @@ def campaign_member_get(
     return cm
 
 
+def campaign_member_find(*, campaign: Campaign, creator_id: int) -> CampaignMember | None:
+    """The creator's place in the campaign, or None when they are not in it."""
+    return CampaignMember.objects.filter(campaign=campaign, creator_id=creator_id).first()
+
+
 def creator_campaigns(*, creator: Creator) -> list[CampaignMember]:
     return list(
         CampaignMember.objects.filter(creator=creator)
@@ -71,28 +76,140 @@ def creator_campaigns(*, creator: Creator) -> list[CampaignMember]:
     )
 
 
+# --- The Campaigns list -----------------------------------------------------------------
+
+CURRENT = "current"
+ARCHIVED = "archived"
+
+
+@dataclass
+class CampaignPage:
+    campaigns: list[Campaign]
+    # campaign id → status → members, for the campaigns on the page only.
+    counts: dict[int, dict[str, int]]
+    next_cursor: str | None
+
+
+def campaign_member_counts(*, campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Members by status of each campaign: one grouped query, read on the
+    (campaign, status, …) index of just these campaigns."""
+    counts: dict[int, dict[str, int]] = {}
+    ids = list(campaign_ids)
+    if not ids:
+        return counts
+    rows = (
+        CampaignMember.objects.filter(campaign_id__in=ids)
+        .values_list("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for campaign_id, status, n in rows:
+        counts.setdefault(campaign_id, {})[status] = n
+    return counts
+
+
+def campaign_page(
+    *, workspace: Workspace, view: str = CURRENT, cursor: str | None = None, limit: int = 50
+) -> CampaignPage:
+    """One page of the workspace's campaigns by name (drafts and active ones, or the
+    archived), keyset-paged on (name, id), with their member counts by status."""
+    campaigns = Campaign.objects.filter(workspace=workspace).select_related("client")
+    if view == ARCHIVED:
+        campaigns = campaigns.filter(status=Campaign.Status.ARCHIVED)
+    else:
+        campaigns = campaigns.exclude(status=Campaign.Status.ARCHIVED)
+    campaigns = campaigns.order_by("name", "id")
+    if cursor:
+        name, last_id = cursors.decode(cursor, length=2)
+        if not isinstance(name, str) or not isinstance(last_id, int):
+            raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
+        campaigns = campaigns.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
+    rows = list(campaigns[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode([rows[-1].name, rows[-1].id])
+    return CampaignPage(
+        campaigns=rows,
+        counts=campaign_member_counts(campaign_ids=[c.id for c in rows]),
+        next_cursor=next_cursor,
+    )
+
+
+def campaign_has_archived(*, workspace: Workspace) -> bool:
+    return Campaign.objects.filter(workspace=workspace, status=Campaign.Status.ARCHIVED).exists()
+
+
+# --- The Members tab --------------------------------------------------------------------
+
+
 @dataclass
 class CampaignMemberPage:
     members: list[CampaignMember]
     next_cursor: str | None
 
 
+def _members(campaign: Campaign, status: str | None) -> QuerySet[CampaignMember]:
+    members = CampaignMember.objects.filter(campaign=campaign)
+    if status:
+        if status not in CampaignMember.Status.values:
+            raise ValidationFailed({"status": [_("Unknown status.")]})
+        members = members.filter(status=status)
+    return members
+
+
 def campaign_member_page(
-    *, campaign: Campaign, cursor: str | None = None, limit: int = 50
+    *,
+    campaign: Campaign,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> CampaignMemberPage:
-    """One page of `campaign_member_list`, keyset-paged on (creator name, id)."""
-    members = campaign_member_list(campaign=campaign)
+    """One page of the campaign's creators, newest activity first (all, or one status),
+    keyset-paged on (last activity, id): a walk down the (campaign[, status], last activity,
+    id) index, one query whatever the campaign's size. Each member comes with its creator and
+    carries `email`: the creator's first email address ("" when none)."""
+    members = _members(campaign, status).order_by("-last_activity_at", "-id")
     if cursor:
-        name, last_id = cursors.decode(cursor, length=2)
-        if not isinstance(name, str) or not isinstance(last_id, int):
+        at, last_id = cursors.decode(cursor, length=2)
+        when = cursors.decode_datetime(at)
+        if when is None or not isinstance(last_id, int) or isinstance(last_id, bool):
             raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
-        members = members.filter(Q(creator__name__gt=name) | Q(creator__name=name, id__gt=last_id))
-    rows = list(members[: limit + 1])
+        members = members.filter(
+            TupleLessThan(Tuple(F("last_activity_at"), F("id")), (when, last_id))
+        )
+    email = (
+        Identity.objects.filter(creator_id=OuterRef("creator_id"), kind=Identity.Kind.EMAIL)
+        .order_by("-is_primary", "id")
+        .values("value")[:1]
+    )
+    rows: list[CampaignMember] = list(
+        members.select_related("creator").annotate(email=Subquery(email))[: limit + 1]
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = cursors.encode([rows[-1].creator.name, rows[-1].id])
+        last = rows[-1]
+        next_cursor = cursors.encode([last.last_activity_at.isoformat(), last.id])
     return CampaignMemberPage(members=rows, next_cursor=next_cursor)
+
+
+def campaign_member_match_ids(
+    *, campaign: Campaign, status: str | None = None, cap: int
+) -> list[int]:
+    """Creator ids of up to cap + 1 members (all of them or one status): "all that match"."""
+    return list(
+        _members(campaign, status).order_by().values_list("creator_id", flat=True)[: cap + 1]
+    )
+
+
+def campaign_member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, Any]:
+    """ASSETS HOOK: creator id → what they were sent in the campaign (tracking links with
+    clicks, coupon code, payments, agreement, gifts), for the creators of one members-tab
+    page, shown by campaigns/_member_assets.html as `a`. Read with a bounded number of
+    queries (grouped over `creator_ids`), never per row: the tab's query count is pinned
+    (tests/campaigns/test_views.py). Nothing until the campaign assets are built."""
+    return {}
 
 
 @dataclass(frozen=True)
@@ -125,13 +242,22 @@ def _named_rows(
     workspace: Workspace,
     only: dict[str, set[int]] | None = None,
     checks: dict[str, Exists] | None = None,
+    archived: set[int] | None = None,
 ) -> tuple[list[tuple[str, int, str]], dict[str, bool]]:
     """(kind, id, name) of the workspace's campaigns, tags and clients in one UNION ALL
     query; with `only`, just those ids of each kind (a kind with none is left out). The
-    `checks` ride along as extra columns of the first part, and come back by name."""
+    `checks` ride along as extra columns of the first part, and come back by name.
+
+    Without `only` (the options), archived campaigns are left out, but for the ids in
+    `archived`: those the filter names, so an old link still shows what it filters on."""
     checks = checks or {}
+    campaigns = Campaign.objects.all()
+    if only is None:
+        campaigns = campaigns.filter(
+            ~Q(status=Campaign.Status.ARCHIVED) | Q(id__in=sorted(archived or ()))
+        )
     sources: dict[str, QuerySet[Any]] = {
-        "campaign": Campaign.objects.all(),
+        "campaign": campaigns,
         "tag": Tag.objects.all(),
         "client": Client.objects.all(),
     }
@@ -176,11 +302,13 @@ def inbox_filters_check(*, workspace: Workspace, filters: InboxFilters) -> dict[
 
 
 def inbox_filter_options(*, workspace: Workspace, filters: InboxFilters) -> InboxFilterOptions:
-    """Every campaign, tag and client of the workspace for the inbox filter, in one query;
-    NotFound (as `inbox_filters_check`) when the filters name an id outside them."""
+    """Every campaign (but the archived ones), tag and client of the workspace for the inbox
+    filter, in one query; NotFound (as `inbox_filters_check`) when the filters name an id
+    outside them."""
     checks = creator_set_checks(filters, using=Campaign.objects.db)
-    rows, sizes = _named_rows(workspace=workspace, checks=checks)
-    _check_found(_filter_ids(filters), rows)
+    wanted = _filter_ids(filters)
+    rows, sizes = _named_rows(workspace=workspace, checks=checks, archived=wanted["campaign"])
+    _check_found(wanted, rows)
     by_kind: dict[str, list[FilterOption]] = {"campaign": [], "tag": [], "client": []}
     for kind, id, name in sorted(rows, key=lambda row: (row[2], row[1])):
         by_kind[kind].append(FilterOption(id=id, name=name))

@@ -232,7 +232,8 @@ def test_the_schema_states_limits_choices_and_patterns(anon_api):
     assert creator["name"]["maxLength"] == 160
     assert "pattern" in creator["name"]
     assert creator["preferred_channel"]["enum"] == list(Creator.Channel.values)
-    assert components["CampaignIn"]["properties"]["status"]["enum"] == [
+    assert components["CampaignIn"]["properties"]["status"]["enum"] == ["draft", "active"]
+    assert components["CampaignPatch"]["properties"]["status"]["enum"] == [
         "draft",
         "active",
         "archived",

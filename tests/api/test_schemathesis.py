@@ -58,7 +58,27 @@ CONFIG = SchemathesisConfig.from_dict(
                         "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]
                     }
                 },
-            }
+            },
+            # Campaigns: templates are Jinja2 (syntax, known fields) and dates must be in
+            # order; a status change that sends an email needs a mailbox and the creator's
+            # address. No schema can say that, so a request it allows may still be a 422.
+            *(
+                {
+                    "include-path": path,
+                    "include-method": method,
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "401", "404", "409", "422"]
+                        }
+                    },
+                }
+                for method, path in (
+                    ("POST", "/api/v1/campaigns"),
+                    ("PATCH", "/api/v1/campaigns/{campaign_id}"),
+                    ("PUT", "/api/v1/campaigns/{campaign_id}/members/{creator_id}"),
+                    ("POST", "/api/v1/campaigns/{campaign_id}/transitions"),
+                )
+            ),
         ],
     }
 )

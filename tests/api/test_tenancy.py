@@ -449,14 +449,61 @@ FOREIGN_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
         ("put", "/campaigns/{campaign_id}/members/{creator_id}"),
         "put",
         "/campaigns/{f_campaign}/members/{f_creator}",
-        {"status": "approved"},
+        {"status": "accepted"},
         {},
     ),
     (
         ("put", "/campaigns/{campaign_id}/members/{creator_id}"),
         "put",
         "/campaigns/{campaign}/members/{f_creator}",
-        {"status": "approved"},
+        {"status": "accepted"},
+        {},
+    ),
+]
+
+# Campaigns: deleting, one member, status changes in bulk, the mailbox a change sends from.
+FOREIGN_CASES += [
+    (("delete", "/campaigns/{campaign_id}"), "delete", "/campaigns/{f_campaign}", None, {}),
+    (
+        ("get", "/campaigns/{campaign_id}/members/{creator_id}"),
+        "get",
+        "/campaigns/{f_campaign}/members/{f_creator}",
+        None,
+        {},
+    ),
+    (
+        ("get", "/campaigns/{campaign_id}/members/{creator_id}"),
+        "get",
+        "/campaigns/{campaign}/members/{f_creator}",
+        None,
+        {},
+    ),
+    (
+        ("put", "/campaigns/{campaign_id}/members/{creator_id}"),
+        "put",
+        "/campaigns/{campaign}/members/{creator}",
+        {"status": "accepted", "mailbox_id": "{f_mailbox}"},
+        {},
+    ),
+    (
+        ("post", "/campaigns/{campaign_id}/transitions"),
+        "post",
+        "/campaigns/{f_campaign}/transitions",
+        {"creator_ids": ["{creator}"], "status": "accepted"},
+        {},
+    ),
+    (
+        ("post", "/campaigns/{campaign_id}/transitions"),
+        "post",
+        "/campaigns/{campaign}/transitions",
+        {"creator_ids": ["{creator}", "{f_creator}"], "status": "accepted"},
+        {},
+    ),
+    (
+        ("post", "/campaigns/{campaign_id}/transitions"),
+        "post",
+        "/campaigns/{campaign}/transitions",
+        {"creator_ids": ["{creator}"], "status": "accepted", "mailbox_id": "{f_mailbox}"},
         {},
     ),
 ]
