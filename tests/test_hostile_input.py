@@ -215,21 +215,6 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "imap_tls": "ssl",
     },
     ("put", "/mailboxes/{mailbox_id}/daily-limit"): {"daily_limit": 50},
-    ("post", "/broadcasts"): {
-        "creator_ids": ["creator_id"],
-        "channel": "email",
-        "mailbox_id": "mailbox_id",
-        "subject": "Hi {{ first_name }}",
-        "body": "Hello {{ custom.size }}",
-        "send_at": "2030-05-01T09:00:00+02:00",
-        "check_only": True,
-    },
-    ("post", "/broadcasts/preview"): {
-        "creator_id": "creator_id",
-        "campaign_id": "campaign_id",
-        "subject": "{{ campaign }}",
-        "body": "Hi {{ first_name }}",
-    },
 }
 # More bodies an operation accepts, walked the same way: an email as well as an in-app
 # message, with attachments whose names are paths, device names, controls and RTL text.
@@ -246,24 +231,6 @@ MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
                 for name in ["../../etc/passwd", "..", "CON", RTL, "a\x07b\u200b.txt", "é" * 255]
             ],
         }
-    ],
-    # A mass message to all that match the inbox filter, and to a campaign's members, sent.
-    ("post", "/broadcasts"): [
-        {
-            "filter": {
-                "campaign": "campaign_id",
-                "campaigns": ["campaign_id"],
-                "tags": ["tag_id"],
-                "clients": ["client_id"],
-                "unread": True,
-                "assigned_to_me": False,
-                "awaiting": False,
-                "q": RTL,
-            },
-            "subject": RTL,
-            "body": "{{ name }}",
-        },
-        {"campaign_id": "campaign_id", "channel": "inapp", "body": "{{ campaign }}"},
     ],
     ("post", "/mailboxes"): [
         {
