@@ -4,16 +4,18 @@ campaign statuses), so 100,000 creators never sit in memory. The file imports ba
 unchanged (csvio)."""
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
 from parley.accounts.models import Workspace
+from parley.core import cursor as cursors
 from parley.creators import csvio
 from parley.creators.filters import CreatorFilters
 from parley.creators.models import Creator, CreatorTag, Identity
-from parley.creators.selectors import creator_list_page
+from parley.creators.selectors import creators_after, creators_filtered, creators_ordered
 
 CHUNK = 2000
 
@@ -57,30 +59,44 @@ def creators_export_rows(
         code: str(label)
         for code, label in apps.get_model("campaigns", "CampaignMember").Status.choices
     }
-    wanted = list(ids) if ids is not None else None
+    creators, column, descending = creators_ordered(
+        creators_filtered(
+            workspace=workspace, filters=filters, ids=list(ids) if ids is not None else None
+        ),
+        filters.sort,
+    )
+    # Tuples, not model instances: a third of the time for 100,000 rows.
+    rows = creators.values_list(*_COLUMNS)
+    position = {"name": 1, "followers": 3, "created_at": 6}[column]
     cursor = None
     while True:
-        page = creator_list_page(
-            workspace=workspace,
-            filters=filters,
-            cursor=cursor,
-            limit=CHUNK,
-            ids=wanted,
-            with_related=False,
-        )
-        yield from _rows(page.creators, custom, campaign_names, statuses)
-        if page.next_cursor is None:
+        chunk = list((creators_after(rows, column, descending, cursor) if cursor else rows)[:CHUNK])
+        yield from _rows(chunk, custom, campaign_names, statuses)
+        if len(chunk) < CHUNK:
             return
-        cursor = page.next_cursor
+        last = chunk[-1][position]
+        value = last.isoformat() if column == "created_at" else last
+        cursor = cursors.encode([column, value, chunk[-1][0]])
+
+
+_COLUMNS = (
+    "id",
+    "name",
+    "first_name",
+    "followers",
+    "preferred_channel",
+    "custom_fields",
+    "created_at",
+)
 
 
 def _rows(
-    creators: list[Creator],
+    creators: list[tuple[Any, ...]],
     custom: list[str],
     campaign_names: dict[int, str],
     statuses: dict[str, str],
 ) -> Iterator[list[str]]:
-    ids = [c.id for c in creators]
+    ids = [c[0] for c in creators]
     identities: dict[int, list[tuple[str, str, int | None]]] = {}
     for creator_id, kind, value, count in (
         Identity.objects.filter(creator_id__in=ids)
@@ -104,16 +120,16 @@ def _rows(
     ):
         label = f"{campaign_names.get(campaign_id, campaign_id)}: {statuses.get(status, status)}"
         campaigns.setdefault(creator_id, []).append(label)
-    for creator in creators:
+    for creator_id, name, first_name, followers, channel, fields, added in creators:
         by_kind: dict[str, list[str]] = {}
         counts: dict[str, str] = {}
-        for kind, value, count in identities.get(creator.id, []):
+        for kind, value, count in identities.get(creator_id, []):
             if kind not in by_kind and count is not None:
                 counts[kind] = str(count)
             by_kind.setdefault(kind, []).append(value)
         row = [
-            creator.name,
-            creator.first_name,
+            name,
+            first_name,
             ", ".join(by_kind.get(Identity.Kind.EMAIL, [])),
             ", ".join(by_kind.get(Identity.Kind.PHONE, [])),
         ]
@@ -121,14 +137,14 @@ def _rows(
             row += [", ".join(by_kind.get(platform, [])), counts.get(platform, "")]
         row += [
             ", ".join(by_kind.get(Identity.Kind.OTHER, [])),
-            str(creator.followers) if creator.followers else "",
-            ", ".join(tags.get(creator.id, [])),
-            creator.preferred_channel,
+            str(followers) if followers else "",
+            ", ".join(tags.get(creator_id, [])),
+            channel,
         ]
-        fields = creator.custom_fields if isinstance(creator.custom_fields, dict) else {}
-        row += [str(fields.get(name, "")) for name in custom]
+        fields = fields if isinstance(fields, dict) else {}
+        row += [str(fields.get(field, "")) for field in custom]
         row += [
-            "; ".join(campaigns.get(creator.id, [])),
-            timezone.localtime(creator.created_at).strftime("%Y-%m-%d %H:%M"),
+            "; ".join(campaigns.get(creator_id, [])),
+            timezone.localtime(added).strftime("%Y-%m-%d %H:%M"),
         ]
         yield row

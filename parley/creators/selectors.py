@@ -252,14 +252,14 @@ def creators_filtered(
     return creators
 
 
-def _ordered(creators: QuerySet[Creator], sort: str) -> tuple[QuerySet[Creator], str, bool]:
+def creators_ordered(creators: QuerySet[Creator], sort: str) -> tuple[QuerySet[Creator], str, bool]:
     descending = sort.startswith("-")
     column = _SORT_FIELDS[sort.lstrip("-")]
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     return creators.order_by(*order), column, descending
 
 
-def _after(
+def creators_after(
     creators: QuerySet[Creator], column: str, descending: bool, cursor: str
 ) -> QuerySet[Creator]:
     """The rows after the cursor in the list's order: a row-value comparison, which walks
@@ -305,11 +305,11 @@ def creator_list_page(
 ) -> CreatorListPage:
     """One page of the Creators list in the filter's order, keyset-paged: each creator
     with their identities, tags and conversation (if any) read in the same few queries."""
-    creators, column, descending = _ordered(
+    creators, column, descending = creators_ordered(
         creators_filtered(workspace=workspace, filters=filters, ids=ids), filters.sort
     )
     if cursor:
-        creators = _after(creators, column, descending, cursor)
+        creators = creators_after(creators, column, descending, cursor)
     if with_related:
         creators = creators.select_related("conversation").prefetch_related(
             Prefetch("identities", queryset=Identity.objects.order_by("kind", "-is_primary", "id")),
