@@ -205,6 +205,24 @@ PARLEY_IMPORT_MAX_BYTES = int(os.environ.get("PARLEY_IMPORT_MAX_BYTES", 50_000_0
 # The most recipients of one mass message.
 PARLEY_BROADCAST_LIMIT = int(os.environ.get("PARLEY_BROADCAST_LIMIT", 20_000))
 
+# Campaign actions (issue 14). Files sent to a creator: each at most this many bytes, of
+# these types (extensions); product images of the gift catalogue: PNG, JPEG, GIF or WebP
+# up to this size. Tracking links in messages begin with PARLEY_PUBLIC_URL (the address
+# creators reach Parley at); a pool takes at most PARLEY_COUPON_BATCH_LIMIT codes at a time.
+PARLEY_ATTACHMENT_MAX_BYTES = int(os.environ.get("PARLEY_ATTACHMENT_MAX_BYTES", 10_000_000))
+PARLEY_ATTACHMENT_EXTENSIONS = [
+    e.strip().lower()
+    for e in os.environ.get(
+        "PARLEY_ATTACHMENT_EXTENSIONS",
+        "pdf,png,jpg,jpeg,gif,webp,heic,txt,csv,rtf,doc,docx,xls,xlsx,ppt,pptx,odt,ods,odp,"
+        "key,pages,numbers,zip,mp4,mov,m4v,webm,mp3,m4a,wav,ai,psd,eps",
+    ).split(",")
+    if e.strip()
+]
+PARLEY_PRODUCT_IMAGE_MAX_BYTES = int(os.environ.get("PARLEY_PRODUCT_IMAGE_MAX_BYTES", 5_000_000))
+PARLEY_PUBLIC_URL = os.environ.get("PARLEY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+PARLEY_COUPON_BATCH_LIMIT = 10_000
+
 # Email channel (issue 3): mailboxes, OAuth, IMAP sync.
 INSTALLED_APPS += ["parley.channels.email"]
 PARLEY_PERIODIC["parley.channels.email.watch.watchers_ensure"] = 10

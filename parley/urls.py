@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from parley.accounts.views import PasswordResetView
+from parley.campaigns.views_links import link_follow
 from parley.core.converters import IdConverter
 
 # `<id:…>`: a database id, 1 to 2**63-1 (anything else is a 404, not an OverflowError).
@@ -35,6 +36,8 @@ urlpatterns = [
     path("creators/", include("parley.creators.urls")),
     path("creators/", include("parley.creators.enrichment.urls")),
     path("api/v1/", include("parley.api.urls")),
+    # The public tracking-link redirect (campaign actions).
+    path("l/<str:code>", link_follow, name="link_follow"),
     path("", include("parley.channels.email.urls")),
 ]
 

@@ -15,6 +15,7 @@ from tests.factories import CreatorFactory, MemberFactory, WorkspaceFactory
 
 pytest_plugins = [
     "tests.browser_fixtures",
+    "tests.campaigns.assets_support",
     "tests.email_fixtures",
     "tests.enrichment_fixtures",
     "tests.tasks_fixtures",

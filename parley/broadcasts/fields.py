@@ -4,7 +4,9 @@ Templates are Jinja2 in its SandboxedEnvironment (no attribute tricks, no import
 undefined names an error. The field list is a registry: a field is a name, a label, and how
 to get its value for one recipient from the data loaded once for the whole send
 (`Recipient`). Campaign actions add their own (coupon code, tracking link) with
-`field_register`, and the compose page, the check and the preview pick them up.
+`field_register`, and the compose page, the check and the preview pick them up. A field
+whose values must be looked up, or made, for a whole send has a `load` (`fields_load`):
+called once per chunk of recipients with the templates, it fills their `extra`.
 """
 
 from collections.abc import Callable
@@ -32,7 +34,27 @@ class Recipient:
     custom: dict[str, Any] = field(default_factory=dict)
     campaign: str = ""
     # Values other apps add for their fields (coupon codes, tracking links, …).
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FieldsLoad:
+    """What a field's `load` gets: the recipients whose `extra` it fills, for one send."""
+
+    workspace_id: int
+    campaign_id: int | None
+    author_id: int | None
+    recipients: list["Recipient"]
+    sources: list[str]
+    # PREVIEW: what there is, and a stand-in for what the send will make (the check, the
+    # preview); STRICT: what there is, nothing made (an agreement frozen now); WRITE: the
+    # send itself: make what is missing (assign codes, create links).
+    mode: str
+
+
+PREVIEW, STRICT, WRITE = "preview", "strict", "write"
+# Fills the recipients' extra; returns the problems to show (an empty pool, …).
+Loader = Callable[[FieldsLoad], list[str]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,7 @@ class PersonalField:
     label: str | Promise
     value: Callable[[Recipient], Any]
     example: str = ""
+    load: Loader | None = None
 
 
 class _Custom(dict[str, Any]):
@@ -74,6 +97,50 @@ for _field in (
     field_register(_field)
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def fields_used(sources: list[str]) -> set[str]:
+    """The field names the templates use (a template that does not parse uses none)."""
+    used: set[str] = set()
+    for source in sources:
+        try:
+            used |= meta.find_undeclared_variables(_env.parse(source))
+        except TemplateSyntaxError:
+            continue
+    return used
+
+
+def fields_load(
+    *,
+    workspace_id: int,
+    campaign_id: int | None,
+    author_id: int | None,
+    recipients: list[Recipient],
+    sources: list[str],
+    mode: str,
+) -> list[str]:
+    """Run the `load` of every field the templates use, for these recipients; the problems
+    they report."""
+    used = fields_used(sources)
+    problems: list[str] = []
+    for personal in _FIELDS.values():
+        if personal.load is not None and personal.name in used and recipients:
+            problems += personal.load(
+                FieldsLoad(
+                    workspace_id=workspace_id,
+                    campaign_id=campaign_id,
+                    author_id=author_id,
+                    recipients=recipients,
+                    sources=sources,
+                    mode=mode,
+                )
+            )
+    return problems
+
+
+def parse(source: str) -> Any:
+    """The template's syntax tree (for fields that read how they are used)."""
+    return _env.parse(source)
 
 
 @dataclass

@@ -16,12 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
-from parley.broadcasts.fields import MAX_TEMPLATE, Recipient, Renderer, RenderError, renderer
+from parley.broadcasts.fields import (
+    MAX_TEMPLATE,
+    WRITE,
+    Recipient,
+    Renderer,
+    RenderError,
+    renderer,
+)
 from parley.broadcasts.models import Broadcast
 from parley.broadcasts.selectors import (
     Check,
     broadcast_check,
     creator_ids_in_workspace,
+    recipients_fill,
     recipients_load,
 )
 from parley.campaigns.models import Campaign
@@ -162,7 +170,7 @@ def broadcast_queue(*, broadcast_id: int) -> int:
                 return broadcast.queued
             _queue_chunk(broadcast, [x.recipient for x in loaded], subject, body)
             broadcast.queued += len(chunk)
-            broadcast.save(update_fields=["queued"])
+            broadcast.save(update_fields=["queued", "skipped"])
     if broadcast.mailbox is not None:
         outbox_plan(sender_key=broadcast.mailbox.sender_key)
     done = broadcast.channel == Broadcast.Channel.INAPP
@@ -181,12 +189,19 @@ def _queue_chunk(
     now = timezone.now()
     author = broadcast.author
     assert author is not None
+    # Codes and links the templates use are given out now, in bulk (in this transaction).
+    recipients_fill(broadcast=broadcast, recipients=recipients, mode=WRITE)
     rendered: list[tuple[Recipient, str, str]] = []
     for recipient in recipients:
         try:
             rendered.append((recipient, subject(recipient), body(recipient)))
-        except RenderError:
-            continue  # checked before sending; a creator changed meanwhile: left out
+        except RenderError as exc:
+            # Checked before sending; a creator changed meanwhile, or the coupon pool ran
+            # out: left out, and listed with the skipped.
+            broadcast.skipped = [
+                *broadcast.skipped,
+                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)},
+            ]
     conversations = conversations_for_creators(
         workspace_id=broadcast.workspace_id,
         creator_ids=[r.creator_id for r, _s, _b in rendered],
@@ -281,6 +296,9 @@ def broadcast_test_send(*, member: Member, broadcast: Broadcast, to: str) -> str
     )
     if not loaded:
         raise ValidationFailed(_("Select at least one creator."))
+    problems = recipients_fill(broadcast=broadcast, recipients=[loaded[0].recipient])
+    if problems:
+        raise ValidationFailed({"body": problems})
     try:
         subject = renderer(broadcast.subject_template)(loaded[0].recipient)
         body = renderer(broadcast.body_template)(loaded[0].recipient)

@@ -1,0 +1,392 @@
+"""Reads of campaign assets, always scoped to a workspace (another workspace's id is
+NotFound).
+
+`creator_assets` is what the thread sidebar, the creator profile and the PDF report show:
+every asset of one creator, grouped by campaign, in five queries whatever their number
+(links with their click counts in one grouped query, then codes, payments, agreements
+and gift offers). `member_assets`
+is the members tab's: counts for a page of creators of one campaign, five grouped queries
+whatever the page's size.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Workspace
+from parley.campaigns.models import (
+    Agreement,
+    Campaign,
+    CouponCode,
+    GiftOffer,
+    LinkClick,
+    Payment,
+    PaymentChange,
+    Product,
+    TrackingLink,
+)
+from parley.core.errors import NotFound
+from parley.creators.models import Creator
+
+
+def _clicks(links: QuerySet[TrackingLink]) -> QuerySet[TrackingLink]:
+    # `visitor` hashes the day in, so distinct visitors over all days = the sum of each
+    # day's unique visitors.
+    return links.annotate(
+        click_count=Count("clicks"),
+        unique_count=Count("clicks__visitor", distinct=True),
+        last_click_at=Max("clicks__at"),
+    )
+
+
+@dataclass
+class CampaignAssets:
+    campaign: Campaign
+    links: list[TrackingLink] = field(default_factory=list)
+    coupon: CouponCode | None = None
+    payments: list[Payment] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    gift: GiftOffer | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.links or self.coupon or self.payments or self.agreements or self.gift)
+
+
+def creator_assets(
+    *, workspace: Workspace, creator: Creator, campaign_id: int | None = None
+) -> list[CampaignAssets]:
+    """Every asset of the creator, by campaign (by name); with `campaign_id`, that one."""
+    scope = Q(workspace=workspace, creator=creator)
+    if campaign_id is not None:
+        scope &= Q(campaign_id=campaign_id)
+    by_campaign: dict[int, CampaignAssets] = {}
+
+    def group(campaign: Campaign) -> CampaignAssets:
+        if campaign.id not in by_campaign:
+            by_campaign[campaign.id] = CampaignAssets(campaign=campaign)
+        return by_campaign[campaign.id]
+
+    for link in (
+        _clicks(TrackingLink.objects.filter(scope))
+        .select_related("campaign")
+        .order_by("created_at", "id")
+    ):
+        group(link.campaign).links.append(link)
+    for coupon in CouponCode.objects.filter(scope).select_related("campaign"):
+        group(coupon.campaign).coupon = coupon
+    for payment in (
+        Payment.objects.filter(scope).select_related("campaign").order_by("created_at", "id")
+    ):
+        group(payment.campaign).payments.append(payment)
+    for agreement in (
+        Agreement.objects.filter(scope)
+        .defer("body")
+        .select_related("campaign")
+        .order_by("sent_at", "id")
+    ):
+        group(agreement.campaign).agreements.append(agreement)
+    for offer in GiftOffer.objects.filter(scope).select_related("campaign"):
+        group(offer.campaign).gift = offer
+    return sorted(by_campaign.values(), key=lambda a: (a.campaign.name, a.campaign.id))
+
+
+@dataclass
+class MemberAssets:
+    """One creator's assets in one campaign, counted (the members tab's columns)."""
+
+    links: int = 0
+    clicks: int = 0
+    unique: int = 0
+    coupon: str = ""
+    payments: dict[str, int] = field(default_factory=dict)
+    agreement: str = ""  # the latest one's status
+    gift: str = ""  # the offer's status
+
+    @property
+    def any(self) -> bool:
+        return bool(self.links or self.coupon or self.payments or self.agreement or self.gift)
+
+
+def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, MemberAssets]:
+    """creator id → their assets in the campaign, for a page of members: five grouped
+    queries, whatever the page's size."""
+    out: dict[int, MemberAssets] = defaultdict(MemberAssets)
+    ids = list(creator_ids)
+    if not ids:
+        return {}
+    for creator_id, links, clicks, unique in (
+        TrackingLink.objects.filter(campaign=campaign, creator_id__in=ids)
+        .values("creator_id")
+        .annotate(
+            n_links=Count("id", distinct=True),
+            n_clicks=Count("clicks"),
+            n_unique=Count("clicks__visitor", distinct=True),
+        )
+        .values_list("creator_id", "n_links", "n_clicks", "n_unique")
+        .order_by()
+    ):
+        row = out[creator_id]
+        row.links, row.clicks, row.unique = links, clicks, unique
+    for creator_id, code in CouponCode.objects.filter(
+        campaign=campaign, creator_id__in=ids
+    ).values_list("creator_id", "code"):
+        out[creator_id].coupon = code
+    for creator_id, status, n in (
+        Payment.objects.filter(campaign=campaign, creator_id__in=ids)
+        .values("creator_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("creator_id", "status", "n")
+        .order_by()
+    ):
+        out[creator_id].payments[status] = n
+    for creator_id, status in (
+        Agreement.objects.filter(campaign=campaign, creator_id__in=ids)
+        .order_by("creator_id", "sent_at", "id")
+        .values_list("creator_id", "status")
+    ):
+        out[creator_id].agreement = status  # the latest wins
+    for creator_id, status in GiftOffer.objects.filter(
+        campaign=campaign, creator_id__in=ids
+    ).values_list("creator_id", "status"):
+        out[creator_id].gift = status
+    return dict(out)
+
+
+# --- One of each, by id --------------------------------------------------------------------
+
+
+def link_get(*, workspace: Workspace, id: int) -> TrackingLink:
+    link = (
+        _clicks(TrackingLink.objects.filter(workspace=workspace, id=id))
+        .select_related("campaign", "creator")
+        .first()
+    )
+    if link is None:
+        raise NotFound
+    return link
+
+
+def link_list(
+    *, workspace: Workspace, campaign: Campaign | None = None, creator: Creator | None = None
+) -> list[TrackingLink]:
+    links = TrackingLink.objects.filter(workspace=workspace)
+    if campaign is not None:
+        links = links.filter(campaign=campaign)
+    if creator is not None:
+        links = links.filter(creator=creator)
+    return list(_clicks(links).select_related("campaign", "creator").order_by("id")[:1000])
+
+
+def link_days(*, link: TrackingLink, limit: int = 90) -> list[tuple[date, int, int]]:
+    """(day, clicks, unique visitors) of the link's latest days with clicks, newest first."""
+    return list(
+        LinkClick.objects.filter(link=link)
+        .values("day")
+        .annotate(n_clicks=Count("id"), n_unique=Count("visitor", distinct=True))
+        .order_by("-day")
+        .values_list("day", "n_clicks", "n_unique")[:limit]
+    )
+
+
+def payment_get(*, workspace: Workspace, id: int) -> Payment:
+    payment = (
+        Payment.objects.filter(workspace=workspace, id=id)
+        .select_related("campaign", "creator")
+        .first()
+    )
+    if payment is None:
+        raise NotFound
+    return payment
+
+
+def payment_list(
+    *, workspace: Workspace, campaign: Campaign | None = None, creator: Creator | None = None
+) -> list[Payment]:
+    payments = Payment.objects.filter(workspace=workspace)
+    if campaign is not None:
+        payments = payments.filter(campaign=campaign)
+    if creator is not None:
+        payments = payments.filter(creator=creator)
+    return list(payments.select_related("campaign", "creator").order_by("id")[:1000])
+
+
+def payment_history(*, payment: Payment) -> list[PaymentChange]:
+    return list(payment.changes.select_related("by__user").order_by("at", "id"))
+
+
+def payment_histories(*, payments: list[Payment]) -> dict[int, list[PaymentChange]]:
+    out: dict[int, list[PaymentChange]] = defaultdict(list)
+    for change in (
+        PaymentChange.objects.filter(payment__in=payments)
+        .select_related("by__user")
+        .order_by("at", "id")
+    ):
+        out[change.payment_id].append(change)
+    return out
+
+
+def agreement_get(*, workspace: Workspace, id: int) -> Agreement:
+    agreement = (
+        Agreement.objects.filter(workspace=workspace, id=id)
+        .select_related("campaign", "creator")
+        .first()
+    )
+    if agreement is None:
+        raise NotFound
+    return agreement
+
+
+def agreement_list(
+    *, workspace: Workspace, campaign: Campaign | None = None, creator: Creator | None = None
+) -> list[Agreement]:
+    agreements = Agreement.objects.filter(workspace=workspace)
+    if campaign is not None:
+        agreements = agreements.filter(campaign=campaign)
+    if creator is not None:
+        agreements = agreements.filter(creator=creator)
+    return list(agreements.select_related("campaign", "creator").order_by("id")[:1000])
+
+
+def gift_get(*, workspace: Workspace, id: int) -> GiftOffer:
+    offer = (
+        GiftOffer.objects.filter(workspace=workspace, id=id)
+        .select_related("campaign", "creator")
+        .first()
+    )
+    if offer is None:
+        raise NotFound
+    return offer
+
+
+def gift_list(
+    *, workspace: Workspace, campaign: Campaign | None = None, creator: Creator | None = None
+) -> list[GiftOffer]:
+    offers = GiftOffer.objects.filter(workspace=workspace)
+    if campaign is not None:
+        offers = offers.filter(campaign=campaign)
+    if creator is not None:
+        offers = offers.filter(creator=creator)
+    return list(offers.select_related("campaign", "creator").order_by("id")[:1000])
+
+
+def product_get(*, workspace: Workspace, id: int, campaign: Campaign | None = None) -> Product:
+    products = Product.objects.filter(workspace=workspace, id=id)
+    if campaign is not None:
+        products = products.filter(campaign=campaign)
+    product = products.first()
+    if product is None:
+        raise NotFound
+    return product
+
+
+def product_list(*, campaign: Campaign) -> list[Product]:
+    return list(Product.objects.filter(campaign=campaign).order_by("name", "id"))
+
+
+@dataclass
+class PoolStats:
+    total: int
+    free: int
+
+    @property
+    def assigned(self) -> int:
+        return self.total - self.free
+
+
+def pool_stats(*, campaign: Campaign) -> PoolStats:
+    counts = CouponCode.objects.filter(campaign=campaign).aggregate(
+        total=Count("id"), free=Count("id", filter=Q(creator__isnull=True))
+    )
+    return PoolStats(total=counts["total"] or 0, free=counts["free"] or 0)
+
+
+def coupon_list(
+    *,
+    workspace: Workspace,
+    campaign: Campaign | None = None,
+    creator: Creator | None = None,
+    assigned: bool | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> list[CouponCode]:
+    """Codes by id (keyset: those after `after`)."""
+    codes = CouponCode.objects.filter(workspace=workspace, id__gt=after)
+    if campaign is not None:
+        codes = codes.filter(campaign=campaign)
+    if creator is not None:
+        codes = codes.filter(creator=creator)
+    if assigned is not None:
+        codes = codes.filter(creator__isnull=not assigned)
+    return list(codes.select_related("creator", "campaign").order_by("id")[:limit])
+
+
+def coupon_of(*, campaign: Campaign, creator: Creator) -> CouponCode | None:
+    return CouponCode.objects.filter(campaign=campaign, creator=creator).first()
+
+
+@dataclass
+class AssetGroup:
+    """One campaign in the sidebar: the creator's status in it (a label, "" when they left
+    it), their assets, and whether the actions may be taken."""
+
+    campaign: Campaign
+    status: str
+    assets: CampaignAssets
+
+    @property
+    def member(self) -> bool:
+        return bool(self.status)
+
+
+def creator_asset_groups(
+    *, workspace: Workspace, creator: Creator, campaigns: list[Campaign]
+) -> list[AssetGroup]:
+    """The sidebar's and the profile's campaign assets: a group for each campaign the creator
+    is in (`campaigns` from `campaign_list(creator=…)`, carrying `creator_status`) and for
+    each other campaign they have assets in. Five queries (a picked gift's lines carry the
+    products' names)."""
+    from parley.campaigns.models import CampaignMember
+
+    labels = dict(CampaignMember.Status.choices)
+    assets = {a.campaign.id: a for a in creator_assets(workspace=workspace, creator=creator)}
+    groups: list[AssetGroup] = []
+    for campaign in campaigns:
+        status = getattr(campaign, "creator_status", None)
+        if status or campaign.id in assets:
+            groups.append(
+                AssetGroup(
+                    campaign=campaign,
+                    status=str(labels.get(status, status)) if status else "",
+                    assets=assets.pop(campaign.id, CampaignAssets(campaign=campaign)),
+                )
+            )
+    for left in assets.values():  # campaigns not in the list given
+        groups.append(AssetGroup(campaign=left.campaign, status="", assets=left))
+    return groups
+
+
+def creator_assets_panel(
+    *, workspace: Workspace, creator: Creator, campaigns: list[Campaign] | None = None
+) -> dict[str, object]:
+    """What the campaign assets section (campaigns/assets/_section.html) shows, as template
+    context: the inbox sidebar, the creator profile and the section's own refresh use it.
+    `campaigns`: the caller's `campaign_list(creator=…)` when it has it."""
+    from parley.campaigns.assets import portal
+    from parley.campaigns.selectors import campaign_list
+
+    if campaigns is None:
+        campaigns = campaign_list(workspace=workspace, creator=creator)
+    return {
+        "asset_creator": creator,
+        "asset_groups": creator_asset_groups(
+            workspace=workspace, creator=creator, campaigns=campaigns
+        ),
+        "has_portal": portal.creator_has_portal(creator=creator),
+        "portal_refusal": portal.portal_required_message(
+            creator=creator, what=_("payments and agreements")
+        ),
+    }
