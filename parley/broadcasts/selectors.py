@@ -4,10 +4,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count
+from django.db.models import Count, F
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils.translation import gettext as _
 
-from parley.accounts.models import Workspace
+from parley.accounts.models import Member, Workspace
 from parley.broadcasts.fields import (
     PREVIEW,
     Recipient,
@@ -17,8 +18,13 @@ from parley.broadcasts.fields import (
     templates_check,
 )
 from parley.broadcasts.models import Broadcast
-from parley.core.errors import NotFound
+from parley.campaigns.models import Campaign, CampaignMember
+from parley.campaigns.selectors import inbox_filters_check
+from parley.core import cursor as cursors
+from parley.core.errors import NotFound, ValidationFailed
 from parley.creators.models import Creator, Identity
+from parley.inbox.filters import InboxFilters
+from parley.inbox.selectors import conversation_match_ids
 from parley.outbox.models import OutboxItem
 
 CHUNK = 2000
@@ -291,3 +297,98 @@ def broadcast_progress(*, broadcast: Broadcast, failures: int = 50) -> Progress:
             for i in failed
         ],
     )
+
+
+# --- The API: recipients chosen by id, by the inbox filter or by campaign; the list ------
+
+
+def broadcast_recipient_ids(
+    *,
+    member: Member,
+    creator_ids: list[int] | None = None,
+    filters: InboxFilters | None = None,
+    campaign: Campaign | None = None,
+    cap: int,
+) -> list[int]:
+    """The creators a mass message is to go to, chosen one of three ways: these ids
+    (NotFound when one is not a creator of the workspace); every conversation that matches
+    the inbox filter for the member ("all that match"; NotFound for another workspace's
+    campaign, tag or client in it); or else the campaign's members. At most `cap + 1` ids,
+    so that the caller can tell the limit was passed without reading further."""
+    workspace = member.workspace
+    if creator_ids is not None:
+        ids = creator_ids_in_workspace(workspace_id=workspace.id, ids=creator_ids)
+        if len(ids) != len(set(creator_ids)):
+            raise NotFound
+        return ids[: cap + 1]
+    if filters is not None:
+        inbox_filters_check(workspace=workspace, filters=filters)
+        return conversation_match_ids(member=member, filters=filters, cap=cap)
+    if campaign is not None:
+        if campaign.workspace_id != workspace.id:
+            raise NotFound
+        return list(
+            CampaignMember.objects.filter(campaign=campaign)
+            .order_by("id")
+            .values_list("creator_id", flat=True)[: cap + 1]
+        )
+    return []
+
+
+def broadcast_template_preview(
+    *,
+    member: Member,
+    creator_id: int,
+    campaign: Campaign | None,
+    subject: str,
+    body: str,
+) -> dict[str, str]:
+    """The message as one creator of the workspace would get it, before there is a draft
+    (as broadcast_preview; NotFound for a creator of another workspace)."""
+    if not creator_ids_in_workspace(workspace_id=member.workspace_id, ids=[creator_id]):
+        raise NotFound
+    if campaign is not None and campaign.workspace_id != member.workspace_id:
+        raise NotFound
+    unsaved = Broadcast(
+        workspace_id=member.workspace_id,
+        author=member,
+        campaign=campaign,
+        subject_template=subject,
+        body_template=body,
+        recipient_ids=[creator_id],
+    )
+    return broadcast_preview(broadcast=unsaved, creator_id=creator_id)
+
+
+@dataclass
+class BroadcastPage:
+    broadcasts: list[Broadcast]
+    next_cursor: str | None
+
+
+def broadcast_page(
+    *, workspace: Workspace, cursor: str | None = None, limit: int = 50
+) -> BroadcastPage:
+    """The workspace's mass messages, the most recent first (drafts left out), keyset-paged
+    on (created, id) along the broadcast_recent index: one query a page."""
+    broadcasts = (
+        Broadcast.objects.filter(workspace=workspace)
+        .exclude(state=Broadcast.State.DRAFT)
+        .select_related("author__user", "mailbox")
+        .order_by("-created_at", "-id")
+    )
+    if cursor:
+        at, last_id = cursors.decode(cursor, length=2)
+        when = cursors.decode_datetime(at)
+        if when is None or not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
+        broadcasts = broadcasts.filter(
+            TupleLessThan(Tuple(F("created_at"), F("id")), (when, last_id))
+        )
+    rows = list(broadcasts[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = cursors.encode([last.created_at.isoformat(), last.id])
+    return BroadcastPage(broadcasts=rows, next_cursor=next_cursor)

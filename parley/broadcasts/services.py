@@ -8,6 +8,7 @@ progress, so a worker that dies half-way resumes where it stopped. Emails go thr
 outbox like any other, with the broadcast's priority, under the mailbox's daily limit.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -23,11 +24,13 @@ from parley.broadcasts.fields import (
     Renderer,
     RenderError,
     renderer,
+    templates_check,
 )
 from parley.broadcasts.models import Broadcast
 from parley.broadcasts.selectors import (
     Check,
     broadcast_check,
+    broadcast_preview,
     creator_ids_in_workspace,
     recipients_fill,
     recipients_load,
@@ -319,3 +322,57 @@ def broadcast_test_send(*, member: Member, broadcast: Broadcast, to: str) -> str
             slots_release(sender_key=mailbox.sender_key, day=day)
         raise ValidationFailed({"mailbox": [error]})
     return subject
+
+
+@dataclass
+class Created:
+    """What `broadcast_create` made: the broadcast on its way (None after a check only), the
+    check it passed (or, checking only, its problems) and the first recipient's preview."""
+
+    broadcast: Broadcast | None
+    check: Check
+    preview: dict[str, str] | None = None
+
+
+def broadcast_create(
+    *,
+    member: Member,
+    creator_ids: list[int],
+    campaign: Campaign | None,
+    channel: str,
+    mailbox: Mailbox | None,
+    subject: str,
+    body: str,
+    send_at: datetime | None = None,
+    check_only: bool = False,
+) -> Created:
+    """A mass message in one step (the API): drafted, checked and handed to the worker, in
+    one transaction. Every problem at once, the recipients' and the templates' together:
+    ValidationFailed, and nothing is saved or queued. With `check_only`, nothing is saved
+    either way: the check (problems included) and a preview for the first recipient who
+    would get it."""
+    with transaction.atomic():
+        try:
+            draft = broadcast_draft(member=member, creator_ids=creator_ids, campaign=campaign)
+        except ValidationFailed as exc:
+            problems = dict(exc.errors)
+            for problem in templates_check(subject=subject, body=body):
+                problems.setdefault(problem.field, []).append(problem.message)
+            raise ValidationFailed(problems) from exc
+        broadcast_update(
+            member=member,
+            broadcast=draft,
+            channel=channel,
+            mailbox=mailbox,
+            subject=subject,
+            body=body,
+            send_at=send_at,
+        )
+        if not check_only:
+            return Created(broadcast=draft, check=broadcast_send(member=member, broadcast=draft))
+        check = broadcast_check(broadcast=draft)
+        first = check.sendable[0].recipient.creator_id if check.sendable else None
+        preview = broadcast_preview(broadcast=draft, creator_id=first)
+        # A check only: the draft goes with the transaction.
+        transaction.set_rollback(True)
+    return Created(broadcast=None, check=check, preview=preview)
