@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from parley.accounts.models import Member
 from parley.accounts.services import api_token_create
+from parley.broadcasts.services import broadcast_draft, broadcast_send, broadcast_update
 from parley.channels.email.models import Mailbox
 from parley.creators.services import note_add
 from parley.inbox.models import Message
@@ -91,6 +92,16 @@ def world(db: Any) -> World:
         is_default=True,
         smtp_host="127.0.0.1",
     )
+    broadcast = broadcast_draft(member=member, creator_ids=[creator.id])
+    broadcast_update(
+        member=member,
+        broadcast=broadcast,
+        channel="email",
+        mailbox=mailbox,
+        subject="Hi",
+        body="Hi",
+    )
+    broadcast_send(member=member, broadcast=broadcast)
     _token, raw = api_token_create(member=member, name="hostile")
     ids = {
         "conversation_id": conversation.id,
@@ -102,6 +113,7 @@ def world(db: Any) -> World:
         "member_id": teammate.id,
         "message_id": message.id,
         "mailbox_id": mailbox.id,
+        "broadcast_id": broadcast.id,
         "attachment_id": 1,
         "import_id": 1,  # another workspace's or none: a 404 to walk
         "request_id": 1,  # no Fetch Email request exists: still a path to walk
@@ -215,6 +227,21 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "imap_tls": "ssl",
     },
     ("put", "/mailboxes/{mailbox_id}/daily-limit"): {"daily_limit": 50},
+    ("post", "/broadcasts"): {
+        "creator_ids": ["creator_id"],
+        "channel": "email",
+        "mailbox_id": "mailbox_id",
+        "subject": "Hi {{ first_name }}",
+        "body": "Hello {{ custom.size }}",
+        "send_at": "2030-05-01T09:00:00+02:00",
+        "check_only": True,
+    },
+    ("post", "/broadcasts/preview"): {
+        "creator_id": "creator_id",
+        "campaign_id": "campaign_id",
+        "subject": "{{ campaign }}",
+        "body": "Hi {{ first_name }}",
+    },
 }
 # More bodies an operation accepts, walked the same way: an email as well as an in-app
 # message, with attachments whose names are paths, device names, controls and RTL text.
@@ -231,6 +258,24 @@ MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
                 for name in ["../../etc/passwd", "..", "CON", RTL, "a\x07b\u200b.txt", "é" * 255]
             ],
         }
+    ],
+    # A mass message to all that match the inbox filter, and to a campaign's members, sent.
+    ("post", "/broadcasts"): [
+        {
+            "filter": {
+                "campaign": "campaign_id",
+                "campaigns": ["campaign_id"],
+                "tags": ["tag_id"],
+                "clients": ["client_id"],
+                "unread": True,
+                "assigned_to_me": False,
+                "awaiting": False,
+                "q": RTL,
+            },
+            "subject": RTL,
+            "body": "{{ name }}",
+        },
+        {"campaign_id": "campaign_id", "channel": "inapp", "body": "{{ campaign }}"},
     ],
     ("post", "/mailboxes"): [
         {

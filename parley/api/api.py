@@ -13,6 +13,7 @@ from parley.api import errors
 from parley.api.auth import ApiTokenAuth
 from parley.api.parser import JsonObjectParser
 from parley.api.routers import (
+    broadcasts,
     campaigns,
     conversations,
     creator_data,
@@ -78,4 +79,5 @@ api.add_router("/tags", tags.router)
 api.add_router("/campaigns", campaigns.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/mailboxes", mailboxes.router)
+api.add_router("/broadcasts", broadcasts.router)
 api.add_router("", workspace.router)

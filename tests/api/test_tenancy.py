@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from parley.accounts.models import Client
 from parley.accounts.services import api_token_create
+from parley.broadcasts.models import Broadcast
+from parley.broadcasts.services import broadcast_draft, broadcast_send, broadcast_update
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.channels.email.models import Mailbox
 from parley.creators.models import (
@@ -97,6 +99,17 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
             member=acting, conversation=conversation, channel="inapp", body="Lost?", send_at=later
         )
         OutboxItem.objects.filter(message=unknown).update(state=OutboxItem.State.UNKNOWN)
+        # A mass email on its way (the worker has not written its messages yet).
+        broadcast = broadcast_draft(member=acting, creator_ids=[creator.id])
+        broadcast_update(
+            member=acting,
+            broadcast=broadcast,
+            channel="email",
+            mailbox=mailbox,
+            subject="Hi {{ first_name }}",
+            body="Hello",
+        )
+        broadcast_send(member=acting, broadcast=broadcast)
         conversation_mark_unread(member=acting, conversation=conversation)
         message = Message.objects.get(
             conversation=conversation, direction=Message.Direction.INBOUND
@@ -116,6 +129,7 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
                 f"{prefix}mailbox": mailbox.id,
                 f"{prefix}pending": pending.id,
                 f"{prefix}unknown": unknown.id,
+                f"{prefix}broadcast": broadcast.id,
             }
         )
     return ids
@@ -174,6 +188,9 @@ def snapshot() -> dict[str, list[Any]]:
             )
         ),
         "senders": list(SenderState.objects.order_by("id").values_list("sender_key", "plan_dirty")),
+        "broadcasts": list(
+            Broadcast.objects.order_by("id").values_list("id", "state", "recipient_ids")
+        ),
     }
 
 
@@ -569,6 +586,48 @@ FOREIGN_CASES += [
     ),
 ]
 
+# Mass messages: a foreign one, and foreign creators, campaigns, tags, clients and mailboxes
+# in a new one (its recipients by id, by the inbox filter, by campaign) or a preview.
+_BROADCAST = {"subject": "Hi {{ first_name }}", "body": "Hello"}
+FOREIGN_CASES += [
+    (("get", "/broadcasts/{broadcast_id}"), "get", "/broadcasts/{f_broadcast}", None, {}),
+    (
+        ("post", "/broadcasts/{broadcast_id}/cancel"),
+        "post",
+        "/broadcasts/{f_broadcast}/cancel",
+        None,
+        {},
+    ),
+    *(
+        (("post", "/broadcasts"), "post", "/broadcasts", {**_BROADCAST, **recipients}, {})
+        for recipients in (
+            {"creator_ids": ["{creator}", "{f_creator}"]},
+            {"filter": {"tags": ["{f_tag}"]}},
+            {"filter": {"campaigns": ["{f_campaign}"]}},
+            {"filter": {"clients": ["{f_client}"]}},
+            {"filter": {"campaign": "{f_campaign}"}},
+            {"campaign_id": "{f_campaign}"},
+            {"creator_ids": ["{creator}"], "campaign_id": "{f_campaign}"},
+            {"creator_ids": ["{creator}"], "mailbox_id": "{f_mailbox}"},
+            {"creator_ids": ["{creator}"], "mailbox_id": "{f_mailbox}", "check_only": True},
+        )
+    ),
+    (
+        ("post", "/broadcasts/preview"),
+        "post",
+        "/broadcasts/preview",
+        {**_BROADCAST, "creator_id": "{f_creator}"},
+        {},
+    ),
+    (
+        ("post", "/broadcasts/preview"),
+        "post",
+        "/broadcasts/preview",
+        {**_BROADCAST, "creator_id": "{creator}", "campaign_id": "{f_campaign}"},
+        {},
+    ),
+]
+
 # Routes that take no id: each has its own test below that it sees only its workspace.
 ROUTES_WITHOUT_IDS = {
     ("get", "/conversations"): "test_conversation_list_is_own_workspace_only",
@@ -588,6 +647,7 @@ ROUTES_WITHOUT_IDS = {
     ("post", "/clients"): "test_create_client_with_a_foreign_name",
     ("get", "/mailboxes"): "test_mailbox_list_is_own_workspace_only",
     ("post", "/mailboxes"): "test_connect_mailbox_with_a_foreign_address_is_own",
+    ("get", "/broadcasts"): "test_broadcast_list_is_own_workspace_only",
 }
 
 _PLACEHOLDER = re.compile(r"\{(f_)?(\w+)\}")
@@ -759,6 +819,12 @@ def test_connect_mailbox_with_a_foreign_address_is_own(api, member, world, smtp_
     assert mailbox.workspace_id == member.workspace_id and not mailbox.is_default
     after = Mailbox.objects.get(id=world["f_mailbox"])
     assert (after.is_active, after.is_default, after.secret) == (True, True, before.secret)
+
+
+def test_broadcast_list_is_own_workspace_only(api, world):
+    listed = api.get("/broadcasts").json()
+
+    assert [b["id"] for b in listed["items"]] == [world["broadcast"]]
 
 
 # Creators in bulk: import and export (no ids in the path), an own import -----------------
