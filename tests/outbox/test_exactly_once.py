@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django import db
 from django.urls import reverse
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -374,14 +375,29 @@ def test_a_send_that_outlasts_the_lease_never_doubles_the_rest_of_the_batch(  # 
         timeout=60,
         what="the workers to start",
     )
-    # And an SMTP server that takes three seconds to answer the first email: meanwhile the
-    # first worker's lease on its batch runs out and the second worker takes the batch over
+    # And an SMTP server slow to answer the first email: it answers once the first worker's
+    # lease has run out and the second worker has taken the batch over (the slow email held,
+    # having its Sent copy still unconfirmed; the three others found never sent, claimed
+    # again and on their way, waiting for this server)
     slow = _header(messages[0])
 
+    def taken_over() -> bool:
+        holders = OutboxItem.objects.filter(message__in=messages[1:]).values_list(
+            "leased_by", flat=True
+        )
+        mine = f":{second.pid}:"
+        return _states(messages)[0] == "unknown" and all(mine in h for h in holders)
+
     def answer_slowly() -> None:
-        if _header_of(smtp_server.handler.messages[-1]) == slow:
-            flags["go-b"].touch()
-            time.sleep(3)
+        if _header_of(smtp_server.handler.messages[-1]) != slow:
+            return
+        flags["go-b"].touch()
+        deadline = time.monotonic() + 30  # else the assertions below say what happened
+        try:
+            while not taken_over() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            db.connection.close()  # this ran in the SMTP server's thread
 
     monkeypatch.setattr(smtp_server.handler, "on_accept", answer_slowly)
     before = len(smtp_server.handler.messages)
