@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/v1/", include("parley.api.urls")),
     # The public tracking-link redirect (campaign actions).
     path("l/<str:code>", link_follow, name="link_follow"),
+    # Campaign actions: the action panel, the assets section, settings and bulk actions.
+    path("campaigns/", include("parley.campaigns.urls_assets")),
     path("", include("parley.channels.email.urls")),
 ]
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parley.accounts.models import Member
 from parley.broadcasts.services import broadcast_draft
+from parley.campaigns.assets.selectors import creator_assets_panel
 from parley.campaigns.models import CampaignMember
 from parley.campaigns.selectors import campaign_get, campaign_list, inbox_filter_options
 from parley.campaigns.selectors import inbox_filters_check as filter_ids_check
@@ -333,6 +334,8 @@ def detail(request: HttpRequest, member: Member, creator_id: int) -> HttpRespons
         "conversation": conversation,
         "messages": list(reversed(messages)),
         "has_mailbox": bool(mailbox_list(workspace=member.workspace)),
+        # Campaign actions: links with clicks, codes, payments, agreements, gifts.
+        **creator_assets_panel(workspace=member.workspace, creator=creator, campaigns=campaigns),
     }
     return render(request, "creators/detail.html", context)
 

@@ -37,7 +37,10 @@ def _rows_context(
         "rows_url": reverse("inbox:rows"),
         "page": page,
         "rows_html": inbox_rows_html(
-            page.entries, inbox_url=reverse("inbox:list"), with_status=bool(filters.campaign)
+            page.entries,
+            inbox_url=reverse("inbox:list"),
+            with_status=bool(filters.campaign),
+            campaign_id=filters.campaign,
         ),
         "filters": filters,
         "next_query": urlencode([*query, ("cursor", page.next_cursor)]) if page.next_cursor else "",

@@ -20,9 +20,12 @@ from parley.campaigns.selectors import FilterOption
 from parley.inbox.models import InboxEntry
 
 
-def inbox_rows_html(entries: list[InboxEntry], *, inbox_url: str, with_status: bool) -> SafeString:
+def inbox_rows_html(
+    entries: list[InboxEntry], *, inbox_url: str, with_status: bool, campaign_id: int | None = None
+) -> SafeString:
     """The `<li>` of each entry; with_status adds the creator's status in the campaign
-    chosen in the drop-down (entries carry it as `campaign_status`).
+    chosen in the drop-down (entries carry it as `campaign_status`), and a row then opens
+    the thread in that campaign's view (its messages and action bar) when `campaign_id`.
 
     Every text goes through `html.escape` (what Django's `escape` calls, without its lazy-
     string checks, which cost more than the escaping on 600 values a page)."""
@@ -37,6 +40,7 @@ def inbox_rows_html(entries: list[InboxEntry], *, inbox_url: str, with_status: b
     select_label = _("Select %(name)s")
     prefix = e(inbox_url)
     day_labels: dict[date, str] = {}
+    view = f"?campaign={int(campaign_id):d}" if campaign_id else ""
     out = []
     for entry in entries:
         conversation = entry.conversation
@@ -62,7 +66,7 @@ def inbox_rows_html(entries: list[InboxEntry], *, inbox_url: str, with_status: b
             f'data-conversation="{conversation.id:d}">'
             f'<input type="checkbox" name="creators" value="{conversation.creator_id:d}" '
             f'aria-label="{e(select_label % {"name": conversation.creator.name})}">'
-            f'<a class="row-link" href="{url}" hx-get="{url}thread/" '
+            f'<a class="row-link" href="{url}" hx-get="{url}thread/{view}" '
             f'hx-target="#conversation-pane" hx-push-url="{url}">'
             f'<span class="dot"{unread_title if entry.unread else ""}></span>'
             f'<span class="who">{name}</span>'

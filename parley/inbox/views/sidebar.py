@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from parley.accounts.models import Member
 from parley.accounts.selectors import member_get, member_list
+from parley.campaigns.assets.selectors import creator_assets_panel
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.campaigns.selectors import campaign_get, campaign_list
 from parley.campaigns.services import campaign_members_add
@@ -56,6 +57,8 @@ def sidebar_context(
         "members": member_list(workspace=member.workspace),
         "identity_kinds": Identity.Kind.choices,
         "channel_choices": Creator.Channel.choices,
+        # Campaign actions: the creator's links, codes, payments, agreements and gifts.
+        **creator_assets_panel(workspace=member.workspace, creator=creator, campaigns=campaigns),
     }
 
 

@@ -85,3 +85,11 @@ document.addEventListener("click", (event) => {
   const query = new URLSearchParams(new FormData(form)).toString();
   link.href = link.dataset.base + (query ? "?" + query : "");
 });
+
+// [data-close-panel]: closes the campaign action panel it sits in.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-close-panel]");
+  if (!button) return;
+  const panel = button.closest(".asset-action");
+  if (panel) panel.remove();
+});
