@@ -110,6 +110,18 @@ class Workers:
     def log(self, process: subprocess.Popen[bytes]) -> str:
         return Path(process.log_path).read_text(errors="replace")[-4000:]  # type: ignore[attr-defined]
 
+    def wait_ready(self, flags: list[Path], *, timeout: float = 60) -> None:
+        """Wait until the started processes have touched their `flags`; fail at once, with
+        its log, when one exits first (say, it cannot import the code)."""
+
+        def ready() -> bool:
+            for process in self.started:
+                if process.poll() is not None:
+                    raise AssertionError(f"a worker exited: {self.log(process)}")
+            return all(flag.exists() for flag in flags)
+
+        wait_until(ready, timeout=timeout, what=lambda: " ".join(map(self.log, self.started)))
+
     def close(self) -> None:
         for process in self.started:
             self.stop(process)

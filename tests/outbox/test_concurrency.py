@@ -21,7 +21,6 @@ from tests.outbox.support import (
     accepted,
     conversation_with,
     send_only_mailbox,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -107,11 +106,7 @@ def test_concurrent_workers_never_exceed_the_limit_nor_send_twice(  # type: igno
         for n in range(processes)
     ]
     try:
-        wait_until(
-            lambda: all((tmp_path / f"ready-{n}").exists() for n in range(processes)),
-            timeout=60,
-            what="the workers to start",
-        )
+        workers.wait_ready([tmp_path / f"ready-{n}" for n in range(processes)])
         go.touch()
         for worker in started:
             worker.wait(timeout=90)

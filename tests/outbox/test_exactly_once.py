@@ -370,11 +370,7 @@ def test_a_send_that_outlasts_the_lease_never_doubles_the_rest_of_the_batch(  # 
         )
         for w in "ab"
     )
-    wait_until(
-        lambda: flags["ready-a"].exists() and flags["ready-b"].exists(),
-        timeout=60,
-        what="the workers to start",
-    )
+    workers.wait_ready([flags["ready-a"], flags["ready-b"]])
     # And an SMTP server slow to answer the first email: it answers once the first worker's
     # lease has run out and the second worker has taken the batch over (the slow email held,
     # having its Sent copy still unconfirmed; the three others found never sent, claimed
