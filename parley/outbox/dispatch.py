@@ -13,6 +13,15 @@ Exactly once, under faults:
   Not sent: it is sent again. Cannot tell (a send-only mailbox): it is held, "outcome
   unknown", for a person to retry or mark as sent, never sent twice by itself.
 - One connection per sender per batch; the outcomes of a batch are written together.
+- A sender with a per-second rate (`SenderPolicy.min_interval`: an SMS number's throughput)
+  is paced across workers (outbox.senders.sender_turn): each send waits for the sender's
+  turn and takes it, right before the provider is called (the batch's `wait_turn`, so the
+  channel's own reads before that do not blur the pace). A batch of such a sender takes
+  only what fits in PACED_BATCH_SECONDS and gives the rest back at once (any worker takes
+  it up next), so a slow-paced sender never holds up the other senders of one claim long.
+- A provider may report on a message before its batch's outcomes are written (an SMS status
+  callback saying it was delivered): the outcome then leaves the message as the report left
+  it and only settles the outbox row.
 """
 
 import logging
@@ -38,6 +47,7 @@ from parley.outbox.senders import (
     sender_mark_dirty,
     sender_pause,
     sender_policy,
+    sender_turn,
     slots_release,
     slots_reserve,
 )
@@ -56,6 +66,8 @@ HOLD = timedelta(seconds=60)
 # How long an item a dead worker left waits before it is looked at again, when the channel
 # could not tell whether it went out (its mailbox was unreachable).
 RECHECK = timedelta(seconds=60)
+# A paced sender's batch takes what it can send in about this long (at least one item).
+PACED_BATCH_SECONDS = 5.0
 
 
 def _free(now) -> Q:  # type: ignore[no-untyped-def]
@@ -141,6 +153,11 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
         _hold(items)
         return 0
     policy = sender_policy(channel=channel, sender_key=sender_key)
+    interval = policy.min_interval if policy is not None else 0.0
+    if interval > 0:
+        fits = max(1, int(PACED_BATCH_SECONDS / interval))
+        _unlease([i.id for i in items[fits:]])
+        items = items[:fits]
     items = _reserve(items, policy)
     if not items:
         return 0
@@ -149,12 +166,25 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
     batch: BatchSender | None = None
     opener = getattr(adapter, "open_batch", None)
     lease = _Lease(items, worker_id)
+    turn = None
+    if interval > 0:
+        workspace_id = items[0].workspace_id
+
+        def turn() -> None:
+            sender_turn(workspace_id=workspace_id, sender_key=sender_key, interval=interval)
+
     try:
-        if opener is not None and len(items) > 1:
+        if opener is not None and (len(items) > 1 or turn is not None):
             batch = opener(sender_key)
+        # A batch that takes its turn itself waits right before it calls the provider.
+        batch_waits = turn is not None and hasattr(batch, "wait_turn")
+        if batch_waits:
+            batch.wait_turn = turn  # type: ignore[union-attr]
         for item in items:
             if not lease.holds(item):
                 continue
+            if turn is not None and not batch_waits:
+                turn()
             send = batch.send if batch is not None else adapter.send
             result = send(item.message)
             results[item.id] = result
@@ -283,7 +313,7 @@ def _record_outcomes(
             message.status = Message.Status.SENT
             message.sent_at = now
             message.provider_sid = result.provider_id[:64]
-            message.status_reason = ""
+            message.status_reason = result.note
         elif result.retry and item.attempts < MAX_ATTEMPTS:
             item.state = OutboxItem.State.PENDING
             item.not_before = now + timedelta(minutes=2**item.attempts)
@@ -300,6 +330,14 @@ def _record_outcomes(
             failed_messages.append(message)
         done_items.append(item)
     with transaction.atomic():
+        # A provider's report that came in while the batch was sending (an SMS delivered
+        # already) stands: those messages keep what it wrote.
+        reported = set(
+            Message.objects.select_for_update()
+            .filter(id__in=[i.message_id for i in done_items])
+            .exclude(status=Message.Status.SENDING)
+            .values_list("id", flat=True)
+        )
         OutboxItem.objects.bulk_update(
             done_items,
             [
@@ -313,7 +351,7 @@ def _record_outcomes(
             ],
         )
         Message.objects.bulk_update(
-            [i.message for i in done_items],
+            [i.message for i in done_items if i.message_id not in reported],
             ["status", "sent_at", "provider_sid", "status_reason"],
         )
         if released and reserved_day is not None:
@@ -397,7 +435,8 @@ def outbox_recover(*, worker_id: str = WORKER_ID, limit: int = 50) -> int:
 
 def _settle(item: OutboxItem) -> None:
     message = item.message
-    verify = getattr(channel_adapter(item.channel), "verify", None)
+    adapter = channel_adapter(item.channel)
+    verify = getattr(adapter, "verify", None)
     verdict = verify(message) if verify is not None else Verdict.UNKNOWN
     policy = sender_policy(channel=item.channel, sender_key=item.sender_key)
     with transaction.atomic():
@@ -418,7 +457,8 @@ def _settle(item: OutboxItem) -> None:
             message.status = Message.Status.QUEUED
         else:
             item.state = OutboxItem.State.UNKNOWN
-            message.status_reason = _(
+            # A channel may say it in its own words (SMS: no Sent folder to look in).
+            message.status_reason = getattr(adapter, "unknown_reason", "") or _(
                 "Outcome unknown: sending was interrupted, and the mailbox cannot tell whether "
                 "the email went out. Check your Sent folder, then Retry or Mark as sent."
             )

@@ -92,13 +92,15 @@ class SenderDay(models.Model):
 
 class SenderState(models.Model):
     """The outbox's own state of a sender: a pause the provider asked for (a daily quota),
-    and whether its queue needs planning again."""
+    whether its queue needs planning again, and, for a sender with a per-second rate, the
+    earliest moment its next send may start (reserved by compare-and-set: senders.py)."""
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
     sender_key = models.CharField(max_length=64, unique=True)
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.TextField(blank=True)
     plan_dirty = models.BooleanField(default=False)
+    next_send_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

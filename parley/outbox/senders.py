@@ -1,14 +1,21 @@
 """Senders (one connected address each): their daily limit, their calendar day, the slots
-used today, and pauses the provider asked for.
+used today, their per-second pace, and pauses the provider asked for.
 
 A slot is reserved in SenderDay by a compare-and-set update before every send, so two or
 four workers together never exceed a sender's limit; a send that did not reach the
 provider gives its slot back.
+
+A sender with a per-second rate (`SenderPolicy.min_interval`, an SMS number's throughput)
+is paced the same way: SenderState.next_send_at is the earliest moment its next send may
+start. A worker about to send waits until then, and takes its turn by a compare-and-set
+that moves the moment to now plus the interval. Any number of workers together start two
+sends of one sender at least the interval apart (by their clocks: hosts are assumed in sync).
 """
 
 import zoneinfo
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from time import sleep as time_sleep
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -117,3 +124,35 @@ def sender_pause(
             sender_key=sender_key, state=OutboxItem.State.PENDING, not_before__lt=until
         ).update(not_before=until)
     return until
+
+
+def sender_turn(*, workspace_id: int, sender_key: str, interval: float) -> None:
+    """Wait for the sender's turn and take it: return once a send may start, having moved
+    the sender's next moment to `interval` seconds from now. The turn is taken by one
+    conditional update at the moment of sending (not booked ahead), so two sends of the
+    sender start at least `interval` apart whichever workers make them, even when a worker
+    is late to wake up. Safe in any number of processes."""
+    if interval <= 0:
+        return
+    step = timedelta(seconds=interval)
+    while True:
+        now = timezone.now()
+        found = list(
+            SenderState.objects.filter(sender_key=sender_key).values_list(
+                "next_send_at", flat=True
+            )
+        )
+        if not found:
+            sender_state(workspace_id=workspace_id, sender_key=sender_key)
+            continue
+        current = found[0]
+        if current is not None and current > now:
+            time_sleep(min((current - now).total_seconds(), 1.0))
+            continue
+        same = (
+            SenderState.objects.filter(sender_key=sender_key, next_send_at__isnull=True)
+            if current is None
+            else SenderState.objects.filter(sender_key=sender_key, next_send_at=current)
+        )
+        if same.update(next_send_at=now + step):
+            return
