@@ -34,6 +34,7 @@ urlpatterns = [
     path("inbox/broadcasts/", include("parley.broadcasts.urls")),
     path("inbox/", include("parley.inbox.urls")),
     path("creators/", include("parley.creators.urls")),
+    path("campaigns/", include("parley.campaigns.urls")),
     path("creators/", include("parley.creators.enrichment.urls")),
     path("api/v1/", include("parley.api.urls")),
     # The public tracking-link redirect (campaign actions).

@@ -414,6 +414,8 @@ QUERY_NAMES = [
     "awaiting",
     "mailbox",
     "pulse",
+    "status",
+    "view",
     "next",
     "access",
     "state",
@@ -454,6 +456,20 @@ FORM_NAMES = [
     "smtp_port",
     "imap_host",
     "imap_port",
+    # campaigns
+    "to",
+    "status_filter",
+    "send_email",
+    "confirm_bouncing",
+    "restore",
+    "section",
+    "brief",
+    "starts_on",
+    "ends_on",
+    "payment_terms",
+    "agreement_template",
+    "invitation_subject",
+    "invitation_body",
 ]
 # The fields that carry ids.
 ID_NAMES = [

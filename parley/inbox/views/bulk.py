@@ -9,9 +9,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from parley.accounts.models import Member
+from parley.broadcasts.campaign_mail import campaign_members_transition
 from parley.broadcasts.services import broadcast_draft
 from parley.campaigns.selectors import campaign_get
 from parley.campaigns.services import campaign_members_add
+from parley.campaigns.workflow import EMAIL_OF_TARGET
 from parley.core.errors import ValidationFailed
 from parley.core.text import id_or_none
 from parley.core.views import int_or_none, member_view
@@ -41,7 +43,9 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
     action = request.POST.get("action")
     try:
         mass = action == "broadcast"
-        cap = settings.PARLEY_BROADCAST_LIMIT if mass else settings.PARLEY_BULK_LIMIT
+        # A status change that sends its email goes through the mass-message writer.
+        emails = (action or "").removeprefix("status:") in EMAIL_OF_TARGET
+        cap = settings.PARLEY_BROADCAST_LIMIT if mass or emails else settings.PARLEY_BULK_LIMIT
         ids = _creator_ids(request, member, cap)
         if not ids:
             raise ValidationFailed(_("Select at least one creator."))
@@ -95,6 +99,16 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
                     "%(n)s skipped (they already have an email, or no handle to look up).",
                     skipped,
                 ) % {"n": skipped}
+        elif action and action.startswith("status:"):
+            # The campaign chosen in the drop-down: its status changes for the creators.
+            campaign_id = id_or_none(request.POST.get("campaign"))
+            if campaign_id is None:
+                raise ValidationFailed(_("Choose a campaign in the drop-down first."))
+            campaign = campaign_get(workspace=member.workspace, id=campaign_id)
+            status = action.removeprefix("status:")
+            text = campaign_members_transition(
+                member=member, campaign=campaign, creator_ids=ids, status=status
+            ).summary(status)
         else:
             raise ValidationFailed({"action": [_("Unknown action.")]})
     except ValidationFailed as exc:
