@@ -355,3 +355,21 @@ PARLEY_ENRICHMENT = {
 PARLEY_AUDIENCE_MAX_AGE_DAYS = int(os.environ.get("PARLEY_AUDIENCE_MAX_AGE_DAYS", "7"))
 # Requests whose task was lost (a worker died, a queue was emptied) are queued again.
 PARLEY_PERIODIC["parley.creators.enrichment.services.enrichment_requeue_overdue"] = 60
+
+# SMS channel (issue 16): Twilio numbers, inbound and status webhooks, opt-outs.
+INSTALLED_APPS += ["parley.channels.sms"]
+# Empty: Twilio's own hosts. A base URL sends every Twilio API request there instead (the
+# tests and benchmarks point it at a local server that answers as Twilio does).
+PARLEY_TWILIO_API_URL = os.environ.get("PARLEY_TWILIO_API_URL", "")
+PARLEY_TWILIO_TIMEOUT = float(os.environ.get("PARLEY_TWILIO_TIMEOUT", "15"))
+# The most segments one SMS may take (Twilio advises at most 10), and the rate a new
+# number sends at, messages a second (Twilio's throughput for a long code; settable per
+# number).
+PARLEY_SMS_MAX_SEGMENTS = int(os.environ.get("PARLEY_SMS_MAX_SEGMENTS", "10"))
+PARLEY_SMS_DEFAULT_RATE = float(os.environ.get("PARLEY_SMS_DEFAULT_RATE", "1"))
+# The largest media file of an inbound MMS that is kept (Twilio's own limit is 5 MB), and
+# the largest webhook body taken (Twilio's are a few kilobytes).
+PARLEY_SMS_MEDIA_MAX_BYTES = int(os.environ.get("PARLEY_SMS_MEDIA_MAX_BYTES", "5000000"))
+PARLEY_SMS_WEBHOOK_MAX_BYTES = int(os.environ.get("PARLEY_SMS_WEBHOOK_MAX_BYTES", "64000"))
+# MMS media whose fetch task was lost are fetched again.
+PARLEY_PERIODIC["parley.channels.sms.inbound.sms_media_fetch_pending"] = 60

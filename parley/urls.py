@@ -42,6 +42,7 @@ urlpatterns = [
     # Campaign actions: the action panel, the assets section, settings and bulk actions.
     path("campaigns/", include("parley.campaigns.urls_assets")),
     path("", include("parley.channels.email.urls")),
+    path("", include("parley.channels.sms.urls")),
 ]
 
 # Parley's own pages, JSON under /api/ (parley.core.errorpages).

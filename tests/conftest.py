@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.campaigns.assets_support",
     "tests.email_fixtures",
     "tests.enrichment_fixtures",
+    "tests.sms_fixtures",
     "tests.tasks_fixtures",
 ]
 

@@ -58,6 +58,8 @@ class Identity(TimeStamped):
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("Entered")
+        # An SMS from a number no creator had: the creator was made from it.
+        SMS = "sms", _("From SMS")
         ENRICHMENT = "enrichment", _("From enrichment")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -76,8 +78,9 @@ class Identity(TimeStamped):
     bounced_at = models.DateTimeField(null=True, blank=True)
     bounce_status = models.CharField(max_length=16, blank=True)
     bounce_diagnostic = models.CharField(max_length=500, blank=True)
-    # Where the identity came from: a person (or an import) typed it, or Fetch Email found it
-    # through the enrichment provider (parley.creators.enrichment); the sidebar says which.
+    # Where the identity came from: a person (or an import) typed it, Fetch Email found it
+    # through the enrichment provider (parley.creators.enrichment), or an SMS came from it
+    # (parley.channels.sms); the sidebar says which.
     source = models.CharField(
         _("source"), max_length=12, choices=Source.choices, default=Source.MANUAL
     )
