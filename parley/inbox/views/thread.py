@@ -14,6 +14,7 @@ from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_list
 from parley.channels.email.selectors import mailbox_get, mailbox_list
 from parley.channels.registry import available_channels
+from parley.channels.sms.selectors import number_get, number_list
 from parley.core.errors import ValidationFailed
 from parley.core.views import int_or_none, member_view
 from parley.inbox.models import Channel, Conversation, Message
@@ -28,6 +29,7 @@ from parley.inbox.views.sidebar import sidebar_context
 from parley.inbox.views.thread_html import thread_messages_html
 from parley.outbox.email_send import email_message_send
 from parley.outbox.services import message_send, outbox_cancel, outbox_mark_sent, outbox_retry
+from parley.outbox.sms_send import sms_message_send
 
 
 def _thread_context(member: Member, conversation: Conversation, campaign_id: int | None) -> dict:
@@ -35,7 +37,12 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
     campaigns = campaign_list(workspace=member.workspace, creator=conversation.creator)
     in_thread = set(thread_campaign_ids(conversation=conversation))
     mailboxes = mailbox_list(workspace=member.workspace)
-    channels = [c for c in available_channels() if c != Channel.EMAIL or mailboxes]
+    sms_numbers = number_list(workspace=member.workspace)
+    channels = [
+        c
+        for c in available_channels()
+        if (c != Channel.EMAIL or mailboxes) and (c != Channel.SMS or sms_numbers)
+    ]
     preferred = conversation.creator.preferred_channel
     messages = thread_messages(conversation=conversation, campaign_id=campaign_id)
     return {
@@ -55,6 +62,7 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
         "channels": channels,
         "default_channel": preferred if preferred in channels else Channel.INAPP,
         "mailboxes": mailboxes,
+        "sms_numbers": sms_numbers,
     }
 
 
@@ -121,6 +129,18 @@ def send(request: HttpRequest, member: Member, conversation_id: int) -> HttpResp
                 send_at=send_at,
                 # "Send anyway", offered once the address was found to be bouncing.
                 confirm_bouncing=request.POST.get("confirm_bouncing") == "1",
+            )
+        elif channel == Channel.SMS:
+            number_id = int_or_none(request.POST.get("sms_number"))
+            if number_id is None:
+                raise ValidationFailed({"sms_number": [_("Choose the number to send from.")]})
+            sms_message_send(
+                member=member,
+                conversation=conversation,
+                number=number_get(workspace=member.workspace, id=number_id),
+                body=request.POST.get("body", ""),
+                campaign_id=campaign_id,
+                send_at=send_at,
             )
         else:
             message_send(

@@ -3,6 +3,7 @@ number's rate, segments counted and capped, opt-outs refused before Twilio, and 
 errors (21211 invalid number, 21610 opted out, 20003 authentication, 429) handled."""
 
 import pytest
+from django.urls import reverse
 
 from parley.channels.sms.health import opt_out_set
 from parley.channels.sms.models import SmsOptOut, SmsRecord
@@ -189,3 +190,47 @@ def test_a_read_timeout_is_not_sent_twice(member, sms_number, phone_thread, twil
     twilio.state.delay = 0
     outbox_dispatch_due()
     assert len(twilio.state.sent) == 1
+
+
+def test_the_message_box_sends_an_sms_and_counts_segments(
+    logged_in, member, sms_number, phone_thread, twilio
+):
+    conversation = phone_thread()
+
+    counted = logged_in.post(reverse("sms:segments"), {"body": "Grüße! 😀"})
+    thread = logged_in.get(reverse("inbox:thread", args=[conversation.id])).content.decode()
+    response = logged_in.post(
+        reverse("inbox:send", args=[conversation.id]),
+        {"channel": "sms", "sms_number": sms_number.id, "body": "Moi 👋"},
+    )
+
+    assert 'data-segments="1"' in counted.content.decode() and "UCS-2" in counted.content.decode()
+    assert 'value="sms"' in thread and 'data-testid="sms-number"' in thread
+    assert response.status_code == 200
+    message = Message.objects.get(channel="sms")
+    assert message.body_text == "Moi 👋" and message.status == Message.Status.QUEUED
+
+
+def test_without_a_number_the_message_box_says_sms_is_not_connected(logged_in, phone_thread):
+    conversation = phone_thread()
+
+    thread = logged_in.get(reverse("inbox:thread", args=[conversation.id])).content.decode()
+
+    assert 'data-testid="sms-not-connected"' in thread and "SMS is not connected" in thread
+    assert '<option value="sms"' not in thread
+
+
+def test_a_number_of_another_workspace_is_a_404_from_the_message_box(
+    logged_in, other_member, phone_thread, sms_number
+):
+    from parley.channels.sms.models import SmsNumber
+
+    conversation = phone_thread()
+    SmsNumber.objects.filter(id=sms_number.id).update(workspace=other_member.workspace)
+
+    response = logged_in.post(
+        reverse("inbox:send", args=[conversation.id]),
+        {"channel": "sms", "sms_number": sms_number.id, "body": "Hi"},
+    )
+
+    assert response.status_code == 404

@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from parley.accounts.models import Member
@@ -201,6 +202,15 @@ def test_an_unknown_number_becomes_a_creator_from_sms(member, sms_number, twilio
     assert Message.objects.filter(conversation=conversation).count() == 2
 
 
+def test_the_sidebar_says_from_sms(logged_in, sms_number, twilio_post):
+    twilio_post(inbound_url(sms_number.account), inbound_params(sender="+4915123456789"))
+    conversation = Conversation.objects.get()
+
+    page = logged_in.get(reverse("inbox:thread", args=[conversation.id])).content.decode()
+
+    assert 'data-testid="from-sms"' in page
+
+
 def test_a_webhook_for_workspace_a_never_lands_in_workspace_b(
     member, sms_number, phone_thread, twilio_post
 ):
@@ -300,6 +310,8 @@ def test_opt_out_words_opt_the_number_out(
         conversation=conversation, direction="in", body_text=word
     ).exists()
     assert Message.objects.filter(conversation=conversation, direction="event").exists()
+    sidebar = logged_in.get(reverse("inbox:thread", args=[conversation.id])).content.decode()
+    assert 'data-testid="sms-opted-out"' in sidebar
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
