@@ -58,9 +58,9 @@ class Identity(TimeStamped):
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("Entered")
+        ENRICHMENT = "enrichment", _("From enrichment")
         # An SMS from a number no creator had: the creator was made from it.
         SMS = "sms", _("From SMS")
-        ENRICHMENT = "enrichment", _("From enrichment")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
     creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="identities")
