@@ -30,6 +30,8 @@ class Recipient:
     name: str
     first_name: str
     email: str = ""
+    # The phone a bulk SMS goes to (E.164, the primary phone identity).
+    phone: str = ""
     handle: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
     campaign: str = ""

@@ -1,5 +1,5 @@
-"""A mass message: one template, personalised for each recipient, each recipient's own
-message in their own thread, queued through the outbox."""
+"""A mass message (email, in-app or SMS): one template, personalised for each recipient, each
+recipient's own message in their own thread, queued through the outbox."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,7 @@ class Broadcast(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         INAPP = "inapp", _("In-app")
+        SMS = "sms", _("SMS")
 
     class State(models.TextChoices):
         # Being composed: the recipients are chosen, nothing is queued.
@@ -27,6 +28,10 @@ class Broadcast(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     mailbox = models.ForeignKey(
         "email.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A bulk SMS: the number it goes out from, at that number's rate.
+    sms_number = models.ForeignKey(
+        "sms.SmsNumber", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

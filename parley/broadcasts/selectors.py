@@ -18,8 +18,14 @@ from parley.broadcasts.fields import (
     templates_check,
 )
 from parley.broadcasts.models import Broadcast
+from parley.broadcasts.sms import opt_outs_for as sms_opt_outs_for
+from parley.broadcasts.sms import segments_problem as sms_segments_problem
+from parley.broadcasts.sms import skip_reason as sms_skip_reason
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.campaigns.selectors import inbox_filters_check
+from parley.channels.sms.rules import max_segments as sms_max_segments
+from parley.channels.sms.rules import segments_text as sms_segments_text
+from parley.channels.sms.segments import sms_segments
 from parley.core import cursor as cursors
 from parley.core.errors import NotFound, ValidationFailed
 from parley.creators.models import Creator, Identity
@@ -32,7 +38,7 @@ CHUNK = 2000
 
 def broadcast_get(*, workspace: Workspace, id: int) -> Broadcast:
     broadcast = (
-        Broadcast.objects.select_related("mailbox", "campaign", "author__user")
+        Broadcast.objects.select_related("mailbox", "sms_number", "campaign", "author__user")
         .filter(workspace=workspace, id=id)
         .first()
     )
@@ -86,14 +92,17 @@ def recipients_load(
         }
         emails: dict[int, tuple[str, str]] = {}
         handles: dict[int, str] = {}
+        phones: dict[int, str] = {}
         identities = (
             Identity.objects.filter(creator_id__in=chunk)
             .order_by("creator_id", "-is_primary", "id")
-            .values_list("creator_id", "kind", "value", "bounced_at", "bounce_status")
+            .values_list("creator_id", "kind", "value", "normalized", "bounced_at", "bounce_status")
         )
-        for creator_id, kind, value, bounced_at, status in identities:
+        for creator_id, kind, value, normalized, bounced_at, status in identities:
             if kind == Identity.Kind.EMAIL and creator_id not in emails:
                 emails[creator_id] = (value, (status or "5.0.0") if bounced_at else "")
+            elif kind == Identity.Kind.PHONE and creator_id not in phones:
+                phones[creator_id] = normalized
             elif kind in Identity.SOCIAL and creator_id not in handles:
                 handles[creator_id] = f"@{value.lstrip('@')}"
         for creator_id in chunk:
@@ -108,6 +117,7 @@ def recipients_load(
                         name=row[1],
                         first_name=row[2] or row[1].split(" ")[0],
                         email=email,
+                        phone=phones.get(creator_id, ""),
                         handle=handles.get(creator_id, ""),
                         custom=row[3] if isinstance(row[3], dict) else {},
                         campaign=campaign,
@@ -148,6 +158,8 @@ class Check:
     problems: dict[str, list[str]] = field(default_factory=dict)
     sendable: list[Loaded] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # A bulk SMS: creator id → how many segments their own text takes.
+    segments: dict[int, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -171,15 +183,30 @@ def broadcast_check(*, broadcast: Broadcast, loaded: list[Loaded] | None = None)
         check.problems.setdefault("mailbox", []).append(_("Choose a connected mailbox."))
     if email and not broadcast.subject_template.strip():
         check.problems.setdefault("subject", []).append(_("An email needs a subject."))
+    sms = broadcast.channel == Broadcast.Channel.SMS
+    if sms and (broadcast.sms_number is None or not broadcast.sms_number.is_active):
+        check.problems.setdefault("sms_number", []).append(
+            _("Choose a connected number to send from (Settings → SMS).")
+        )
     if loaded is None:
         loaded = recipients_load(
             workspace_id=broadcast.workspace_id,
             creator_ids=list(broadcast.recipient_ids),
             campaign=broadcast.campaign.name if broadcast.campaign else "",
         )
+    opt_outs = (
+        sms_opt_outs_for(
+            workspace_id=broadcast.workspace_id, phones=[i.recipient.phone for i in loaded]
+        )
+        if sms
+        else {}
+    )
     for item in loaded:
         recipient = item.recipient
-        if email and not recipient.email:
+        if sms and (reason := sms_skip_reason(recipient.phone, opt_outs)):
+            # No phone, no valid number, or opted out: skipped and listed with the reason.
+            check.skipped.append(Skipped(recipient.creator_id, recipient.name, reason))
+        elif email and not recipient.email:
             check.skipped.append(
                 Skipped(recipient.creator_id, recipient.name, _("No email address"))
             )
@@ -208,12 +235,22 @@ def _render_all(broadcast: Broadcast, check: Check) -> None:
     """A template that renders for nobody, or fails for some, is a problem before sending."""
     subject, body = renderer(broadcast.subject_template), renderer(broadcast.body_template)
     failed: list[str] = []
+    sms = broadcast.channel == Broadcast.Channel.SMS
+    too_long: list[tuple[str, int]] = []
     for item in check.sendable:
         try:
             subject(item.recipient)
-            body(item.recipient)
+            text = body(item.recipient)
         except RenderError as exc:
             failed.append(f"{item.recipient.name}: {exc}")
+            continue
+        if sms:  # each recipient's own text, as it is sent (outbox.services strips it)
+            count = sms_segments(text.strip()).segments
+            check.segments[item.recipient.creator_id] = count
+            if count > sms_max_segments():
+                too_long.append((item.recipient.name, count))
+    if too_long:
+        check.problems.setdefault("body", []).append(sms_segments_problem(too_long))
     if failed:
         shown = "; ".join(failed[:5])
         check.problems.setdefault("body", []).append(
@@ -246,6 +283,10 @@ def broadcast_preview(*, broadcast: Broadcast, creator_id: int | None = None) ->
             out[f"{key}_error"] = str(exc)
     if problems and "body_error" not in out:
         out["body_error"] = " ".join(problems)
+    if broadcast.channel == Broadcast.Channel.SMS:
+        out["phone"] = recipient.phone
+        count = sms_segments(out.get("body", "").strip())
+        out["segments"] = sms_segments_text(count)
     return out
 
 

@@ -35,10 +35,15 @@ from parley.broadcasts.selectors import (
     recipients_fill,
     recipients_load,
 )
+from parley.broadcasts.sms import opt_outs_for as sms_opt_outs_for
+from parley.broadcasts.sms import skip_reason as sms_skip_reason
 from parley.campaigns.models import Campaign
 from parley.campaigns.workflow import EMAIL_EVENT, EMAIL_OF_PRIORITY, event_text
 from parley.channels.email.adapter import email_send_direct
 from parley.channels.email.models import Mailbox
+from parley.channels.sms.models import SmsNumber
+from parley.channels.sms.rules import body_problem as sms_body_problem
+from parley.channels.sms.selectors import number_default as sms_number_default
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import (
@@ -51,6 +56,7 @@ from parley.outbox.models import OutboxItem
 from parley.outbox.planner import outbox_plan
 from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
 from parley.outbox.services import outbox_cancel_items
+from parley.outbox.sms_send import sms_records_bulk
 
 CHUNK = 2000
 MAX_SUBJECT = 900
@@ -92,14 +98,18 @@ def broadcast_update(
     subject: str,
     body: str,
     send_at: datetime | None = None,
+    sms_number: SmsNumber | None = None,
 ) -> Broadcast:
-    """Save the draft's content (checked for form, not yet for sending)."""
+    """Save the draft's content (checked for form, not yet for sending). A bulk SMS without
+    `sms_number` goes from the workspace's default number."""
     _editable(member, broadcast)
     errors: dict[str, list[str]] = {}
     if channel not in Broadcast.Channel.values:
-        errors["channel"] = [_("Choose email or in-app.")]
+        errors["channel"] = [_("Choose email, in-app or SMS.")]
     if mailbox is not None and mailbox.workspace_id != member.workspace_id:
         errors["mailbox"] = [_("Choose a connected mailbox.")]
+    if sms_number is not None and sms_number.workspace_id != member.workspace_id:
+        errors["sms_number"] = [_("Choose a connected SMS number.")]
     if len(subject) > MAX_SUBJECT or "\r" in subject or "\n" in subject:
         errors["subject"] = [_("A subject is one line of at most 900 characters.")]
     if len(body) > MAX_TEMPLATE:
@@ -110,10 +120,20 @@ def broadcast_update(
         raise ValidationFailed(errors)
     broadcast.channel = channel
     broadcast.mailbox = mailbox if channel == Broadcast.Channel.EMAIL else None
+    broadcast.sms_number = None
+    if channel == Broadcast.Channel.SMS:
+        broadcast.sms_number = sms_number or sms_number_default(workspace=member.workspace_id)
     broadcast.subject_template, broadcast.body_template = subject.strip(), body
     broadcast.send_at = send_at
     broadcast.save(
-        update_fields=["channel", "mailbox", "subject_template", "body_template", "send_at"]
+        update_fields=[
+            "channel",
+            "mailbox",
+            "sms_number",
+            "subject_template",
+            "body_template",
+            "send_at",
+        ]
     )
     return broadcast
 
@@ -151,7 +171,7 @@ def _enqueue(broadcast_id: int) -> None:
 
 def broadcast_queue(*, broadcast_id: int) -> int:
     """Write the broadcast's messages, chunk by chunk from where it stopped. Idempotent."""
-    broadcast = Broadcast.objects.select_related("author", "mailbox", "campaign").get(
+    broadcast = Broadcast.objects.select_related("author", "mailbox", "sms_number", "campaign").get(
         id=broadcast_id
     )
     if broadcast.state != Broadcast.State.PREPARING or broadcast.author is None:
@@ -192,13 +212,20 @@ def _queue_chunk(
     now = timezone.now()
     author = broadcast.author
     assert author is not None
+    sms = broadcast.channel == Broadcast.Channel.SMS
+    if sms:
+        recipients = _sms_reachable(broadcast, recipients)
     # Codes and links the templates use are given out now, in bulk (in this transaction).
     recipients_fill(broadcast=broadcast, recipients=recipients, mode=WRITE)
     rendered: list[tuple[Recipient, str, str]] = []
     for recipient in recipients:
         try:
             rendered.append((recipient, subject(recipient), body(recipient)))
+            if sms and (problem := sms_body_problem(rendered[-1][2].strip())):
+                raise RenderError(problem)  # over the cap once written for this creator
         except RenderError as exc:
+            if rendered and rendered[-1][0] is recipient:
+                rendered.pop()
             # Checked before sending; a creator changed meanwhile, or the coupon pool ran
             # out: left out, and listed with the skipped.
             broadcast.skipped = [
@@ -215,9 +242,9 @@ def _queue_chunk(
         author=author,
         conversations=[conversations[r.creator_id] for r, _s, _b in rendered],
         bodies=[b.strip() for _r, _s, b in rendered],
-        subjects=[" ".join(s.split())[:MAX_SUBJECT] for _r, s, _b in rendered],
+        subjects=[("" if sms else " ".join(s.split())[:MAX_SUBJECT]) for _r, s, _b in rendered],
         channel=broadcast.channel,
-        status=Message.Status.QUEUED if email else Message.Status.SENT,
+        status=Message.Status.QUEUED if email or sms else Message.Status.SENT,
         campaign_id=broadcast.campaign_id,
         at=now,
         scheduled_for=broadcast.send_at,
@@ -234,11 +261,20 @@ def _queue_chunk(
             author=author,
             at=now,
         )
-    if not email:
+    if not email and not sms:
         return
-    mailbox = broadcast.mailbox
-    assert mailbox is not None
-    email_records_bulk(messages=messages, mailbox=mailbox)
+    if sms:
+        number = broadcast.sms_number
+        assert number is not None
+        sms_records_bulk(
+            messages=messages, number=number, phones=[r.phone for r, _s, _b in rendered]
+        )
+        sender_key, sender_label = number.sender_key, number.label
+    else:
+        mailbox = broadcast.mailbox
+        assert mailbox is not None
+        email_records_bulk(messages=messages, mailbox=mailbox)
+        sender_key, sender_label = mailbox.sender_key, mailbox.address
     send_after = broadcast.send_at or now
     OutboxItem.objects.bulk_create(
         [
@@ -246,8 +282,8 @@ def _queue_chunk(
                 workspace_id=broadcast.workspace_id,
                 message=message,
                 channel=message.channel,
-                sender_key=mailbox.sender_key,
-                sender_label=mailbox.address,
+                sender_key=sender_key,
+                sender_label=sender_label,
                 priority=broadcast.priority,
                 broadcast=broadcast,
                 send_after=send_after,
@@ -257,6 +293,25 @@ def _queue_chunk(
         ],
         batch_size=CHUNK,
     )
+
+
+def _sms_reachable(broadcast: Broadcast, recipients: list[Recipient]) -> list[Recipient]:
+    """The recipients a bulk SMS can go to now; the others (no valid phone, or opted out
+    since the check) are listed with the skipped and the reason."""
+    opt_outs = sms_opt_outs_for(
+        workspace_id=broadcast.workspace_id, phones=[r.phone for r in recipients]
+    )
+    reachable = []
+    for recipient in recipients:
+        reason = sms_skip_reason(recipient.phone, opt_outs)
+        if reason:
+            broadcast.skipped = [
+                *broadcast.skipped,
+                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": reason},
+            ]
+        else:
+            reachable.append(recipient)
+    return reachable
 
 
 def broadcast_cancel(*, member: Member, broadcast: Broadcast) -> int:
@@ -289,6 +344,10 @@ def broadcast_test_send(*, member: Member, broadcast: Broadcast, to: str) -> str
     now, from the chosen mailbox; it counts against the mailbox's daily limit. Returns the
     subject sent."""
     _editable(member, broadcast)
+    if broadcast.channel == Broadcast.Channel.SMS:
+        raise ValidationFailed(
+            _("A test goes by email only: the preview shows the SMS as each creator gets it.")
+        )
     mailbox = broadcast.mailbox
     if broadcast.channel != Broadcast.Channel.EMAIL or mailbox is None:
         raise ValidationFailed({"mailbox": [_("Choose the mailbox to send from.")]})
@@ -345,6 +404,7 @@ def broadcast_create(
     body: str,
     send_at: datetime | None = None,
     check_only: bool = False,
+    sms_number: SmsNumber | None = None,
 ) -> Created:
     """A mass message in one step (the API): drafted, checked and handed to the worker, in
     one transaction. Every problem at once, the recipients' and the templates' together:
@@ -367,6 +427,7 @@ def broadcast_create(
             subject=subject,
             body=body,
             send_at=send_at,
+            sms_number=sms_number,
         )
         if not check_only:
             return Created(broadcast=draft, check=broadcast_send(member=member, broadcast=draft))

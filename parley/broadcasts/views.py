@@ -29,6 +29,8 @@ from parley.broadcasts.services import (
     broadcast_update,
 )
 from parley.channels.email.selectors import mailbox_get, mailbox_list
+from parley.channels.sms.selectors import number_get as sms_number_get
+from parley.channels.sms.selectors import number_list as sms_number_list
 from parley.core.errors import NotFound, ValidationFailed
 from parley.core.text import id_or_none
 from parley.core.views import apply_errors, member_view
@@ -44,11 +46,13 @@ def broadcasts(request: HttpRequest, member: Member) -> HttpResponse:
     )
 
 
-def _initial(broadcast: Broadcast, mailboxes: list[Any]) -> dict[str, Any]:
+def _initial(broadcast: Broadcast, mailboxes: list[Any], sms_numbers: list[Any]) -> dict[str, Any]:
     default = next((m.id for m in mailboxes if m.is_default), None)
+    default_number = next((n.id for n in sms_numbers if n.is_default), None)
     return {
         "channel": broadcast.channel,
         "mailbox": broadcast.mailbox_id or default,
+        "sms_number": broadcast.sms_number_id or default_number,
         "subject": broadcast.subject_template,
         "body": broadcast.body_template,
         "send_at": broadcast.send_at,
@@ -62,8 +66,14 @@ def edit(request: HttpRequest, member: Member, broadcast_id: int) -> HttpRespons
     if broadcast.state != Broadcast.State.DRAFT:
         return redirect("broadcasts:detail", broadcast.id)
     mailboxes = mailbox_list(workspace=member.workspace)
+    sms_numbers = sms_number_list(workspace=member.workspace)
     post = request.POST if request.method == "POST" else None
-    form = BroadcastForm(post, mailboxes=mailboxes, initial=_initial(broadcast, mailboxes))
+    form = BroadcastForm(
+        post,
+        mailboxes=mailboxes,
+        sms_numbers=sms_numbers,
+        initial=_initial(broadcast, mailboxes, sms_numbers),
+    )
     context: dict[str, Any] = {"broadcast": broadcast, "form": form, "fields": fields()}
     action = request.POST.get("action", "save") if post else ""
     status = 200
@@ -100,6 +110,8 @@ def _act(
     mailbox = (
         mailbox_get(workspace=member.workspace, id=data["mailbox"]) if data["mailbox"] else None
     )
+    number_id = data.get("sms_number")
+    sms_number = sms_number_get(workspace=member.workspace, id=number_id) if number_id else None
     broadcast_update(
         member=member,
         broadcast=broadcast,
@@ -108,6 +120,7 @@ def _act(
         subject=data["subject"],
         body=data["body"],
         send_at=data["send_at"],
+        sms_number=sms_number,
     )
     if action == "test":
         subject = broadcast_test_send(member=member, broadcast=broadcast, to=member.user.email)
@@ -120,6 +133,16 @@ def _act(
         if check.problems:
             raise ValidationFailed(check.problems)
         context["check"] = check
+        if check.segments:  # a bulk SMS: each recipient's own count
+            context["check_segments"] = [
+                (
+                    item.recipient.name,
+                    item.recipient.phone,
+                    check.segments.get(item.recipient.creator_id, 0),
+                )
+                for item in check.sendable[:100]
+            ]
+            context["segments_total"] = sum(check.segments.values())
     elif action == "send":
         check = broadcast_send(member=member, broadcast=broadcast)
         flash.success(
