@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from parley.channels.base import BatchSender, DeliveryResult, SenderPolicy, Verdict
 from parley.channels.registry import channel_adapter
+from parley.core.bulk import rows_update
 from parley.core.workers import holder_is_dead, worker_id
 from parley.inbox.models import Message
 from parley.outbox.models import OutboxItem
@@ -102,14 +103,15 @@ def outbox_claim(
             due = due.filter(Q(id__in=ids) | _ahead_of(ids))
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        claimed = list(due.order_by("priority", "not_before", "id").values_list("id", flat=True))
-        claimed = claimed[:limit]
+        ordered = due.order_by("priority", "not_before", "id").values_list("id", flat=True)
+        claimed = list(ordered[:limit])
         if claimed:
             OutboxItem.objects.filter(id__in=claimed).update(
                 lease_until=now + LEASE, leased_by=worker_id
             )
     return list(
         OutboxItem.objects.select_related("message", "message__conversation__creator")
+        .prefetch_related("message__attachments")
         .filter(id__in=claimed, leased_by=worker_id)
         .order_by("priority", "not_before", "id")
     )
@@ -176,6 +178,9 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
     try:
         if opener is not None and (len(items) > 1 or turn is not None):
             batch = opener(sender_key)
+            prepare = getattr(batch, "prepare", None)
+            if prepare is not None:  # what the batch needs, loaded for all of it at once
+                prepare([item.message for item in items])
         # A batch that takes its turn itself waits right before it calls the provider.
         batch_waits = turn is not None and hasattr(batch, "wait_turn")
         if batch_waits:
@@ -338,7 +343,7 @@ def _record_outcomes(
             .exclude(status=Message.Status.SENDING)
             .values_list("id", flat=True)
         )
-        OutboxItem.objects.bulk_update(
+        rows_update(
             done_items,
             [
                 "state",
@@ -350,7 +355,7 @@ def _record_outcomes(
                 "reserved_day",
             ],
         )
-        Message.objects.bulk_update(
+        rows_update(
             [i.message for i in done_items if i.message_id not in reported],
             ["status", "sent_at", "provider_sid", "status_reason"],
         )

@@ -20,16 +20,16 @@ the copy after the send, and a crash in between is "cannot tell" too.
 
 import logging
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.channels.base import DeliveryResult, SenderPolicy, Verdict
 from parley.channels.email.mime import (
     HeaderInjection,
     OutgoingAttachment,
-    email_build,
+    email_render,
     message_id_make,
 )
 from parley.channels.email.models import EmailRecord, Mailbox, MailboxFolder
@@ -93,25 +93,49 @@ class EmailBatch:
         self.imap: Any = None
         self.sent_folder: str | None = None
         self.keywords = False
+        # Loaded by prepare() for the emails about to be sent: message id → its record,
+        # creator id → (address, name). An email not prepared is looked up on its own.
+        self.records: dict[int, EmailRecord] = {}
+        self.recipients: dict[int, tuple[str, str]] = {}
+
+    def prepare(self, messages: list[Message]) -> None:
+        """Load what sending these emails needs in two queries, instead of two each."""
+        records = EmailRecord.objects.filter(
+            message_id__in=[m.id for m in messages], folder__isnull=True
+        )
+        for record in records.order_by("-id"):
+            assert record.message_id is not None
+            self.records[record.message_id] = record  # the first (oldest) one wins
+        names = {m.conversation.creator_id: m.conversation.creator.name for m in messages}
+        found = (
+            Identity.objects.filter(creator_id__in=list(names), kind=Identity.Kind.EMAIL)
+            .order_by("creator_id", "is_primary", "-id")
+            .values_list("creator_id", "value")
+        )
+        for creator_id, value in found:  # the primary, else the oldest, comes last
+            self.recipients[creator_id] = (value, names[creator_id])
+        for creator_id, name in names.items():
+            self.recipients.setdefault(creator_id, ("", name))
 
     def send(self, message: Message) -> DeliveryResult:
-        record = outbound_record(message=message)
+        record = self.records.get(message.id) or outbound_record(message=message)
         if record is None or record.mailbox_id != self.mailbox.id:
             return DeliveryResult(ok=False, error=_("No mailbox was chosen for this email."))
         if not self.mailbox.is_active:
             return DeliveryResult(ok=False, error=_("The mailbox was disconnected."))
-        to_addr, to_name = _recipient(message)
+        creator_id = message.conversation.creator_id
+        to_addr, to_name = self.recipients.get(creator_id) or _recipient(message)
         if not to_addr:
             return DeliveryResult(ok=False, error=_("The creator has no email address."))
         try:
-            email = _build(message, self.mailbox, record, to_addr, to_name)
+            email = _render(message, self.mailbox, record, to_addr, to_name)
         except (HeaderInjection, ValueError) as exc:
             return DeliveryResult(ok=False, error=_("Invalid header: %(h)s") % {"h": exc})
         try:
             self._connect()
             copy_uid = self._copy_before(email)
             try:
-                smtp_deliver(self.smtp, email, to=to_addr)
+                smtp_deliver(self.smtp, email, from_addr=self.mailbox.address, to=to_addr)
             except TransportError:
                 self._copy_discard(copy_uid)
                 raise
@@ -172,23 +196,21 @@ class EmailBatch:
                     self.sent_folder = ""
         return bool(self.sent_folder) and self.imap is not None
 
-    def _copy_before(self, email: EmailMessage) -> int | None:
+    def _copy_before(self, email: bytes) -> int | None:
         """File the copy, flagged unconfirmed, before the SMTP transaction: a crash after
         the server took the email leaves a trace that it may have."""
         if not self._copies() or not self.keywords:
             return None
-        answer = self.imap.append(
-            self.sent_folder, email.as_bytes(), flags=(b"\\Seen", UNCONFIRMED)
-        )
+        answer = self.imap.append(self.sent_folder, email, flags=(b"\\Seen", UNCONFIRMED))
         return _append_uid(answer)
 
-    def _copy_after(self, email: EmailMessage, uid: int | None) -> None:
+    def _copy_after(self, email: bytes, uid: int | None) -> None:
         """The server accepted the email: confirm the copy (or file it now)."""
         try:
             if uid is not None:  # the Sent folder stays selected on this connection
                 self.imap.remove_flags([uid], [UNCONFIRMED])
             elif self._copies() and not self.keywords:
-                self.imap.append(self.sent_folder, email.as_bytes(), flags=(b"\\Seen",))
+                self.imap.append(self.sent_folder, email, flags=(b"\\Seen",))
         except Exception as exc:  # the email is sent; never fail it over its copy
             logger.warning("Sent copy for mailbox %s: %s", self.mailbox.pk, exc.__class__)
 
@@ -217,14 +239,14 @@ def _append_uid(answer: bytes | str) -> int | None:
     return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
 
 
-def _build(
+def _render(
     message: Message, mailbox: Mailbox, record: EmailRecord, to_addr: str, to_name: str
-) -> EmailMessage:
+) -> bytes:
     attachments = []
     for att in message.attachments.all():
         with att.file.open("rb") as fh:
             attachments.append(OutgoingAttachment(att.filename, att.content_type, fh.read()))
-    return email_build(
+    return email_render(
         from_addr=mailbox.address,
         from_name=mailbox.display_name,
         to_addr=to_addr,
@@ -313,13 +335,14 @@ class EmailChannel:
 def email_send_direct(*, mailbox: Mailbox, to_addr: str, subject: str, body: str) -> str:
     """Send one email now, outside any thread (a test of a mass message to its author).
     Returns the error, or "" when the server took it."""
-    email = email_build(
+    email = email_render(
         from_addr=mailbox.address,
         from_name=mailbox.display_name,
         to_addr=to_addr,
         to_name="",
         subject=" ".join(subject.split()),
         body_text=body,
+        date=timezone.now(),
         message_id=message_id_make(
             workspace_id=mailbox.workspace_id, message_id=0, domain=_domain(mailbox)
         ),
@@ -327,7 +350,7 @@ def email_send_direct(*, mailbox: Mailbox, to_addr: str, subject: str, body: str
     try:
         smtp = smtp_open(mailbox_smtp_endpoint(mailbox), mailbox_credentials(mailbox=mailbox))
         try:
-            smtp_deliver(smtp, email, to=to_addr)
+            smtp_deliver(smtp, email, from_addr=mailbox.address, to=to_addr)
         finally:
             smtp_close(smtp)
     except TransportError as exc:

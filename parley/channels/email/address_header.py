@@ -28,6 +28,7 @@ import re
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
+from functools import lru_cache
 
 # The policy outbound messages are built under: SMTP's (CRLF) that keeps raw values as they
 # were folded here.
@@ -95,6 +96,7 @@ def phrase_words(display_name: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)  # the same sender's From on every email of a batch
 def address_header_value(*, field: str, display_name: str, addr_spec: str) -> str:
     """The folded value of `field: display name <addr_spec>` (lines joined by CRLF + space).
     Raises ValueError for an address that is not one addr-spec or a name with a line break."""

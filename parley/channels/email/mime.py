@@ -11,14 +11,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.header import decode_header, make_header
+from email.charset import QP, Charset
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
 import nh3
 
-from parley.channels.email.address_header import BUILD_POLICY, address_header_set
+from parley.channels.email.address_header import (
+    BUILD_POLICY,
+    address_header_set,
+    address_header_value,
+)
 from parley.core.crypto import sign, sign_check
 
 TOKEN_PURPOSE = "email-message-id"
@@ -126,6 +131,87 @@ def email_build(
             filename=att.filename,
         )
     return msg
+
+
+def email_render(
+    *,
+    from_addr: str,
+    from_name: str,
+    to_addr: str,
+    to_name: str,
+    subject: str,
+    body_text: str,
+    message_id: str,
+    in_reply_to: str = "",
+    references: list[str] | None = None,
+    attachments: list[OutgoingAttachment] | None = None,
+    date: datetime | None = None,
+) -> bytes:
+    """The email as it goes over SMTP (CRLF line ends). A plain-text email, the common case
+    (a typed reply, each email of a mass send), is written here directly: the email
+    package's header registry and generator cost about 0.6 ms an email, more than the rest
+    of sending it. The headers are the same as email_build's: From and To from
+    address_header_value (never refolded), the subject as RFC 2047 words when it is not
+    ASCII. An email with attachments is built by email_build."""
+    if attachments:
+        built = email_build(
+            from_addr=from_addr,
+            from_name=from_name,
+            to_addr=to_addr,
+            to_name=to_name,
+            subject=subject,
+            body_text=body_text,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            attachments=attachments,
+            date=date,
+        )
+        return built.as_bytes(policy=BUILD_POLICY)
+    bad = header_check(subject=subject, from_name=from_name, to_name=to_name)
+    if bad or _CRLF.search(message_id) or _CRLF.search(in_reply_to):
+        raise HeaderInjection(", ".join(sorted(bad)) or "message_id")
+    lines = [
+        "From: " + address_header_value(field="From", display_name=from_name, addr_spec=from_addr),
+        "To: " + address_header_value(field="To", display_name=to_name, addr_spec=to_addr),
+        "Subject: " + _subject_value(subject),
+        "Message-ID: " + message_id,
+    ]
+    if date is not None:
+        lines.append("Date: " + format_datetime(date))
+    if in_reply_to:
+        lines.append(f"In-Reply-To: <{in_reply_to}>")
+    if references:
+        lines.append("References: " + "\r\n ".join(f"<{r}>" for r in references if r))
+    body = body_text.replace("\r\n", "\n").replace("\r", "\n")
+    if body.isascii() and all(len(line) <= 998 for line in body.split("\n")):
+        encoding, payload = "7bit", body
+    else:
+        encoding, payload = "quoted-printable", _QP_UTF8.body_encode(body)
+    lines += [
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        f"Content-Transfer-Encoding: {encoding}",
+        "",
+        payload.replace("\n", "\r\n"),
+    ]
+    if not payload.endswith("\n"):
+        lines.append("")
+    return "\r\n".join(lines).encode("ascii")
+
+
+_PRINTABLE = re.compile(r"[ -~]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_QP_UTF8 = Charset("utf-8")
+_QP_UTF8.body_encoding = QP
+
+
+def _subject_value(subject: str) -> str:
+    """The Subject header's value: folded at spaces when it is printable ASCII, RFC 2047
+    words when not (the folder would take control characters for spaces and drop them)."""
+    subject = _CONTROL.sub(" ", subject)  # no control characters in a subject line
+    charset = "us-ascii" if _PRINTABLE.fullmatch(subject) else "utf-8"
+    return Header(subject, charset=charset, header_name="Subject").encode(linesep="\r\n")
 
 
 # --- Parsing -------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -169,10 +168,11 @@ def _smtp_quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
 
 
-def smtp_deliver(smtp: smtplib.SMTP, message: EmailMessage, *, to: str) -> None:
-    """Send one message over an open connection; errors sorted for the outbox."""
+def smtp_deliver(smtp: smtplib.SMTP, raw: bytes, *, from_addr: str, to: str) -> None:
+    """Send one message (its bytes, as email_render made them) over an open connection;
+    errors sorted for the outbox."""
     try:
-        smtp.send_message(message, to_addrs=[to])
+        smtp.sendmail(from_addr, [to], raw)
     except smtplib.SMTPRecipientsRefused as exc:
         answer = next(iter(exc.recipients.values()), (0, b""))
         code, text = int(answer[0]), bytes(answer[1]).decode("utf-8", "replace")

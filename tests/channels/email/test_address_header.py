@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parley.channels.email.address_header import display_name_normalise
-from parley.channels.email.mime import HeaderInjection, email_build
+from parley.channels.email.mime import HeaderInjection, email_build, email_render
 
 FORGERY = (
     "Jane Doe, Lifestyle and Travel Content Creator and Photographer <boss@evil.test>, Finance Team"
@@ -89,6 +89,18 @@ def _build(*, from_name: str, from_addr: str, to_name: str, to_addr: str) -> byt
     ).as_bytes()
 
 
+def _render(*, from_name: str, from_addr: str, to_name: str, to_addr: str) -> bytes:
+    return email_render(
+        from_addr=from_addr,
+        from_name=from_name,
+        to_addr=to_addr,
+        to_name=to_name,
+        subject="Hello",
+        body_text="Hi!",
+        message_id="<m@brand.test>",
+    )
+
+
 def _assert_one_address(raw: bytes, field: str, *, name: str, addr: str) -> None:
     want = display_name_normalise(name)
     # A mail reader with policy.default: one address, the intended one.
@@ -125,9 +137,12 @@ def _assert_one_address(raw: bytes, field: str, *, name: str, addr: str) -> None
 def test_a_display_name_never_adds_or_changes_a_recipient(
     name: str, from_name: str, to_addr: str, from_addr: str
 ) -> None:
-    raw = _build(from_name=from_name, from_addr=from_addr, to_name=name, to_addr=to_addr)
-    _assert_one_address(raw, "To", name=name, addr=to_addr)
-    _assert_one_address(raw, "From", name=from_name, addr=from_addr)
+    # Both builders: email_build (an email with attachments) and email_render's plain-text
+    # path (what the outbox sends for a typed reply or a mass email).
+    for build in (_build, _render):
+        raw = build(from_name=from_name, from_addr=from_addr, to_name=name, to_addr=to_addr)
+        _assert_one_address(raw, "To", name=name, addr=to_addr)
+        _assert_one_address(raw, "From", name=from_name, addr=from_addr)
 
 
 def test_the_reported_forgery_reads_as_one_recipient_under_its_name() -> None:
@@ -164,3 +179,36 @@ def test_a_line_break_in_a_name_is_refused(field: str) -> None:
 def test_an_address_that_is_not_one_addr_spec_is_refused() -> None:
     with pytest.raises(ValueError):
         _build(from_name="", from_addr="b@x.test", to_name="", to_addr="a@c.test, boss@evil.test")
+
+
+SUBJECTS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"))
+BODIES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=3000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=SUBJECTS, body=BODIES)
+@example(subject="Hyvää päivää " * 20, body=".dot first\n" + "ä" * 1200)
+def test_the_plain_text_email_reads_back_as_written(subject: str, body: str) -> None:
+    # Given any subject and body, written on the fast path
+    raw = email_render(
+        from_addr="b@brand.test",
+        from_name="Brand",
+        to_addr="c@creators.test",
+        to_name="Creator",
+        subject=subject,
+        body_text=body,
+        message_id="<m@brand.test>",
+        in_reply_to="p@brand.test",
+        references=["o@brand.test", "p@brand.test"],
+    )
+    # Then a mail reader gets the same subject and text back, and the wire is 7-bit ASCII
+    # with lines within RFC 5322's limit
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    # (control characters become spaces; folding may change runs of white space)
+    written = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", subject)
+    assert " ".join(str(parsed["Subject"]).split()) == " ".join(written.split())
+    want = body.replace("\r\n", "\n").replace("\r", "\n")
+    assert parsed.get_content().replace("\r\n", "\n").rstrip("\n") == want.rstrip("\n")
+    assert parsed["In-Reply-To"] == "<p@brand.test>"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert raw.isascii()
