@@ -7,16 +7,16 @@ per-member unread) computed as `message_record` would have left them.
 
 import itertools
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import transaction
 from django.utils import timezone
 
 from parley.accounts.models import Client, Member, User, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
+from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 
@@ -112,54 +112,6 @@ def _skewed_sample(rng: random.Random, items: list[T], k: int) -> list[T]:
     return chosen
 
 
-def _insert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Insert plain value tuples: COPY on PostgreSQL, executemany elsewhere.
-
-    bulk_create spends most of its time preparing every field of every object; the big
-    tables (messages, inbox entries, identities) skip that. `columns` are attnames
-    ("conversation_id"); every other field gets its default, auto_now fields the time now.
-    """
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    rest = [
-        f for f in model._meta.concrete_fields if f.attname not in columns and not f.primary_key
-    ]
-    now = timezone.now()
-    fixed = tuple(
-        now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_default()
-        for f in rest
-    )
-    names = [str(fields[c].column) for c in columns] + [str(f.column) for f in rest]
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    column_sql = ", ".join(qn(n) for n in names)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row((*row, *fixed))
-            return
-        # Other databases take datetimes as the backend adapts them (SQLite: ISO text).
-        kinds = [fields[c] for c in columns] + rest
-        adapt = connection.ops.adapt_datetimefield_value
-        dt_at = [i for i, f in enumerate(kinds) if f.get_internal_type() == "DateTimeField"]
-        placeholders = ", ".join(["%s"] * len(names))
-        sql = f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})"
-        chunk: list[list[Any]] = []
-        for row in rows:
-            values: list[Any] = [*row, *fixed]
-            for i in dt_at:
-                if values[i] is not None:
-                    values[i] = adapt(values[i])
-            chunk.append(values)
-            if len(chunk) >= 5000:
-                cursor.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
-
-
 MESSAGE_COLUMNS = (
     "workspace_id",
     "conversation_id",
@@ -237,7 +189,7 @@ def _batch(
         )
     created = Creator.objects.bulk_create(creator_rows)
     ws = workspace.id
-    _insert(
+    rows_insert(
         Identity,
         IDENTITY_COLUMNS,
         ((ws, created[i // 2].id, *row, True) for i, row in enumerate(identity_rows)),
@@ -332,7 +284,7 @@ def _batch(
                     last_activity,
                 )
             )
-    _insert(
+    rows_insert(
         Message,
         MESSAGE_COLUMNS,
         (
@@ -354,7 +306,7 @@ def _batch(
             for at, inbound, channel, campaign_id, author_member_id, body in thread
         ),
     )
-    _insert(InboxEntry, ENTRY_COLUMNS, entries)
+    rows_insert(InboxEntry, ENTRY_COLUMNS, entries)
     by_id = {c.id: c for c in conversations}
     Notification.objects.bulk_create(
         Notification(
