@@ -237,7 +237,7 @@ def campaign_members_transition(
             _("At most %(n)d creators at once: narrow the selection.") % {"n": broadcast_limit()}
         )
     movable, refused = members_status_check(campaign=campaign, creator_ids=wanted, status=status)
-    outcome = Transitions(refused=refused)
+    outcome = Transitions(refused=list(refused))
     if not movable:
         return outcome
     sender = _mailbox(member, mailbox)
@@ -251,7 +251,7 @@ def campaign_members_transition(
         priority=EMAIL_PRIORITY[kind],
         subject_template=template.subject,
         body_template=template.body,
-        recipient_ids=[creator_id for _m, creator_id, _s in movable],
+        recipient_ids=[m.creator_id for m in movable],
     )
     check = broadcast_check(broadcast=broadcast)
     problems = [
@@ -263,18 +263,22 @@ def campaign_members_transition(
     if problems:
         raise ValidationFailed({"template": problems})
     outcome.skipped = check.skipped
-    sendable = [item.recipient.creator_id for item in check.sendable]
+    sendable = {item.recipient.creator_id for item in check.sendable}
     if not sendable:
         return outcome
     with transaction.atomic():
         changes = members_status_set(
-            campaign=campaign, creator_ids=sendable, status=status, actor=member, events=False
+            campaign=campaign,
+            status=status,
+            actor=member,
+            events=False,
+            checked=([m for m in movable if m.creator_id in sendable], []),
         )
         moved = set(changes.moved)
         outcome.moved = changes.moved
         # A creator whose status changed meanwhile is refused there, and gets no email.
         outcome.refused += changes.refused
-        broadcast.recipient_ids = [i for i in sendable if i in moved]
+        broadcast.recipient_ids = [m.creator_id for m in movable if m.creator_id in moved]
         broadcast.skipped = [
             {"creator_id": s.creator_id, "name": s.name, "reason": str(s.reason)}
             for s in check.skipped

@@ -260,6 +260,7 @@ def _queue_chunk(
             campaign_id=broadcast.campaign_id,
             author=author,
             at=now,
+            conversations=conversations,
         )
     if not email and not sms:
         return

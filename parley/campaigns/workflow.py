@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from parley.accounts.models import Member
 from parley.campaigns.models import Campaign, CampaignEmailTemplate, CampaignMember
 from parley.core.errors import Conflict, ValidationFailed
+from parley.creators.models import Creator
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import conversation_get_or_create, events_record_many, message_record
 from parley.outbox.models import OutboxItem
@@ -276,74 +277,124 @@ class StatusChanges:
     refused: list[Refused] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Movable:
+    """A member who can make the change: their row, creator and current status."""
+
+    member_id: int
+    creator_id: int
+    source: str
+
+
 def members_status_check(
-    *, campaign: Campaign, creator_ids: Iterable[int], status: str, lock: bool = False
-) -> tuple[list[tuple[int, int, str]], list[Refused]]:
-    """Which of these creators can move to `status`: (member id, creator id, current status)
-    of each that can, and each that cannot with the reason (not in the campaign, or their
-    status does not allow it). `lock` (inside a transaction) holds their rows until it ends."""
+    *, campaign: Campaign, creator_ids: Iterable[int], status: str
+) -> tuple[list[Movable], list[Refused]]:
+    """Which of these creators can move to `status`: each that can, and each that cannot
+    with the reason (not in the campaign, or their status does not allow it). Reads the
+    (campaign, creator) index alone; the names only of those refused."""
     if status not in S.values:
         raise ValidationFailed({"status": [_("Unknown status.")]})
     wanted = list(dict.fromkeys(creator_ids))
-    movable: list[tuple[int, int, str]] = []
-    refused: list[Refused] = []
+    movable: list[Movable] = []
+    stuck: dict[int, str] = {}
     found: set[int] = set()
     for first in range(0, len(wanted), CHUNK):
         rows = CampaignMember.objects.filter(
             campaign=campaign, creator_id__in=wanted[first : first + CHUNK]
-        )
-        if lock:
-            rows = rows.select_for_update(of=("self",))
-        for member_id, creator_id, current, name in rows.values_list(
-            "id", "creator_id", "status", "creator__name"
-        ):
+        ).values_list("id", "creator_id", "status")
+        for member_id, creator_id, current in rows:
             found.add(creator_id)
             if (current, status) in _BY_PAIR:
-                movable.append((member_id, creator_id, current))
+                movable.append(Movable(member_id, creator_id, current))
             else:
-                refused.append(Refused(creator_id, name, _refusal(current, status)))
-    for creator_id in wanted:
-        if creator_id not in found:
-            refused.append(Refused(creator_id, "", _("Not in this campaign.")))
-    return movable, refused
+                stuck[creator_id] = current
+    return movable, _refused(campaign, wanted, found, stuck, status)
+
+
+def _refused(
+    campaign: Campaign, wanted: list[int], found: set[int], stuck: dict[int, str], status: str
+) -> list[Refused]:
+    names = dict(
+        Creator.objects.filter(
+            workspace_id=campaign.workspace_id, id__in=list(stuck)[:CHUNK]
+        ).values_list("id", "name")
+        if stuck
+        else []
+    )
+    refused = [
+        Refused(creator_id, names.get(creator_id, ""), _refusal(current, status))
+        for creator_id, current in stuck.items()
+    ]
+    refused += [
+        Refused(creator_id, "", _("Not in this campaign."))
+        for creator_id in wanted
+        if creator_id not in found
+    ]
+    return refused
 
 
 def members_status_set(
     *,
     campaign: Campaign,
-    creator_ids: Iterable[int],
+    creator_ids: Iterable[int] = (),
     status: str,
     actor: Member | None,
     events: bool = True,
     event: str | None = None,
     at: datetime | None = None,
+    checked: tuple[list[Movable], list[Refused]] | None = None,
 ) -> StatusChanges:
     """Move every creator whose status allows it to `status`, in a few statements whatever
     their number, with an event in each one's thread (`event` overrides the table's text;
     `events=False`: the caller posts them, as the bulk writer of campaign emails does beside
-    each email). The others are listed with why."""
+    each email). The others are listed with why. `checked`: what `members_status_check`
+    found already (the rows are then read once).
+
+    Each UPDATE moves only rows still in the status they were read in, so a member whose
+    status changed meanwhile (another teammate, the creator in the portal) is left out and
+    listed, never moved by a change their new status does not allow."""
     campaign_check_open(campaign)
     at = at or timezone.now()
-    outcome = StatusChanges()
+    movable, refused = checked or members_status_check(
+        campaign=campaign, creator_ids=creator_ids, status=status
+    )
+    by_source: dict[str, list[Movable]] = {}
+    for m in movable:
+        by_source.setdefault(m.source, []).append(m)
+    moved: list[Movable] = []
     with transaction.atomic():
-        movable, outcome.refused = members_status_check(
-            campaign=campaign, creator_ids=creator_ids, status=status, lock=True
-        )
-        ids = [member_id for member_id, _c, _s in movable]
-        for first in range(0, len(ids), CHUNK):
-            CampaignMember.objects.filter(id__in=ids[first : first + CHUNK]).update(
-                status=status, last_activity_at=at, updated_at=at
-            )
-        outcome.moved = [creator_id for _m, creator_id, _s in movable]
-        if events and movable:
+        for source, group in by_source.items():
+            for first in range(0, len(group), CHUNK):
+                chunk = group[first : first + CHUNK]
+                ids = [m.member_id for m in chunk]
+                changed = CampaignMember.objects.filter(id__in=ids, status=source).update(
+                    status=status, last_activity_at=at, updated_at=at
+                )
+                if changed == len(chunk):
+                    moved += chunk
+                    continue
+                # Some changed meanwhile: keep those this update moved, list the others.
+                done = set(
+                    CampaignMember.objects.filter(
+                        id__in=ids, status=status, last_activity_at=at
+                    ).values_list("id", flat=True)
+                )
+                moved += [m for m in chunk if m.member_id in done]
+                now = dict(
+                    CampaignMember.objects.filter(id__in=ids)
+                    .exclude(id__in=done)
+                    .values_list("creator_id", "status")
+                )
+                refused += _refused(campaign, [], set(), now, status)
+        if events and moved:
             events_record_many(
                 workspace_id=campaign.workspace_id,
                 bodies={
-                    creator_id: event_text(campaign, event or _BY_PAIR[(source, status)].event)
-                    for _m, creator_id, source in movable
+                    m.creator_id: event_text(campaign, event or _BY_PAIR[(m.source, status)].event)
+                    for m in moved
                 },
                 campaign_id=campaign.id,
                 author=actor,
                 at=at,
             )
-    return outcome
+    return StatusChanges(moved=[m.creator_id for m in moved], refused=refused)

@@ -375,19 +375,22 @@ def events_record_many(
     campaign_id: int | None,
     author: Member | None,
     at: datetime | None = None,
+    conversations: dict[int, Conversation] | None = None,
 ) -> list[Message]:
     """A system event (channel and direction "event") in each creator's thread, for many
     creators in a few statements: `bodies` maps creator id → the event's text. Missing
     conversations are made. The conversations' last activity and the entries' sort key move
     up as message_record moves them for one event (an event is no preview and no channel).
-    Call inside a transaction."""
+    `conversations`: creator id → conversation, when the caller has them already (the
+    mass-message writer, posting an event beside each message). Call inside a transaction."""
     from parley.inbox.models import Channel
 
     at = at or timezone.now()
     creator_ids = list(bodies)
-    conversations = conversations_for_creators(
-        workspace_id=workspace_id, creator_ids=creator_ids, at=at
-    )
+    if conversations is None:
+        conversations = conversations_for_creators(
+            workspace_id=workspace_id, creator_ids=creator_ids, at=at
+        )
     messages = Message.objects.bulk_create(
         [
             Message(

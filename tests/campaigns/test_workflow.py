@@ -374,3 +374,24 @@ def test_bulk_in_another_workspace_s_campaign_is_refused(member, other_member):
             member=member, campaign=theirs, creator_ids=[1], status=S.INVITED
         )
     assert Campaign.objects.get(pk=theirs.pk).status == Campaign.Status.ACTIVE
+
+
+def test_a_bulk_change_leaves_out_who_changed_meanwhile(member, campaign):
+    # Given two invited creators, read as movable; then one declines before the update
+    from parley.campaigns.workflow import members_status_check
+
+    first, second = (_member(campaign, S.INVITED, name=f"Creator {i}") for i in range(2))
+    checked = members_status_check(
+        campaign=campaign, creator_ids=[first.creator_id, second.creator_id], status=S.ACCEPTED
+    )
+    member_status_set(campaign_member=second, status=S.DECLINED, actor=member)
+    # When the bulk change goes on with what it read
+    outcome = members_status_set(
+        campaign=campaign, status=S.ACCEPTED, actor=member, checked=checked
+    )
+    # Then only the first moved; the second stays declined, listed with why
+    assert outcome.moved == [first.creator_id]
+    assert [(r.creator_id, r.name) for r in outcome.refused] == [(second.creator_id, "Creator 1")]
+    assert "final" in outcome.refused[0].reason
+    assert CampaignMember.objects.get(pk=second.pk).status == S.DECLINED
+    assert _events(second.creator) == ["Summer Launch: Declined the invitation"]

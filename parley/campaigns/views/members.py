@@ -21,7 +21,7 @@ from parley.broadcasts.campaign_mail import (
     campaign_members_transition,
 )
 from parley.broadcasts.services import broadcast_draft
-from parley.campaigns.models import Campaign, CampaignMember
+from parley.campaigns.models import Campaign
 from parley.campaigns.selectors import (
     campaign_get,
     campaign_member_assets,
@@ -35,6 +35,7 @@ from parley.campaigns.views.common import (
     campaign_context,
     errors_response,
 )
+from parley.campaigns.views.rows import member_rows_html
 from parley.campaigns.workflow import (
     BULK_TARGETS,
     EMAIL_OF_TARGET,
@@ -57,27 +58,20 @@ def _status_filter(request: HttpRequest) -> str:
     return status
 
 
-def _member_rows(campaign: Campaign, members: list[CampaignMember]) -> list[dict[str, Any]]:
-    assets = campaign_member_assets(campaign=campaign, creator_ids=[m.creator_id for m in members])
-    return [
-        {
-            "member": m,
-            "status_label": status_label(m.status),
-            "transitions": transitions_from(m.status),
-            "assets": assets.get(m.creator_id, []),
-        }
-        for m in members
-    ]
-
-
 def _rows_context(
     campaign: Campaign, status: str, cursor: str | None, *, archived: bool
 ) -> dict[str, Any]:
     page = campaign_member_page(campaign=campaign, status=status or None, cursor=cursor)
     query = [("status", status)] if status else []
+    assets = campaign_member_assets(
+        campaign=campaign, creator_ids=[m.creator_id for m in page.members]
+    )
     return {
         "campaign": campaign,
-        "rows": _member_rows(campaign, page.members),
+        "rows": page.members,
+        "rows_html": member_rows_html(
+            campaign=campaign, members=page.members, assets=assets, archived=archived
+        ),
         "status": status,
         "archived": archived,
         "next_query": urlencode([*query, ("cursor", page.next_cursor)]) if page.next_cursor else "",
