@@ -373,3 +373,18 @@ PARLEY_SMS_MEDIA_MAX_BYTES = int(os.environ.get("PARLEY_SMS_MEDIA_MAX_BYTES", "5
 PARLEY_SMS_WEBHOOK_MAX_BYTES = int(os.environ.get("PARLEY_SMS_WEBHOOK_MAX_BYTES", "64000"))
 # MMS media whose fetch task was lost are fetched again.
 PARLEY_PERIODIC["parley.channels.sms.inbound.sms_media_fetch_pending"] = 60
+
+# Creator portal (issue 15): sign-in links last PARLEY_PORTAL_LINK_MINUTES (an invitation's
+# link PARLEY_PORTAL_INVITATION_DAYS), at most PARLEY_PORTAL_LINKS_PER_ADDRESS an hour for
+# one address and PARLEY_PORTAL_LINKS_PER_IP for one client address; a signed-in browser
+# stays so for PARLEY_PORTAL_SESSION_DAYS; submitted files are at most
+# PARLEY_PORTAL_CONTENT_MAX_BYTES.
+INSTALLED_APPS += ["parley.portal"]
+PARLEY_PORTAL_LINK_MINUTES = int(os.environ.get("PARLEY_PORTAL_LINK_MINUTES", "15"))
+PARLEY_PORTAL_INVITATION_DAYS = int(os.environ.get("PARLEY_PORTAL_INVITATION_DAYS", "7"))
+PARLEY_PORTAL_LINKS_PER_ADDRESS = int(os.environ.get("PARLEY_PORTAL_LINKS_PER_ADDRESS", "5"))
+PARLEY_PORTAL_LINKS_PER_IP = int(os.environ.get("PARLEY_PORTAL_LINKS_PER_IP", "20"))
+PARLEY_PORTAL_SESSION_DAYS = int(os.environ.get("PARLEY_PORTAL_SESSION_DAYS", "30"))
+PARLEY_PORTAL_CONTENT_MAX_BYTES = int(
+    os.environ.get("PARLEY_PORTAL_CONTENT_MAX_BYTES", "100000000")
+)
