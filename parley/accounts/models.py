@@ -37,6 +37,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
+class SearchLanguage(models.TextChoices):
+    """PostgreSQL text-search configurations a workspace's message search may use."""
+
+    SIMPLE = "simple", _("Any language (words as written)")
+    ENGLISH = "english", _("English")
+    GERMAN = "german", _("German")
+    FINNISH = "finnish", _("Finnish")
+
+
 class Workspace(TimeStamped):
     class Kind(models.TextChoices):
         BRAND = "brand", _("Brand")
@@ -47,6 +56,15 @@ class Workspace(TimeStamped):
     # Where the workspace's days begin and end: daily sending limits count per calendar day
     # in this zone.
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # The PostgreSQL text-search configuration of the workspace's message search: a language
+    # finds a word's inflected forms (its stems); "simple" takes words as written, for any
+    # language. SQLite has no stemmers: there every term is a prefix (parley/inbox/search.py).
+    search_language = models.CharField(
+        _("search language"),
+        max_length=20,
+        choices=SearchLanguage.choices,
+        default=SearchLanguage.SIMPLE,
+    )
 
     def __str__(self) -> str:
         return self.name
