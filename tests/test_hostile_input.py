@@ -24,6 +24,9 @@ from parley.channels.email.models import Mailbox
 from parley.creators.services import note_add
 from parley.inbox.models import Message
 from parley.inbox.services import conversation_get_or_create, message_record
+from tests.api.assets_tenancy import asset_world
+from tests.api.sms_tenancy import sms_world
+from tests.channels.sms.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, KEY_SECRET, KEY_SID, SERVICE_SID
 from tests.factories import (
     CampaignFactory,
     CampaignMemberFactory,
@@ -60,6 +63,12 @@ def no_mail_servers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Connecting a mailbox tries its servers first: here every login is taken, so the walk
     never reaches the network (tests/api/test_mailboxes.py connects to real servers)."""
     monkeypatch.setattr("parley.channels.email.services.connection_test", lambda **kwargs: [])
+
+
+@pytest.fixture(autouse=True)
+def local_twilio(twilio: Any) -> None:
+    """Twilio is the local one (tests/channels/sms/twilio_fake.py): the walk never reaches
+    the network."""
 
 
 @pytest.fixture
@@ -102,6 +111,7 @@ def world(db: Any) -> World:
         body="Hi",
     )
     broadcast_send(member=member, broadcast=broadcast)
+    assets = asset_world(acting=member, campaign=campaign, creator=creator)
     _token, raw = api_token_create(member=member, name="hostile")
     ids = {
         "conversation_id": conversation.id,
@@ -109,10 +119,17 @@ def world(db: Any) -> World:
         "identity_id": identity.id,
         "tag_id": tag.id,
         "campaign_id": campaign.id,
+        "link_id": assets["link"],
+        "payment_id": assets["payment"],
+        "agreement_id": assets["agreement"],
+        "gift_id": assets["gift_offered"],
+        "product_id": assets["product"],
         "client_id": client.id,
         "member_id": teammate.id,
         "message_id": message.id,
         "mailbox_id": mailbox.id,
+        # SMS: the workspace's Twilio account and number, and a phone for the creator.
+        "number_id": sms_world(acting=member, creator=creator, prefix="")["sms_number"],
         "broadcast_id": broadcast.id,
         "attachment_id": 1,
         "import_id": 1,  # another workspace's or none: a 404 to walk
@@ -210,6 +227,39 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "send_email": True,
         "mailbox_id": "mailbox_id",
     },
+    # Campaign actions (parley/api/routers/campaign_assets.py)
+    ("post", "/campaigns/{campaign_id}/links"): {
+        "creator_id": "creator_id",
+        "destination": "https://shop.test/",
+        "send": {"channel": "email", "mailbox_id": "mailbox_id", "subject": "Hi", "body": "{link}"},
+    },
+    ("post", "/campaigns/{campaign_id}/coupons"): {"codes": ["A-1", "B-2"]},
+    ("post", "/campaigns/{campaign_id}/coupons/assign"): {
+        "creator_id": "creator_id",
+        "send": {"channel": "inapp", "body": "Code {code}"},
+    },
+    ("post", "/campaigns/{campaign_id}/payments"): {
+        "creator_id": "creator_id",
+        "amount": "10.50",
+        "currency": "EUR",
+        "due_on": "2030-01-31",
+        "note": "Reel",
+    },
+    ("post", "/campaigns/{campaign_id}/agreements"): {"creator_id": "creator_id"},
+    ("post", "/campaigns/{campaign_id}/products"): {
+        "name": "Cap",
+        "options": ["S", "M"],
+        "stock": 5,
+        "per_creator_limit": 1,
+    },
+    ("patch", "/campaigns/{campaign_id}/products/{product_id}"): {"name": "Cap", "stock": None},
+    ("post", "/campaigns/{campaign_id}/gifts"): {"creator_id": "creator_id", "limit": 2},
+    ("patch", "/payments/{payment_id}"): {"status": "paid", "note": "x", "due_on": None},
+    ("post", "/gifts/{gift_id}/selection"): {
+        "selection": [{"product_id": "product_id", "option": "", "quantity": 1}],
+        "shipping_address": "Main St 1",
+    },
+    ("post", "/gifts/{gift_id}/shipment"): {"tracking_number": "JJ1"},
     ("post", "/clients"): {"name": "Acme"},
     # A multipart upload: sent as JSON here, every variant must be a clear 4xx.
     ("post", "/creators/imports"): {"mapping": "{}", "phone_region": "FI", "start": False},
@@ -227,6 +277,15 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "imap_tls": "ssl",
     },
     ("put", "/mailboxes/{mailbox_id}/daily-limit"): {"daily_limit": 50},
+    ("post", "/sms/connection"): {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "api_key_sid": KEY_SID,
+        "api_key_secret": KEY_SECRET,
+    },
+    ("post", "/sms/numbers"): {"twilio_sid": SERVICE_SID, "per_second": 2.5, "set_webhooks": True},
+    ("patch", "/sms/numbers/{number_id}"): {"per_second": 3, "is_default": True},
+    ("post", "/sms/segments"): {"body": "Hei 😀"},
     ("post", "/broadcasts"): {
         "creator_ids": ["creator_id"],
         "channel": "email",
@@ -247,6 +306,7 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # message, with attachments whose names are paths, device names, controls and RTL text.
 MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("post", "/conversations/{conversation_id}/messages"): [
+        {"channel": "sms", "number_id": "number_id", "body": "Hei!", "campaign_id": "campaign_id"},
         {
             "channel": "email",
             "mailbox_id": "mailbox_id",
@@ -257,7 +317,7 @@ MORE_GOOD_BODIES: dict[tuple[str, str], list[dict[str, Any]]] = {
                 {"filename": name, "content_type": "text/plain", "data_base64": "aGk="}
                 for name in ["../../etc/passwd", "..", "CON", RTL, "a\x07b\u200b.txt", "é" * 255]
             ],
-        }
+        },
     ],
     # A mass message to all that match the inbox filter, and to a campaign's members, sent.
     ("post", "/broadcasts"): [
@@ -456,6 +516,23 @@ FORM_NAMES = [
     "smtp_port",
     "imap_host",
     "imap_port",
+    # campaign actions
+    "destination",
+    "amount",
+    "currency",
+    "due_on",
+    "note",
+    "codes",
+    "pattern",
+    "count",
+    "how",
+    "tracking_number",
+    "limit",
+    "asset",
+    "shipping_address",
+    "options",
+    "stock",
+    "per_creator_limit",
     # campaigns
     "to",
     "status_filter",
@@ -486,7 +563,7 @@ ID_NAMES = [
     "workspace",
 ]
 # What each path argument of a page route is in the world (a provider is a name).
-PATH_ARGS = {"provider": "gmail", "uidb64": "MQ", "token": "set-password"}
+PATH_ARGS = {"provider": "gmail", "uidb64": "MQ", "token": "set-password", "kind": "link"}
 
 
 def _page_routes() -> Iterator[tuple[str, str]]:

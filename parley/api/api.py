@@ -14,6 +14,7 @@ from parley.api.auth import ApiTokenAuth
 from parley.api.parser import JsonObjectParser
 from parley.api.routers import (
     broadcasts,
+    campaign_assets,
     campaigns,
     conversations,
     creator_data,
@@ -21,6 +22,7 @@ from parley.api.routers import (
     enrichment,
     mailboxes,
     notifications,
+    sms,
     tags,
     workspace,
 )
@@ -58,7 +60,8 @@ api = ParleyApi(
         "is no route; 409 when the request clashes with the state of things (a name or "
         "address that is taken, a message that can no longer be retried or cancelled, an "
         'address that bounced); 422 `{"detail": {"field": ["message"]}}` for invalid '
-        "input (the schema states every limit and choice)."
+        "input (the schema states every limit and choice); 502 when Twilio cannot be "
+        "reached (connecting SMS)."
     ),
     parser=JsonObjectParser(),
     auth=ApiTokenAuth(),
@@ -77,7 +80,16 @@ api.add_router("/creators", enrichment.creators_router)
 api.add_router("/email-requests", enrichment.requests_router)
 api.add_router("/tags", tags.router)
 api.add_router("/campaigns", campaigns.router)
+# Campaign actions: a campaign's links, coupon pool, payments, agreements, catalogue and
+# gifts; each by id; a creator's assets.
+api.add_router("/campaigns", campaign_assets.campaign_router)
+api.add_router("/links", campaign_assets.links_router)
+api.add_router("/payments", campaign_assets.payments_router)
+api.add_router("/agreements", campaign_assets.agreements_router)
+api.add_router("/gifts", campaign_assets.gifts_router)
+api.add_router("/creators", campaign_assets.creators_router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/mailboxes", mailboxes.router)
 api.add_router("/broadcasts", broadcasts.router)
+api.add_router("/sms", sms.router)
 api.add_router("", workspace.router)

@@ -47,7 +47,7 @@ Template = Annotated[str, text(MAX_TEMPLATE)]
 
 # The services name a mass message's mailbox and campaign as the page's form does; the API's
 # fields are their ids.
-_API_FIELDS = {"mailbox": "mailbox_id", "campaign": "campaign_id"}
+_API_FIELDS = {"mailbox": "mailbox_id", "campaign": "campaign_id", "sms_number": "sms_number_id"}
 
 
 def api_problems(problems: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -129,8 +129,13 @@ class BroadcastIn(Input):
     )
     channel: BroadcastChannel = Field(
         Broadcast.Channel.EMAIL.value,
-        description="`email` (each recipient's own email, under the mailbox's daily limit) "
-        "or `inapp` (delivered at once, no limit).",
+        description="`email` (each recipient's own email, under the mailbox's daily limit), "
+        "`inapp` (delivered at once, no limit) or `sms` (each recipient's own SMS to their "
+        "phone, at the number's rate; creators without a phone or who opted out are "
+        "skipped, a text over the segment cap for anyone is a problem).",
+    )
+    sms_number_id: Id | None = Field(
+        None, description="SMS: the connected number it goes out from; null: the default."
     )
     mailbox_id: Id | None = Field(
         None, description="Email: the connected mailbox it goes out from; null: the default."
@@ -209,6 +214,11 @@ def preview_out(preview: dict[str, str], *, subject: str, body: str) -> dict[str
     }
 
 
+class RecipientSegmentsOut(Schema):
+    creator_id: int
+    segments: int
+
+
 class BroadcastCheckOut(Schema):
     ok: bool = Field(..., description="It can be sent as it is.")
     problems: dict[str, list[str]] = Field(
@@ -218,6 +228,10 @@ class BroadcastCheckOut(Schema):
     sendable: int = Field(..., description="Who would get it.")
     skipped: list[SkippedOut] = Field(..., description="Who would not, and why.")
     preview: PreviewOut | None = Field(..., description="For the first who would get it.")
+    segments: list[RecipientSegmentsOut] = Field(
+        default_factory=list,
+        description="A bulk SMS: how many segments each recipient's own text takes.",
+    )
 
 
 def check_out(
@@ -233,6 +247,7 @@ def check_out(
             for s in check.skipped
         ],
         "preview": preview_out(preview, subject=subject, body=body) if preview else None,
+        "segments": [{"creator_id": k, "segments": n} for k, n in check.segments.items()],
     }
 
 

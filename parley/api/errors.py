@@ -47,7 +47,7 @@ SCHEMA_PARAMS = {"payload", "params"}
 # kind, a message's channel, a mailbox's access) or type name (a custom field's value:
 # text, true/false, a number). No input field has such a name, so they are left out of the
 # field name.
-_UNION_TAGS = set(Identity.Kind.values) | set(Mailbox.Access.values) | {"inapp", "email"}
+_UNION_TAGS = set(Identity.Kind.values) | set(Mailbox.Access.values) | {"inapp", "email", "sms"}
 _UNION_TYPES = {"str", "constrained-str", "bool", "int", "float", "none"}
 
 

@@ -420,7 +420,9 @@ class MessageIn(Input):
     """An in-app message (the default channel)."""
 
     body: Annotated[str, nonblank(MAX_BODY)]
-    channel: Literal["inapp"] = Field("inapp", description="`inapp` (the default) or `email`.")
+    channel: Literal["inapp"] = Field(
+        "inapp", description="`inapp` (the default), `email` or `sms`."
+    )
     subject: Annotated[str, text(MAX_SUBJECT)] = ""
     campaign_id: Id | None = None
     send_at: AwareTime | None = Field(None, description=SEND_AT_HELP)
@@ -469,6 +471,23 @@ class EmailMessageIn(Input):
     )
 
 
+class SmsMessageIn(Input):
+    """An SMS from one of the workspace's Twilio numbers to the creator's phone."""
+
+    channel: Literal["sms"]
+    number_id: Id | None = Field(
+        None, description="A connected SMS number of the workspace; null: the default."
+    )
+    body: Annotated[str, nonblank(MAX_BODY)] = Field(
+        ...,
+        description="At most `PARLEY_SMS_MAX_SEGMENTS` segments (10: 1,530 GSM-7 characters, "
+        "670 in UCS-2) and 1,600 characters; longer is a 422 on `body` (`POST /sms/segments` "
+        "counts them).",
+    )
+    campaign_id: Id | None = None
+    send_at: AwareTime | None = Field(None, description=SEND_AT_HELP)
+
+
 def _inapp_by_default(value: Any) -> Any:
     # A body without `channel` is an in-app message (as before email could be sent here).
     if isinstance(value, dict) and "channel" not in value:
@@ -476,9 +495,9 @@ def _inapp_by_default(value: Any) -> Any:
     return value
 
 
-# In-app or email, told apart by `channel`.
+# In-app, email or SMS, told apart by `channel`.
 SendIn = Annotated[
-    MessageIn | EmailMessageIn,
+    MessageIn | EmailMessageIn | SmsMessageIn,
     Field(discriminator="channel"),
     BeforeValidator(_inapp_by_default),
 ]

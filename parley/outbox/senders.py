@@ -138,9 +138,7 @@ def sender_turn(*, workspace_id: int, sender_key: str, interval: float) -> None:
     while True:
         now = timezone.now()
         found = list(
-            SenderState.objects.filter(sender_key=sender_key).values_list(
-                "next_send_at", flat=True
-            )
+            SenderState.objects.filter(sender_key=sender_key).values_list("next_send_at", flat=True)
         )
         if not found:
             sender_state(workspace_id=workspace_id, sender_key=sender_key)

@@ -234,6 +234,7 @@ def test_check_only_answers_the_check_and_queues_nothing(api, member, send_only)
             "body": "Size M",
             "problems": {},
         },
+        "segments": [],
     }
     _nothing_saved()
 
@@ -388,7 +389,7 @@ def test_one_way_of_choosing_recipients(api, send_only, recipients, field):
         ({"subject": "Two\nlines"}, "subject"),
         ({"subject": "x" * 901}, "subject"),
         ({"body": "x" * 50_001}, "body"),
-        ({"channel": "sms"}, "channel"),
+        ({"channel": "fax"}, "channel"),
         ({"creator_ids": []}, "creator_ids"),
         ({"creator_ids": ["1"]}, "creator_ids.0"),
         ({"filter": {"tags": [1], "nope": True}}, "filter.nope"),

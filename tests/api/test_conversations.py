@@ -438,7 +438,7 @@ def test_send_with_a_time_that_has_passed_sends_now(api, make_conversation):
         (
             {"body": "x", "channel": "carrier-pigeon"},
             "channel",
-            "Choose one of: 'inapp', 'email'.",
+            "Choose one of: 'inapp', 'email', 'sms'.",
         ),
         ({"body": "x", "channel": "email"}, "mailbox_id", "This field is required."),
         ({"body": "x", "mailbox_id": 1}, "mailbox_id", "Unknown field."),

@@ -30,8 +30,22 @@ from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.services import conversation_mark_unread
 from parley.outbox.models import OutboxItem, SenderState
 from parley.outbox.services import message_send
+from tests.api.assets_tenancy import ASSET_CASES, asset_snapshot, asset_world
 from tests.api.conftest import ApiClient
 from tests.api.routes import ROUTES
+from tests.api.sms_tenancy import (
+    SMS_CASES,
+    SMS_ROUTES_WITHOUT_IDS,
+    sms_snapshot,
+    sms_world,
+    test_sms_available_numbers_mark_own_senders_only,
+    test_sms_connect_lands_in_own_workspace,
+    test_sms_connection_is_own_workspace_only,
+    test_sms_disconnect_is_own_workspace_only,
+    test_sms_number_added_to_own_workspace,
+    test_sms_segments_read_and_change_nothing,
+    test_sms_test_asks_with_own_credentials_only,
+)
 from tests.channels.email.servers import PASSWORD
 from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
 
@@ -114,6 +128,10 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
         message = Message.objects.get(
             conversation=conversation, direction=Message.Direction.INBOUND
         )
+        # Campaign actions: a link, codes, a payment, an agreement, products and gifts (and
+        # a second campaign, for a gift not picked yet).
+        assets = asset_world(acting=acting, campaign=campaign, creator=creator)
+        ids.update({f"{prefix}{name}": value for name, value in assets.items()})
         ids.update(
             {
                 f"{prefix}conversation": conversation.id,
@@ -132,6 +150,9 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
                 f"{prefix}broadcast": broadcast.id,
             }
         )
+        # SMS: a Twilio account, a number, a phone for the creator.
+        sms = sms_world(acting=acting, creator=creator, prefix=prefix)
+        ids.update({f"{prefix}{name}": value for name, value in sms.items()})
     return ids
 
 
@@ -141,9 +162,17 @@ def _enrichment_configured(provider: Any) -> None:
     the control for Fetch Email and the audience refresh. Nothing runs the queued tasks."""
 
 
+@pytest.fixture(autouse=True)
+def _portal_accounts(portal: None) -> None:
+    """Creators have portal accounts (the seam says yes), so a payment or an agreement with
+    own ids succeeds: the control for those routes."""
+
+
 def snapshot() -> dict[str, list[Any]]:
     """Everything a request could change, in both workspaces (token stamps aside)."""
     return {
+        **asset_snapshot(),
+        **sms_snapshot(),
         "creators": list(
             Creator.objects.order_by("id").values_list(
                 "id", "name", "first_name", "preferred_channel", "custom_fields", "search_text"
@@ -628,6 +657,9 @@ FOREIGN_CASES += [
     ),
 ]
 
+# Campaign actions (tests/api/assets_tenancy.py).
+FOREIGN_CASES += ASSET_CASES
+
 # Routes that take no id: each has its own test below that it sees only its workspace.
 ROUTES_WITHOUT_IDS = {
     ("get", "/conversations"): "test_conversation_list_is_own_workspace_only",
@@ -648,7 +680,22 @@ ROUTES_WITHOUT_IDS = {
     ("get", "/mailboxes"): "test_mailbox_list_is_own_workspace_only",
     ("post", "/mailboxes"): "test_connect_mailbox_with_a_foreign_address_is_own",
     ("get", "/broadcasts"): "test_broadcast_list_is_own_workspace_only",
+    # SMS (tests/api/sms_tenancy.py)
+    **SMS_ROUTES_WITHOUT_IDS,
 }
+# The SMS routes' tests without ids run here, with this module's world.
+SMS_TESTS = (
+    test_sms_available_numbers_mark_own_senders_only,
+    test_sms_connect_lands_in_own_workspace,
+    test_sms_connection_is_own_workspace_only,
+    test_sms_disconnect_is_own_workspace_only,
+    test_sms_number_added_to_own_workspace,
+    test_sms_segments_read_and_change_nothing,
+    test_sms_test_asks_with_own_credentials_only,
+)
+
+# SMS: another workspace's number, to send from or change (tests/api/sms_tenancy.py).
+FOREIGN_CASES += SMS_CASES
 
 _PLACEHOLDER = re.compile(r"\{(f_)?(\w+)\}")
 
@@ -744,7 +791,8 @@ def test_create_creator_lands_in_own_workspace(api, member, world):
 
 def test_tag_campaign_client_member_lists_are_own_workspace_only(api, member, world):
     assert [t["id"] for t in api.get("/tags").json()] == [world["tag"]]
-    assert [c["id"] for c in api.get("/campaigns").json()] == [world["campaign"]]
+    listed = [c["id"] for c in api.get("/campaigns").json()]
+    assert sorted(listed) == sorted([world["campaign"], world["campaign2"]])
     assert [c["id"] for c in api.get("/clients").json()] == [world["client"]]
     assert [m["id"] for m in api.get("/members").json()] == [member.id]
 

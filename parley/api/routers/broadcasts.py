@@ -38,6 +38,7 @@ from parley.broadcasts.selectors import (
 from parley.broadcasts.services import broadcast_cancel, broadcast_create
 from parley.campaigns.selectors import campaign_get
 from parley.channels.email.selectors import mailbox_default, mailbox_get
+from parley.channels.sms.selectors import number_get as sms_number_get
 from parley.core.errors import Conflict, ValidationFailed
 
 router = Router(tags=["broadcasts"])
@@ -98,6 +99,9 @@ def broadcast_create_send(request: HttpRequest, payload: BroadcastIn) -> Status[
         mailbox = mailbox_default(workspace=workspace)
     else:
         mailbox = None
+    sms_number = None
+    if payload.sms_number_id is not None:
+        sms_number = sms_number_get(workspace=workspace, id=payload.sms_number_id)
     creator_ids = broadcast_recipient_ids(
         member=member,
         creator_ids=payload.creator_ids,
@@ -118,6 +122,7 @@ def broadcast_create_send(request: HttpRequest, payload: BroadcastIn) -> Status[
             body=payload.body,
             send_at=send_at,
             check_only=payload.check_only,
+            sms_number=sms_number,
         )
     except ValidationFailed as exc:
         raise ValidationFailed(api_problems(exc.errors)) from exc

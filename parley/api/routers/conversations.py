@@ -25,12 +25,14 @@ from parley.api.schemas import (
     MessageOut,
     PathId,
     SendIn,
+    SmsMessageIn,
     ThreadQuery,
     UnreadCountOut,
 )
 from parley.campaigns.selectors import campaign_get, inbox_filters_check
 from parley.channels.email.selectors import mailbox_get
-from parley.core.errors import Conflict, ValidationFailed
+from parley.channels.sms.selectors import number_default, number_get
+from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.inbox.filters import filters_from_query
 from parley.inbox.models import Message
 from parley.inbox.selectors import (
@@ -48,6 +50,7 @@ from parley.inbox.services import (
 )
 from parley.outbox.email_send import email_message_send
 from parley.outbox.services import message_send, outbox_cancel, outbox_mark_sent, outbox_retry
+from parley.outbox.sms_send import sms_message_send
 
 router = Router(tags=["conversations"])
 
@@ -135,6 +138,13 @@ def conversation_message_send(
     waits for the next day with room (`scheduled_reason: daily_limit`, `planned_day`).
     409 on `confirm_bouncing` when the creator's address bounced (send again with
     `confirm_bouncing: true`), or on `conversation` when the creator has no email address.
+
+    With `channel: "sms"`: from the SMS number `number_id` (or the default one) to the
+    creator's phone (E.164), queued in the outbox and sent at the number's rate; a text over
+    the segment cap is a 422 on `body`. 409 on `conversation` when the creator has no valid
+    phone number or it opted out (replied STOP); 404 when no SMS number is connected. The
+    message then follows Twilio's reports: `sent`, `delivered`, or `failed` with Twilio's
+    error code and its meaning in `status_reason`.
     """
     member = acting_member(request)
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
@@ -143,6 +153,28 @@ def conversation_message_send(
         campaign_id = campaign_get(workspace=member.workspace, id=payload.campaign_id).id
     # A time that has passed by the time the request arrives sends now.
     send_at = payload.send_at if payload.send_at and payload.send_at > timezone.now() else None
+    if isinstance(payload, SmsMessageIn):
+        if payload.number_id is not None:
+            number = number_get(workspace=member.workspace, id=payload.number_id)
+        else:
+            found = number_default(workspace=member.workspace)
+            if found is None:
+                raise NotFound
+            number = found
+        try:
+            message = sms_message_send(
+                member=member,
+                conversation=conversation,
+                number=number,
+                body=payload.body,
+                campaign_id=campaign_id,
+                send_at=send_at,
+            )
+        except ValidationFailed as exc:
+            if set(exc.errors) <= _STATE_FIELDS:
+                raise Conflict(exc.errors) from exc
+            raise
+        return Status(201, message)
     if not isinstance(payload, EmailMessageIn):
         message = message_send(
             member=member,

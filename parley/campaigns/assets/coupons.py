@@ -185,7 +185,8 @@ def pool_generate(*, campaign: Campaign, pattern: str, count: int) -> PoolAdded:
     # Leave room: a pattern filled more than half way would make codes easy to guess.
     capacity = pattern_capacity(pattern)
     if count * 2 > capacity:
-        raise ValidationFailed(
+        # A Conflict: the pattern and the count are each fine, not together.
+        raise Conflict(
             {
                 "count": [
                     _(
