@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parley.accounts.models import Member
+from parley.accounts.selectors import member_list
 from parley.broadcasts.services import broadcast_draft
 from parley.campaigns.assets.selectors import creator_assets_panel
 from parley.campaigns.models import CampaignMember
@@ -320,12 +321,17 @@ def detail(request: HttpRequest, member: Member, creator_id: int) -> HttpRespons
     statuses = dict(CampaignMember.Status.choices)
     conversation = conversation_for_creator(workspace=member.workspace, creator_id=creator.id)
     messages = thread_messages(conversation=conversation, limit=20) if conversation else []
+    notes = note_list(creator=creator)
     context = {
         "creator": creator,
         "identities": identities,
         "socials": [i for i in identities if i.kind in Identity.SOCIAL],
         "tags": creator_tags(creator=creator),
-        "notes": note_list(creator=creator),
+        "notes": notes,
+        # The teammates an @mention in a note links to (read only when a note has an @).
+        "note_members": member_list(workspace=member.workspace)
+        if any("@" in n.body for n in notes)
+        else [],
         "memberships": [
             (c, statuses.get(c.creator_status, c.creator_status))  # type: ignore[attr-defined]
             for c in campaigns

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -99,11 +100,29 @@ class Message(models.Model):
     provider_sid = models.CharField(max_length=64, blank=True)
     # Malformed input is stored with what could be parsed and flagged, never dropped.
     is_malformed = models.BooleanField(default=False)
+    # A member's reply that ended a wait: how long the creator had waited (seconds since
+    # the conversation's awaiting_reply_since), and whether it is the thread's first reply
+    # by the team. Written by message_record; the Reports page reads them.
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["conversation", "created_at", "id"], name="message_thread"),
             models.Index(fields=["workspace", "provider_sid"], name="message_sid"),
+            # The replies of a period, with all the Reports page reads (covering, so the
+            # figures come from the index alone), holding only the replies.
+            models.Index(
+                fields=[
+                    "workspace",
+                    "created_at",
+                    "author_member",
+                    "response_seconds",
+                    "first_response",
+                ],
+                condition=Q(response_seconds__isnull=False),
+                name="message_responses",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -201,3 +220,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class NotificationPreference(models.Model):
+    """How a member wants to hear of one kind of notification. Without a row: in the app,
+    and by email for a mention only (`NOTIFY_DEFAULTS` in inbox.services)."""
+
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=12, choices=Notification.Kind.choices)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="notification_pref_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}/{self.kind}"

@@ -5,10 +5,14 @@ denormalised inbox columns (last activity, awaiting reply, preview, per-member u
 in the same transaction.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +20,13 @@ from parley.accounts.models import Member
 from parley.core.bulk import rows_update
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
-from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.inbox.models import (
+    Conversation,
+    InboxEntry,
+    Message,
+    Notification,
+    NotificationPreference,
+)
 
 PREVIEW_LENGTH = 140
 
@@ -103,6 +113,17 @@ def message_record(
     """Store a message and bring the conversation's inbox state up to date."""
     at = created_at or timezone.now()
     with transaction.atomic():
+        response_seconds, first_response = None, False
+        waiting_since = conversation.awaiting_reply_since
+        if direction == Message.Direction.OUTBOUND and author_member and waiting_since:
+            # A member's reply ends the creator's wait: how long it was, and whether the
+            # team had replied in this thread before (the Reports page's figures).
+            response_seconds = max(0, int((at - waiting_since).total_seconds()))
+            first_response = not Message.objects.filter(
+                conversation=conversation,
+                direction=Message.Direction.OUTBOUND,
+                author_member__isnull=False,
+            ).exists()
         message = Message.objects.create(
             workspace_id=conversation.workspace_id,
             conversation=conversation,
@@ -117,6 +138,8 @@ def message_record(
             author_creator=author_creator,
             created_at=at,
             sent_at=at if status == Message.Status.SENT else None,
+            response_seconds=response_seconds,
+            first_response=first_response,
             **provider_fields,
         )
         _conversation_touch(conversation, message)
@@ -145,17 +168,13 @@ def _conversation_touch(conversation: Conversation, message: Message) -> None:
     entries = InboxEntry.objects.filter(conversation=conversation)
     if message.direction == Message.Direction.INBOUND:
         entries.update(unread=True, sort_at=conversation.last_activity_at)
-        member_ids = list(entries.values_list("member_id", flat=True))
-        Notification.objects.bulk_create(
-            Notification(
-                workspace_id=conversation.workspace_id,
-                member_id=member_id,
-                kind=Notification.Kind.INBOUND,
-                conversation=conversation,
-                text=_preview(message.body_text or message.subject),
-                created_at=at,
-            )
-            for member_id in member_ids
+        notify(
+            workspace_id=conversation.workspace_id,
+            member_ids=list(entries.values_list("member_id", flat=True)),
+            kind=Notification.Kind.INBOUND,
+            text=_preview(message.body_text or message.subject),
+            conversation_id=conversation.id,
+            at=at,
         )
     else:
         entries.filter(sort_at__lt=conversation.last_activity_at).update(
@@ -305,7 +324,9 @@ def conversation_mark_unread(
         creator_name = Creator.objects.filter(id=conversation.creator_id).values_list(
             "name", flat=True
         )[0]
-        return Notification.objects.create(
+        # A reminder the member asked for themselves: always in the app (their preferences
+        # may add an email).
+        reminder = Notification.objects.create(
             workspace_id=conversation.workspace_id,
             member=member,
             kind=Notification.Kind.REMINDER,
@@ -313,6 +334,9 @@ def conversation_mark_unread(
             text=_("Marked as unread: %(name)s") % {"name": creator_name},
             created_at=now,
         )
+        if notification_wants_email(member_ids=[member.id], kind=Notification.Kind.REMINDER):
+            _email_on_commit([member.id], reminder.text, conversation.id)
+        return reminder
 
 
 def conversation_assign(
@@ -324,15 +348,134 @@ def conversation_assign(
         conversation.assignee = assignee
         conversation.save(update_fields=["assignee"])
         if assignee is not None and assignee.pk != actor.pk:
-            Notification.objects.create(
+            notify(
                 workspace_id=conversation.workspace_id,
-                member=assignee,
+                member_ids=[assignee.pk],
                 kind=Notification.Kind.ASSIGNED,
-                conversation=conversation,
                 text=_("%(actor)s assigned a conversation to you") % {"actor": actor},
-                created_at=timezone.now(),
+                conversation_id=conversation.id,
             )
     return conversation
+
+
+# --- Notifications, as each member wants them --------------------------------------------
+
+# Without a preference row: (in the app, by email). A mention is the one kind that also
+# emails by default: someone asked for this member by name.
+NOTIFY_DEFAULTS: dict[str, tuple[bool, bool]] = {
+    kind: (True, kind == Notification.Kind.MENTION) for kind in Notification.Kind.values
+}
+NOTIFICATION_TEXT_MAX = 240
+
+
+def _fit(text: str) -> str:
+    flat = " ".join(text.split())
+    limit = NOTIFICATION_TEXT_MAX
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _preferences(member_ids: list[int], kind: str) -> dict[int, tuple[bool, bool]]:
+    default = NOTIFY_DEFAULTS.get(kind, (True, False))
+    chosen = {
+        member_id: (in_app, email)
+        for member_id, in_app, email in NotificationPreference.objects.filter(
+            member_id__in=member_ids, kind=kind
+        ).values_list("member_id", "in_app", "email")
+    }
+    return {member_id: chosen.get(member_id, default) for member_id in member_ids}
+
+
+def notification_wants_email(*, member_ids: list[int], kind: str) -> list[int]:
+    """Those of the members who want this kind by email."""
+    return [m for m, (_in_app, email) in _preferences(member_ids, kind).items() if email]
+
+
+def notify(
+    *,
+    workspace_id: int,
+    member_ids: Iterable[int],
+    kind: str,
+    text: str,
+    conversation_id: int | None = None,
+    at: datetime | None = None,
+) -> list[Notification]:
+    """Tell members of one event, each as their preferences say: a notification in the app,
+    an email (sent by the worker once the transaction commits), both, or neither. One query
+    for the preferences whatever the number of members."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return []
+    text = _fit(text)
+    wanted = _preferences(ids, kind)
+    created = Notification.objects.bulk_create(
+        Notification(
+            workspace_id=workspace_id,
+            member_id=member_id,
+            kind=kind,
+            conversation_id=conversation_id,
+            text=text,
+            created_at=at or timezone.now(),
+        )
+        for member_id in ids
+        if wanted[member_id][0]
+    )
+    by_email = [m for m in ids if wanted[m][1]]
+    if by_email:
+        _email_on_commit(by_email, text, conversation_id)
+    return created
+
+
+def _email_on_commit(member_ids: list[int], text: str, conversation_id: int | None) -> None:
+    def enqueue() -> None:
+        from parley.inbox.tasks import notification_email_task
+
+        for member_id in member_ids:
+            notification_email_task.enqueue(member_id, text, conversation_id)
+
+    transaction.on_commit(enqueue)
+
+
+def notification_email_send(*, member_id: int, text: str, conversation_id: int | None) -> bool:
+    """The email of one notification to a member (Django's mail, as the password reset
+    mails): the text and a link to the conversation. False when the member is gone."""
+    member = Member.objects.select_related("user", "workspace").filter(id=member_id).first()
+    if member is None or not member.user.is_active or not member.user.email:
+        return False
+    lines = [text]
+    if conversation_id is not None:
+        lines += [
+            "",
+            settings.PARLEY_PUBLIC_URL + reverse("inbox:conversation", args=[conversation_id]),
+        ]
+    lines += [
+        "",
+        _("You get this email because of your notification settings in %(workspace)s.")
+        % {"workspace": member.workspace.name},
+    ]
+    subject = _("Parley: %(text)s") % {"text": text}
+    send_mail(
+        subject=" ".join(subject.split())[:200],
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=[member.user.email],
+    )
+    return True
+
+
+def notification_preferences_update(
+    *, member: Member, changes: dict[str, tuple[bool, bool]]
+) -> None:
+    """Set how the member hears of each kind given: kind → (in the app, by email)."""
+    unknown = sorted(set(changes) - set(Notification.Kind.values))
+    if unknown:
+        raise ValidationFailed(
+            {"kind": [_("Unknown kind of notification: %(kind)s.") % {"kind": unknown[0][:40]}]}
+        )
+    with transaction.atomic():
+        for kind, (in_app, email) in changes.items():
+            NotificationPreference.objects.update_or_create(
+                member=member, kind=kind, defaults={"in_app": bool(in_app), "email": bool(email)}
+            )
 
 
 def notifications_mark_read(*, member: Member) -> int:
@@ -350,15 +493,12 @@ def message_mark_failed(*, message: Message, reason: str, notification: str = ""
         message.status_reason = reason
         message.save(update_fields=["status", "status_reason"])
         if notification and message.author_member_id is not None:
-            limit = Notification._meta.get_field("text").max_length or 240
-            text = " ".join(notification.split())
-            Notification.objects.create(
+            notify(
                 workspace_id=message.workspace_id,
-                member_id=message.author_member_id,
+                member_ids=[message.author_member_id],
                 kind=Notification.Kind.SEND_FAILED,
+                text=notification,
                 conversation_id=message.conversation_id,
-                text=text if len(text) <= limit else text[: limit - 1] + "…",
-                created_at=timezone.now(),
             )
 
 

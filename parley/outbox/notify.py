@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member
 from parley.channels.base import SenderPolicy
 from parley.inbox.models import Message, Notification
+from parley.inbox.services import notify
 
 
 def notify_send_failed(message: Message) -> None:
@@ -25,13 +26,12 @@ def notify_outcome_unknown(message: Message) -> None:
 def _to_author(message: Message, kind: str, text: str) -> None:
     if message.author_member_id is None:
         return
-    Notification.objects.create(
+    notify(
         workspace_id=message.workspace_id,
-        member_id=message.author_member_id,
+        member_ids=[message.author_member_id],
         kind=kind,
         conversation_id=message.conversation_id,
-        text=(text % {"reason": message.status_reason[:200]})[:240],
-        created_at=timezone.now(),
+        text=text % {"reason": message.status_reason[:200]},
     )
 
 
@@ -46,14 +46,9 @@ def notify_paused(*, workspace_id: int, policy: SenderPolicy, until: datetime, r
     admins = Member.objects.filter(
         workspace_id=workspace_id, role__in=[Member.Role.OWNER, Member.Role.ADMIN]
     ).values_list("id", flat=True)
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        Notification(
-            workspace_id=workspace_id,
-            member_id=member_id,
-            kind=Notification.Kind.LIMIT,
-            text=text[:240],
-            created_at=now,
-        )
-        for member_id in admins
+    notify(
+        workspace_id=workspace_id,
+        member_ids=list(admins),
+        kind=Notification.Kind.LIMIT,
+        text=text,
     )

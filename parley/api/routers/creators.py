@@ -42,10 +42,10 @@ from parley.creators.services import (
     creator_update,
     identity_add,
     identity_remove,
-    note_add,
     tag_remove,
     tags_add,
 )
+from parley.inbox.mentions import note_post
 
 router = Router(tags=["creators"])
 
@@ -191,7 +191,8 @@ def creator_notes(request: HttpRequest, creator_id: PathId) -> list[Note]:
 
 @router.post("/{creator_id}/notes", response={201: NoteOut, **NOT_FOUND, **INVALID})
 def creator_note_add(request: HttpRequest, creator_id: PathId, payload: NoteIn) -> Status[Note]:
-    """An internal note; never shown to the creator."""
+    """An internal note; never shown to the creator. Each teammate it mentions (`@name`)
+    is notified."""
     member = acting_member(request)
     creator = creator_get(workspace=member.workspace, id=creator_id)
-    return Status(201, note_add(creator=creator, author=member, body=payload.body))
+    return Status(201, note_post(creator=creator, author=member, body=payload.body))

@@ -34,6 +34,7 @@ from parley.core.bidi import bidi_strip
 from parley.core.crypto import secret_decrypt, secret_encrypt
 from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
 from parley.inbox.models import Notification
+from parley.inbox.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -422,15 +423,12 @@ def _notify_admins(*, mailbox: Mailbox, kind: str, text: str, at: datetime) -> N
     )
     if mailbox.connected_by_id:
         recipients.add(mailbox.connected_by_id)
-    Notification.objects.bulk_create(
-        Notification(
-            workspace_id=mailbox.workspace_id,
-            member_id=member_id,
-            kind=kind,
-            text=text[:240],
-            created_at=at,
-        )
-        for member_id in sorted(recipients)
+    notify(
+        workspace_id=mailbox.workspace_id,
+        member_ids=sorted(recipients),
+        kind=kind,
+        text=text,
+        at=at,
     )
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member
 from parley.channels.sms.models import SmsNumber, SmsOptOut, TwilioAccount
 from parley.inbox.models import Notification
+from parley.inbox.services import notify
 
 
 def _notify_admins(*, account: TwilioAccount, text: str, at: datetime) -> None:
@@ -20,15 +21,12 @@ def _notify_admins(*, account: TwilioAccount, text: str, at: datetime) -> None:
     )
     if account.connected_by_id:
         recipients.add(account.connected_by_id)
-    Notification.objects.bulk_create(
-        Notification(
-            workspace_id=account.workspace_id,
-            member_id=member_id,
-            kind=Notification.Kind.REAUTH,
-            text=text[:240],
-            created_at=at,
-        )
-        for member_id in sorted(recipients)
+    notify(
+        workspace_id=account.workspace_id,
+        member_ids=sorted(recipients),
+        kind=Notification.Kind.REAUTH,
+        text=text,
+        at=at,
     )
 
 

@@ -19,11 +19,11 @@ from parley.creators.selectors import identity_list, note_list, tag_get, tag_lis
 from parley.creators.services import (
     creator_profile_update,
     creator_update,
-    note_add,
     tag_get_or_create,
     tag_remove,
     tags_add,
 )
+from parley.inbox.mentions import note_post
 from parley.inbox.models import Conversation
 from parley.inbox.selectors import conversation_get
 from parley.inbox.services import conversation_assign
@@ -128,7 +128,7 @@ def fields(request: HttpRequest, member: Member, conversation_id: int) -> HttpRe
 @require_POST
 def note(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
     def do(conversation: Conversation) -> None:
-        note_add(creator=conversation.creator, author=member, body=request.POST.get("body", ""))
+        note_post(creator=conversation.creator, author=member, body=request.POST.get("body", ""))
 
     return _action(request, member, conversation_id, do)
 
