@@ -25,6 +25,7 @@ from parley.campaigns.models import Campaign
 from parley.campaigns.selectors import (
     campaign_get,
     campaign_member_assets,
+    campaign_member_counts,
     campaign_member_find,
     campaign_member_get,
     campaign_member_match_ids,
@@ -92,11 +93,7 @@ def detail(request: HttpRequest, member: Member, campaign_id: int) -> HttpRespon
     except ValidationFailed as exc:
         return errors_response(request, exc, status=400)
     context.update(
-        status_tabs=[
-            (code, str(label), context["counts"].get(code, 0))
-            for code, label in STATUSES.choices
-            if context["counts"].get(code) or code == status
-        ],
+        status_tabs=_status_tabs(context["counts"], status),
         bulk_targets=[(code, str(label)) for code, label in BULK_TARGETS.items()],
         mailboxes=mailbox_list(workspace=member.workspace),
         bulk_limit=settings.PARLEY_BULK_LIMIT,
@@ -119,7 +116,25 @@ def member_rows(request: HttpRequest, member: Member, campaign_id: int) -> HttpR
     except ValidationFailed as exc:
         return errors_response(request, exc, status=400)
     context["append"] = bool(request.GET.get("cursor"))
+    if request.GET.get("counts") == "1":
+        # The refresh after a change: the status filter's counts come along (out of band).
+        counts = campaign_member_counts(campaign_ids=[campaign.id]).get(campaign.id, {})
+        context.update(
+            counts=counts,
+            total=sum(counts.values()),
+            status_tabs=_status_tabs(counts, context["status"]),
+            oob=True,
+        )
     return render(request, "campaigns/_member_rows.html", context)
+
+
+def _status_tabs(counts: dict[str, int], status: str) -> list[tuple[str, str, int]]:
+    """(status, label, members) for each status with members, and the one filtered on."""
+    return [
+        (code, str(label), counts.get(code, 0))
+        for code, label in STATUSES.choices
+        if counts.get(code) or code == status
+    ]
 
 
 def _flag(request: HttpRequest, name: str, default: bool) -> bool:

@@ -1,0 +1,117 @@
+"""Campaigns in Chromium: create a campaign (with a brief in the editor), add creators from
+the inbox filter, bulk-invite them from the Members tab (one without an address is skipped
+and named), see the statuses, then in the inbox's campaign view see each creator's status,
+the events in the thread, and move one on with the bar's button."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from parley.broadcasts.models import Broadcast
+from parley.broadcasts.services import broadcast_queue
+from parley.campaigns.models import Campaign, CampaignMember
+from parley.channels.email.models import Mailbox
+from parley.creators.models import CreatorTag
+from parley.outbox.models import OutboxItem
+from tests.factories import IdentityFactory, TagFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_create_add_from_inbox_bulk_invite_and_follow_statuses(  # type: ignore[no-untyped-def]
+    login, member, make_conversation
+):
+    # Given four creators tagged "Summer" (one without an email address), one who is not,
+    # and a mailbox to send from
+    tag = TagFactory(workspace=member.workspace, name="Summer")
+    for i, name in enumerate(["Ada Lind", "Bo Berg", "Cai Holm", "Dee Noemail"]):
+        conversation = make_conversation(name=name, at=timezone.now())
+        if name != "Dee Noemail":
+            IdentityFactory(creator=conversation.creator, value=f"c{i}@creators.test")
+        CreatorTag.objects.create(tag=tag, creator=conversation.creator)
+    make_conversation(name="Other Person")
+    Mailbox.objects.create(
+        workspace=member.workspace,
+        connected_by=member,
+        address="team@brand.test",
+        connected_at=timezone.now(),
+        is_default=True,
+        access=Mailbox.Access.SEND_ONLY,
+        smtp_host="127.0.0.1",
+    )
+    page = login()
+
+    # When I create a campaign from the Campaigns section, with a brief in bold
+    page.get_by_role("link", name="Campaigns", exact=True).click()
+    expect(page.locator("[data-testid=campaigns-empty]")).to_be_visible()
+    page.locator("[data-testid=new-campaign]").click()
+    page.fill("input[name=name]", "Summer Launch")
+    editor = page.locator(".rich-edit")
+    editor.click()
+    page.keyboard.type("Two reels, ")
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type("tagged")
+    page.get_by_role("button", name="Create campaign").click()
+    # Then its Members tab says how to add creators
+    expect(page.locator("[data-testid=members-empty]")).to_be_visible()
+    campaign = Campaign.objects.get()
+    assert campaign.brief == "Two reels, <b>tagged</b>"
+
+    # When I add the tagged creators from the inbox filter
+    page.get_by_role("link", name="Inbox", exact=True).click()
+    page.locator("details.filter-menu summary").click()
+    page.get_by_label("Summer", exact=True).check()
+    expect(page.locator("[data-testid=row]")).to_have_count(4)
+    page.keyboard.press("Escape")
+    page.locator("#select-all").check()
+    page.select_option("[data-testid=bulk-action]", "campaign")
+    page.select_option("select[name=bulk_campaign]", label="Summer Launch")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#flash")).to_contain_text("Added 4 creators to Summer Launch")
+
+    # And invite all of them from the campaign's Members tab
+    page.get_by_role("link", name="Campaigns", exact=True).click()
+    page.get_by_role("link", name="Summer Launch").click()
+    rows = page.locator("[data-testid=member-row]")
+    expect(rows).to_have_count(4)
+    expect(page.locator("[data-testid=member-status]")).to_have_text(["Added"] * 4)
+    page.locator("[data-testid=select-all]").check()
+    page.select_option("[data-testid=members-action]", "status:invited")
+    page.locator("[data-testid=members-apply]").click()
+    # Then three are invited, and the one without an address is named as skipped
+    flash = page.locator("[data-testid=members-flash]")
+    expect(flash).to_contain_text("3 creators are now “Invited”")
+    expect(flash).to_contain_text("No email address (Dee Noemail)")
+    expect(page.locator("[data-testid=member-row][data-status=invited]")).to_have_count(3)
+    expect(page.locator("[data-testid=member-row][data-status=added]")).to_have_count(1)
+    # and the status filter counts them
+    expect(page.locator("[data-testid=status-filter]")).to_contain_text("Invited 3")
+
+    # When the worker writes the invitations (each email and the event beside it)
+    broadcast_queue(broadcast_id=Broadcast.objects.get().id)
+    assert set(OutboxItem.objects.values_list("priority", flat=True)) == {
+        OutboxItem.Priority.INVITATION
+    }
+
+    # And I choose the campaign in the inbox drop-down
+    page.get_by_role("link", name="Inbox", exact=True).click()
+    page.select_option("[data-testid=campaign-select]", label="Summer Launch")
+    expect(page.locator("[data-testid=campaign-status]")).to_have_count(4)
+    ada = page.locator("[data-testid=row]", has_text="Ada Lind")
+    expect(ada.locator("[data-testid=campaign-status]")).to_have_text("Invited")
+    # Then opening a creator shows the event apart from the messages, and the status bar
+    ada.locator("a.row-link").click()
+    events = page.locator("#thread-messages [data-testid=event]")
+    expect(events).to_contain_text(["Summer Launch: Invitation sent"])
+    bar = page.locator("[data-testid=campaign-bar]")
+    expect(bar.locator("[data-testid=bar-status]")).to_have_text("Invited")
+    # When I mark the invitation accepted from the bar
+    bar.locator("[data-testid=bar-to-accepted]").click()
+    # Then the bar, the list and the thread show it
+    expect(page.locator("[data-testid=bar-status]")).to_have_text("Accepted")
+    expect(events.last).to_contain_text("Summer Launch: Accepted the invitation")
+    expect(ada.locator("[data-testid=campaign-status]")).to_have_text("Accepted")
+    assert CampaignMember.objects.get(creator__name="Ada Lind").status == "accepted"
+    # and only the next step is offered now
+    expect(page.locator("[data-testid=bar-to-active]")).to_be_visible()
+    expect(page.locator("[data-testid=bar-to-declined]")).to_have_count(0)
