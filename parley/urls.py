@@ -43,6 +43,9 @@ urlpatterns = [
     path("campaigns/", include("parley.campaigns.urls_assets")),
     path("", include("parley.channels.email.urls")),
     path("", include("parley.channels.sms.urls")),
+    # The creator portal (its own sessions) and the brand's side of it.
+    path("portal/", include("parley.portal.urls")),
+    path("", include("parley.portal.urls_team")),
 ]
 
 # Parley's own pages, JSON under /api/ (parley.core.errorpages).

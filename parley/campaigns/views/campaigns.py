@@ -3,6 +3,7 @@ archive and restore."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,6 +38,9 @@ from parley.campaigns.views.common import (
 )
 from parley.core.errors import ValidationFailed
 from parley.core.views import apply_errors, member_view
+from parley.portal.forms import ReviewForm
+from parley.portal.models import ContentSubmission
+from parley.portal.selectors import submission_counts, submission_list
 
 # The list ------------------------------------------------------------------------------
 
@@ -114,9 +118,26 @@ def new(request: HttpRequest, member: Member) -> HttpResponse:
 @member_view
 @require_GET
 def content(request: HttpRequest, member: Member, campaign_id: int) -> HttpResponse:
-    """Content Approval: filled when creators submit content (the creator portal)."""
+    """Content Approval: what creators submitted in the creator portal (waiting for review
+    first, or all), each with Approve / Request changes; the campaign's public page for
+    applications."""
     campaign = campaign_get(workspace=member.workspace, id=campaign_id)
-    return render(request, "campaigns/content.html", campaign_context(member, campaign, "content"))
+    show_all = request.GET.get("show") == "all"
+    context = campaign_context(member, campaign, "content")
+    context.update(
+        show_all=show_all,
+        submissions=submission_list(
+            campaign=campaign, status="" if show_all else ContentSubmission.Status.SUBMITTED
+        ),
+        submission_counts=submission_counts(campaign=campaign),
+        review_form=ReviewForm(),
+        public_url=(
+            settings.PARLEY_PUBLIC_URL + reverse("portal:apply", args=[campaign.public_code])
+            if campaign.open_for_applications and campaign.public_code
+            else ""
+        ),
+    )
+    return render(request, "campaigns/content.html", context)
 
 
 def _details_initial(campaign: Campaign) -> dict[str, Any]:
