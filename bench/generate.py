@@ -4,7 +4,9 @@
         --database-url postgres://postgres@127.0.0.1:5432/parley_bench
 
 Migrates the database, creates a new workspace (3 members, 4 clients, 20 campaigns, 30 tags)
-and fills it through `parley.ops.generate.generate`, printing progress and rows per second.
+and fills it through `parley.ops.generate.generate`, printing progress and rows per second;
+then adds campaigns of exactly 1,000 and 20,000 members (`--campaign-sizes`) for
+bench/campaigns.py.
 Without --database-url it uses DATABASE_URL, or the SQLite file under PARLEY_VAR_DIR; it
 refuses to run when neither is set, so it never fills the developer's var/ database.
 """
@@ -84,7 +86,56 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-analyze", action="store_true", help="skip VACUUM ANALYZE / ANALYZE at the end"
     )
+    parser.add_argument(
+        "--campaign-sizes",
+        default="1000,20000",
+        help="comma-separated member counts of extra campaigns ('' for none)",
+    )
     return parser.parse_args(argv)
+
+
+def sized_campaign_name(size: int) -> str:
+    return f"Bench campaign of {size:,} members"
+
+
+def add_sized_campaigns(workspace_id: int, sizes: list[int], seed: int) -> None:
+    """A campaign of exactly `size` members per size (random creators of the workspace,
+    statuses spread over the workflow, last activity over the past 90 days); one already
+    there is left alone."""
+    import random
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from parley.campaigns.models import Campaign, CampaignMember
+    from parley.creators.models import Creator
+
+    rng = random.Random(seed + 1)
+    ids = list(Creator.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
+    now = timezone.now()
+    statuses = CampaignMember.Status.values
+    for size in sizes:
+        name = sized_campaign_name(size)
+        if Campaign.objects.filter(workspace_id=workspace_id, name=name).exists():
+            continue
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            campaign = Campaign.objects.create(workspace_id=workspace_id, name=name)
+            CampaignMember.objects.bulk_create(
+                (
+                    CampaignMember(
+                        workspace_id=workspace_id,
+                        campaign=campaign,
+                        creator_id=creator_id,
+                        status=rng.choice(statuses),
+                        last_activity_at=now - timedelta(seconds=rng.randint(0, 90 * 86400)),
+                    )
+                    for creator_id in rng.sample(ids, min(size, len(ids)))
+                ),
+                batch_size=2000,
+            )
+        print(f"campaign {campaign.id} '{name}' in {time.perf_counter() - t0:.1f}s", flush=True)
 
 
 def setup_django(database_url: str | None) -> None:
@@ -111,7 +162,14 @@ def describe_database() -> str:
     return f"{connection.vendor} {settings.get('HOST') or 'localhost'}/{settings['NAME']}"
 
 
-def build(creators: int, messages: int, seed: int, batch: int, analyze: bool) -> None:
+def build(
+    creators: int,
+    messages: int,
+    seed: int,
+    batch: int,
+    analyze: bool,
+    campaign_sizes: list[int] | None = None,
+) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -203,6 +261,7 @@ def build(creators: int, messages: int, seed: int, batch: int, analyze: bool) ->
     print(f"generated in {gen_seconds:.1f}s: {total:,} rows, {total / gen_seconds:,.0f} rows/s")
     for name, count in counts.items():
         print(f"  {name:<17} {count:>11,}")
+    add_sized_campaigns(ws, campaign_sizes or [], seed)
 
     # Fresh bulk loads have no planner statistics yet; autovacuum (PostgreSQL) would gather
     # them within a minute, so gather them now instead of benchmarking a state no
@@ -218,7 +277,15 @@ def build(creators: int, messages: int, seed: int, batch: int, analyze: bool) ->
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     setup_django(args.database_url)
-    build(args.creators, args.messages, args.seed, args.batch, analyze=not args.no_analyze)
+    sizes = [int(n) for n in args.campaign_sizes.split(",") if n.strip()]
+    build(
+        args.creators,
+        args.messages,
+        args.seed,
+        args.batch,
+        analyze=not args.no_analyze,
+        campaign_sizes=sizes,
+    )
 
 
 if __name__ == "__main__":
