@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "parley.outbox",
     "parley.campaigns",
     "parley.broadcasts",
+    "parley.reports",
     "parley.api",
     "parley.ops",
 ]

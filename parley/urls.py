@@ -35,6 +35,7 @@ urlpatterns = [
     path("inbox/", include("parley.inbox.urls")),
     path("creators/", include("parley.creators.urls")),
     path("campaigns/", include("parley.campaigns.urls")),
+    path("reports/", include("parley.reports.urls")),
     path("creators/", include("parley.creators.enrichment.urls")),
     path("api/v1/", include("parley.api.urls")),
     # The public tracking-link redirect (campaign actions).

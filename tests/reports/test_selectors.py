@@ -1,0 +1,150 @@
+"""Response-time figures against a hand-computed fixture (on SQLite and PostgreSQL: the two
+compute the percentiles differently and must agree)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from parley.core.errors import ValidationFailed
+from parley.inbox.models import Message
+from parley.inbox.services import message_record
+from parley.reports.selectors import Figures, period_days, response_report
+from tests.factories import MemberFactory
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+H = 3600
+
+
+@pytest.fixture
+def fixture(member, make_conversation):  # type: ignore[no-untyped-def]
+    """Member A (the fixture's `member`) and B. In the last 30 days:
+    A answers in 600 s (first), 3600 s (first) and 7200 s; B in 10800 s and 1800 s (first).
+    Older: A's first reply 40 days ago after 99999 s (outside the period). Waiting now: one
+    conversation for two days (over the goal), one for an hour."""
+    a = member
+    b = MemberFactory(workspace=member.workspace)
+
+    def inbound(conversation, at):  # type: ignore[no-untyped-def]
+        message_record(
+            conversation=conversation,
+            channel="inapp",
+            direction=Message.Direction.INBOUND,
+            status=Message.Status.RECEIVED,
+            body_text="hi",
+            author_creator=conversation.creator,
+            created_at=at,
+        )
+
+    def reply(conversation, author, at):  # type: ignore[no-untyped-def]
+        return message_record(
+            conversation=conversation,
+            channel="inapp",
+            direction=Message.Direction.OUTBOUND,
+            status=Message.Status.SENT,
+            body_text="answer",
+            author_member=author,
+            created_at=at,
+        )
+
+    old = NOW - timedelta(days=40)
+    c0 = make_conversation(at=old)
+    inbound(c0, old)
+    reply(c0, a, old + timedelta(seconds=99999))
+
+    t = NOW - timedelta(days=10)
+    c1 = make_conversation(at=t)
+    inbound(c1, t)
+    reply(c1, a, t + timedelta(seconds=H))  # 3600, first
+    inbound(c1, t + timedelta(hours=20))
+    inbound(c1, t + timedelta(hours=21))  # the wait began at the first one
+    reply(c1, b, t + timedelta(hours=23))  # 10800
+    reply(c1, a, t + timedelta(hours=24))  # no wait: no response
+
+    t = NOW - timedelta(days=8)
+    c2 = make_conversation(at=t)
+    reply(c2, a, t)  # we wrote first: no response
+    inbound(c2, t + timedelta(days=1))
+    reply(c2, a, t + timedelta(days=1, hours=2))  # 7200, not first (we had written)
+
+    t = NOW - timedelta(days=3)
+    c3 = make_conversation(at=t)
+    inbound(c3, t)
+    reply(c3, a, t + timedelta(seconds=600))  # 600, first
+
+    c4 = make_conversation(at=t)
+    inbound(c4, t)
+    reply(c4, b, t + timedelta(seconds=1800))  # 1800, first
+
+    waiting_long = make_conversation(at=NOW - timedelta(days=2))
+    inbound(waiting_long, NOW - timedelta(days=2))
+    waiting_short = make_conversation(at=NOW - timedelta(hours=1))
+    inbound(waiting_short, NOW - timedelta(hours=1))
+    return {"a": a, "b": b}
+
+
+def test_each_reply_stores_the_wait_it_ended(fixture):
+    stored = sorted(
+        Message.objects.filter(response_seconds__isnull=False).values_list(
+            "response_seconds", "first_response"
+        )
+    )
+
+    assert stored == [
+        (600, True),
+        (1800, True),
+        (3600, True),
+        (7200, False),
+        (10800, False),
+        (99999, True),
+    ]
+
+
+def test_thirty_days_hand_computed(fixture, member):
+    report = response_report(workspace=member.workspace, days=30, now=NOW)
+
+    assert report.team == Figures(count=5, median=3600, p90=9360)
+    assert report.team_first == Figures(count=3, median=1800, p90=3240)
+    by_member = {m.member.id: m for m in report.members}
+    a, b = by_member[fixture["a"].id], by_member[fixture["b"].id]
+    assert a.responses == Figures(count=3, median=3600, p90=6480)
+    assert a.first == Figures(count=2, median=2100, p90=3300)
+    assert b.responses == Figures(count=2, median=6300, p90=9900)
+    assert b.first == Figures(count=1, median=1800, p90=1800)
+    assert (report.waiting, report.overdue) == (2, 1)
+    assert report.oldest_waiting_since == NOW - timedelta(days=2)
+
+
+def test_seven_days_keeps_only_the_last_week_and_its_days(fixture, member):
+    report = response_report(workspace=member.workspace, days=7, now=NOW)
+
+    # the week is today and the six days before (from June 9, 00:00): the 7200 s reply of
+    # June 8, 14:00 is out
+    assert report.since == datetime(2026, 6, 9, tzinfo=UTC)
+    assert report.team == Figures(count=2, median=1200, p90=1680)
+    assert len(report.daily) == 7 and report.daily[-1].day == date(2026, 6, 15)
+    by_day = {d.day: d.responses for d in report.daily if d.responses.count}
+    assert by_day == {date(2026, 6, 12): Figures(count=2, median=1200, p90=1680)}
+
+
+def test_another_workspace_sees_none_of_it(fixture, other_member):
+    report = response_report(workspace=other_member.workspace, days=90, now=NOW)
+
+    assert report.team == Figures()
+    assert (report.waiting, report.overdue) == (0, 0)
+    assert [m.member.id for m in report.members] == [other_member.id]
+
+
+@pytest.mark.parametrize("raw", ["14", "abc", "-7", "9" * 400, "7\x00", " ", "\u202e30"])
+def test_a_period_other_than_7_30_90_is_a_clear_error(raw):
+    with pytest.raises(ValidationFailed) as refused:
+        period_days(raw)
+    assert "7, 30 or 90" in str(refused.value)
+
+
+def test_period_defaults_to_thirty_and_reads_the_three_choices():
+    assert [period_days(v) for v in (None, "", "7", "30", 90)] == [30, 30, 7, 30, 90]
+
+
+def test_report_query_count_is_pinned(fixture, member, django_assert_max_num_queries):
+    with django_assert_max_num_queries(7):
+        response_report(workspace=member.workspace, days=90, now=NOW)
