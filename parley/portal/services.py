@@ -479,8 +479,8 @@ def portal_prune() -> int:
 def portal_reply(*, access: PortalAccess, body: Any) -> Message:
     """An in-app message from the creator: inbound for the brand (unread, awaiting reply,
     its inbox moves at once)."""
-    text = str(body).strip() if isinstance(body, str) else ""
-    if not text:
+    text = body.strip() if isinstance(body, str) else ""
+    if not bidi_strip(text).strip():
         raise ValidationFailed({"body": [_("Write a message first.")]})
     if len(text) > REPLY_MAX:
         raise ValidationFailed({"body": [_("A message is at most 50,000 characters.")]})
