@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from parley.campaigns.models import CampaignMember
 from parley.campaigns.selectors import FilterOption
 from parley.inbox.models import InboxEntry
+from parley.inbox.waiting import waiting_text
 
 
 def inbox_rows_html(
@@ -40,6 +41,7 @@ def inbox_rows_html(
     select_label = _("Select %(name)s")
     prefix = e(inbox_url)
     day_labels: dict[date, str] = {}
+    now = timezone.now()
     view = f"?campaign={int(campaign_id):d}" if campaign_id else ""
     out = []
     for entry in entries:
@@ -54,6 +56,9 @@ def inbox_rows_html(
             f'<span class="chan chan-{e(ch)}">{channel_labels.get(ch) or e(ch)}</span>'
             for ch in conversation.channel_list
         )
+        waiting = waiting_text(conversation.awaiting_reply_since, now)
+        if waiting:
+            waiting = f' <span class="waiting-mark" data-testid="waiting-mark">{e(waiting)}</span>'
         status = ""
         if with_status:
             code = getattr(entry, "campaign_status", None)
@@ -73,7 +78,7 @@ def inbox_rows_html(
             f'<time datetime="{at.isoformat()}" title="{at.strftime("%Y-%m-%d %H:%M")}">'
             f"{day_labels[day]}</time>"
             f'<span class="preview">{e(conversation.preview)}</span>'
-            f'<span class="chans">{chans}</span>{status}</a></li>\n'
+            f'<span class="chans">{chans}{waiting}</span>{status}</a></li>\n'
         )
     # Every value above was escaped.
     return mark_safe("".join(out))
