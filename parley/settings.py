@@ -389,3 +389,5 @@ PARLEY_PORTAL_SESSION_DAYS = int(os.environ.get("PARLEY_PORTAL_SESSION_DAYS", "3
 PARLEY_PORTAL_CONTENT_MAX_BYTES = int(
     os.environ.get("PARLEY_PORTAL_CONTENT_MAX_BYTES", "100000000")
 )
+# Expired sign-in links and portal sessions are deleted.
+PARLEY_PERIODIC["parley.portal.services.portal_prune"] = 3600
