@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "parley.campaigns",
     "parley.broadcasts",
     "parley.reports",
+    "parley.replies",
     "parley.api",
     "parley.ops",
 ]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("creators/", include("parley.creators.urls")),
     path("campaigns/", include("parley.campaigns.urls")),
     path("reports/", include("parley.reports.urls")),
+    path("", include("parley.replies.urls")),
     path("creators/", include("parley.creators.enrichment.urls")),
     path("api/v1/", include("parley.api.urls")),
     # The public tracking-link redirect (campaign actions).

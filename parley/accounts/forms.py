@@ -1,8 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from parley.accounts.models import Workspace
-from parley.accounts.services import MAX_WORKSPACE_NAME, time_zone_names
+from parley.accounts.services import MAX_TOKEN_NAME, MAX_WORKSPACE_NAME, time_zone_names
 
 
 class WorkspaceForm(forms.Form):
@@ -21,3 +23,34 @@ class WorkspaceForm(forms.Form):
             "day here."
         ),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=MAX_TOKEN_NAME,
+        required=False,
+        help_text=_("What uses it, e.g. “Zapier” or “CRM sync”: to know which to revoke."),
+    )
+
+
+class NotificationPreferencesForm(forms.Form):
+    """Which kinds of notification a member gets in the app and which by email."""
+
+    in_app = forms.MultipleChoiceField(
+        label=_("In Parley"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Shown under the message icon in the header."),
+    )
+    email = forms.MultipleChoiceField(
+        label=_("By email"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Sent to your login address as it happens."),
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("in_app", "email"):
+            self.fields[name].choices = kinds  # type: ignore[attr-defined]

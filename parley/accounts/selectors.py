@@ -57,3 +57,17 @@ def api_token_member(*, raw: str) -> tuple[ApiToken, Member] | None:
 def api_token_needs_touch(*, token: ApiToken) -> bool:
     """Record use at most once a minute, so reads stay reads."""
     return token.last_used_at is None or token.last_used_at < timezone.now() - timedelta(minutes=1)
+
+
+def api_token_list(*, member: Member) -> list[ApiToken]:
+    """The member's own tokens, newest first (never their values: only a prefix is kept)."""
+    return list(ApiToken.objects.filter(member=member).order_by("-created_at", "-id"))
+
+
+def api_token_get(*, member: Member, id: int) -> ApiToken:
+    """One of the member's own tokens; another member's, or another workspace's, is
+    NotFound."""
+    token = ApiToken.objects.filter(member=member, id=id).first()
+    if token is None:
+        raise NotFound
+    return token

@@ -96,13 +96,28 @@ def client_create(*, workspace: Workspace, name: str) -> Client:
     return Client.objects.create(workspace=workspace, name=name)
 
 
+MAX_TOKEN_NAME = 80
+
+
 def api_token_create(*, member: Member, name: str) -> tuple[ApiToken, str]:
-    """Create a token; the raw value is returned once and never stored."""
+    """Create a token; the raw value is returned once and never stored (only its SHA-256)."""
+    name = " ".join(bidi_strip(name).split())
+    if "\x00" in name:
+        raise ValidationFailed({"name": [_("A name cannot hold a NUL character (\\0).")]})
+    if len(name) > MAX_TOKEN_NAME:
+        raise ValidationFailed({"name": [_("A token's name is at most 80 characters.")]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        member=member, name=name.strip() or "API", prefix=raw[:10], digest=ApiToken.hash(raw)
+        member=member, name=name or "API", prefix=raw[:10], digest=ApiToken.hash(raw)
     )
     return token, raw
+
+
+def api_token_revoke(*, member: Member, token: ApiToken) -> None:
+    """Revoke one of the member's own tokens: it stops working at once."""
+    if token.member_id != member.id:
+        raise PermissionDenied
+    token.delete()
 
 
 def api_token_touch(*, token: ApiToken) -> None:

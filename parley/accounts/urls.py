@@ -10,5 +10,12 @@ urlpatterns = [
         "settings/", RedirectView.as_view(pattern_name="accounts:settings_general"), name="settings"
     ),
     path("settings/general/", views.settings_general, name="settings_general"),
+    path("settings/notifications/", views.settings_notifications, name="settings_notifications"),
+    path("settings/tokens/", views.settings_tokens, name="settings_tokens"),
+    path(
+        "settings/tokens/<id:token_id>/revoke/",
+        views.settings_token_revoke,
+        name="settings_token_revoke",
+    ),
     path("workspaces/switch/", views.workspace_switch, name="workspace_switch"),
 ]

@@ -6,18 +6,22 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from parley.accounts.forms import WorkspaceForm
+from parley.accounts.forms import ApiTokenForm, NotificationPreferencesForm, WorkspaceForm
 from parley.accounts.middleware import SESSION_KEY
 from parley.accounts.models import Member
-from parley.accounts.services import workspace_update
+from parley.accounts.selectors import api_token_get, api_token_list
+from parley.accounts.services import api_token_create, api_token_revoke, workspace_update
 from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
 from parley.core.errors import NotFound, ValidationFailed
 from parley.core.net import client_ip
 from parley.core.views import apply_errors, int_or_none, member_view
+from parley.inbox.preferences import notification_preferences
+from parley.inbox.services import notification_preferences_update
 
 
 @login_required
@@ -93,3 +97,67 @@ def settings_general(request: HttpRequest, member: Member) -> HttpResponse:
                 return redirect("accounts:settings_general")
     status = 422 if form.is_bound else 200
     return render(request, "settings/general.html", {"form": form}, status=status)
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def settings_notifications(request: HttpRequest, member: Member) -> HttpResponse:
+    """Settings → Notifications: which kinds the member hears of in the app, by email."""
+    current = notification_preferences(member=member)
+    kinds = [(p.kind, p.label) for p in current]
+    initial = {
+        "in_app": [p.kind for p in current if p.in_app],
+        "email": [p.kind for p in current if p.email],
+    }
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None, initial=initial, kinds=kinds
+    )
+    if request.method == "POST" and form.is_valid():
+        in_app, email = set(form.cleaned_data["in_app"]), set(form.cleaned_data["email"])
+        notification_preferences_update(
+            member=member, changes={kind: (kind in in_app, kind in email) for kind, _l in kinds}
+        )
+        flash.success(request, _("Notification settings saved."))
+        return redirect("accounts:settings_notifications")
+    status = 422 if form.is_bound else 200
+    return render(request, "settings/notifications.html", {"form": form}, status=status)
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def settings_tokens(request: HttpRequest, member: Member) -> HttpResponse:
+    """Settings → API tokens: the member's own tokens; a new one is shown once."""
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    created = ""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _token, created = api_token_create(member=member, name=form.cleaned_data["name"])
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            else:
+                form = ApiTokenForm()
+                status = 201
+        if form.errors:
+            status = 422
+    context = {"form": form, "tokens": api_token_list(member=member), "created": created}
+    response = render(request, "settings/tokens.html", context, status=status)
+    if created:  # the value is on this page only: keep it out of caches
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@member_view
+@require_POST
+def settings_token_revoke(request: HttpRequest, member: Member, token_id: int) -> HttpResponse:
+    token = api_token_get(member=member, id=token_id)
+    api_token_revoke(member=member, token=token)
+    flash.success(
+        request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name}
+    )
+    if getattr(request, "htmx", False):  # asked to confirm first: the page again
+        response = HttpResponse()
+        response["HX-Redirect"] = reverse("accounts:settings_tokens")
+        return response
+    return redirect("accounts:settings_tokens")
