@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parley.inbox.views import bulk, listing, sidebar, thread
+from parley.inbox.views import bulk, listing, scheduled, sidebar, thread
 
 app_name = "inbox"
 
@@ -37,6 +37,11 @@ urlpatterns = [
         thread.message_fix,
         {"fix": "cancel"},
         name="message_cancel",
+    ),
+    path(
+        "c/<id:conversation_id>/messages/<id:message_id>/edit/",
+        scheduled.scheduled_edit,
+        name="message_edit",
     ),
     path("c/<id:conversation_id>/tags/", sidebar.tag_add, name="tag_add"),
     path("c/<id:conversation_id>/tags/<id:tag_id>/remove/", sidebar.tag_delete, name="tag_remove"),

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
 from parley.channels.registry import channel_adapter
+from parley.channels.sms.rules import body_problem as sms_body_problem
+from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, ValidationFailed
-from parley.inbox.models import Conversation, Message
+from parley.inbox.models import Channel, Conversation, Message
 from parley.inbox.services import message_record
 from parley.outbox.dispatch import WORKER_ID, outbox_claim, outbox_deliver_items
 from parley.outbox.models import OutboxItem
@@ -185,6 +187,54 @@ def outbox_cancel(*, member: Member, message: Message) -> OutboxItem:
             sender_mark_dirty(workspace_id=item.workspace_id, sender_key=item.sender_key)
     item.refresh_from_db()
     message.refresh_from_db()
+    return item
+
+
+def outbox_reschedule(
+    *,
+    member: Member,
+    message: Message,
+    body: str,
+    send_at: datetime | None,
+    subject: str | None = None,
+) -> OutboxItem:
+    """Change what a message that has not gone out says (and an email's subject), or when
+    it goes (None: as soon as it can). As with Cancel: only while it waits, unclaimed; once
+    a worker holds its lease, or it went, it is a Conflict and nothing changes."""
+    item = _author_item(member=member, message=message, states={OutboxItem.State.PENDING})
+    body = body.strip()
+    errors: dict[str, list[str]] = {}
+    if not bidi_strip(body).strip():
+        errors["body"] = [_("Write a message first.")]
+    elif len(body) > MAX_BODY:
+        errors["body"] = [_("A message is at most 50,000 characters.")]
+    elif message.channel == Channel.SMS and (problem := sms_body_problem(body)):
+        errors["body"] = [problem]
+    if subject is not None and len(subject) > MAX_SUBJECT:
+        errors["subject"] = [_("A subject is at most 900 characters.")]
+    now = timezone.now()
+    if send_at is not None and send_at <= now:
+        errors["send_at"] = [_("Pick a time in the future.")]
+    if errors:
+        raise ValidationFailed(errors)
+    when = send_at or now
+    with transaction.atomic():
+        moved = (
+            OutboxItem.objects.filter(id=item.id, state=OutboxItem.State.PENDING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(send_after=when, not_before=when)
+        )
+        if not moved:
+            raise Conflict(_("This message is being sent; it cannot be changed any more."))
+        message.body_text = body
+        if subject is not None and message.channel == Channel.EMAIL:
+            message.subject = subject.strip()
+        message.scheduled_for = send_at
+        message.save(update_fields=["body_text", "subject", "scheduled_for"])
+        item.refresh_from_db()
+        outbox_place(item=item)
+        if item.not_before <= now:
+            transaction.on_commit(lambda: _enqueue_delivery(item.pk))
     return item
 
 

@@ -90,11 +90,17 @@ def _fixes(m: Message, conversation_url: str, labels: dict[str, str]) -> str:
 
 
 def _cancel(m: Message, conversation_url: str, labels: dict[str, str]) -> str:
-    """Cancel a message that waits for its time or its day."""
+    """Edit or cancel a message that waits for its time or its day."""
     item = getattr(m, "outbox_item", None)
     if item is None or item.state != "pending" or item.not_before <= timezone.now():
         return ""
-    return _button(f"{conversation_url}messages/{m.id:d}/cancel/", labels["cancel"], "cancel")
+    edit = (
+        f'<a href="{html.escape(conversation_url)}messages/{m.id:d}/edit/" '
+        f'data-testid="edit-scheduled">{labels["edit"]}</a>'
+    )
+    return edit + _button(
+        f"{conversation_url}messages/{m.id:d}/cancel/", labels["cancel"], "cancel"
+    )
 
 
 def _body(m: Message, show_quoted: str) -> str:
@@ -134,6 +140,7 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
         "retry": e(_("Retry")),
         "mark_sent": e(_("Mark as sent")),
         "cancel": e(_("Cancel sending")),
+        "edit": e(_("Edit text or time")),
     }
     out = []
     for m in messages:
