@@ -2,6 +2,7 @@
 creators it may act as), then to one creator of one workspace (their thread, campaigns and
 assets), or, for the brand's pages, to the member's workspace."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,9 @@ VISIBLE_OUT = [
     Message.Status.READ,
 ]
 THREAD_LIMIT = 200
+# A public code as campaign_applications_set makes them (token_urlsafe): anything else, a
+# NUL among others, is no campaign's.
+CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def session_account(*, key: str) -> PortalAccount | None:
@@ -304,7 +308,7 @@ def portal_submission_get(*, access: PortalAccess, id: int) -> ContentSubmission
 
 def public_campaign_get(*, code: str) -> Campaign:
     """A campaign open for applications, by its public code."""
-    if not code or len(code) > 32:
+    if not CODE.fullmatch(code or ""):
         raise NotFound
     campaign = (
         Campaign.objects.select_related("workspace")
