@@ -62,6 +62,7 @@ def build(messages: int):  # type: ignore[no-untyped-def]
     from parley.creators.models import AudienceReport, Identity
     from parley.creators.services import creator_create
     from parley.inbox.models import Attachment, Message
+    from parley.inbox.search import search_index_messages
     from parley.inbox.services import conversation_get_or_create
 
     rng = random.Random(13)
@@ -131,7 +132,8 @@ def build(messages: int):  # type: ignore[no-untyped-def]
                 created_at=at,
             )
         )
-    Message.objects.bulk_create(rows, batch_size=1000)
+    created = Message.objects.bulk_create(rows, batch_size=1000)
+    search_index_messages(ids=[m.id for m in created])
     for message in Message.objects.filter(conversation=conversation, campaign__isnull=False)[:40]:
         Attachment.objects.create(
             message=message,

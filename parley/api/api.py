@@ -22,6 +22,7 @@ from parley.api.routers import (
     enrichment,
     mailboxes,
     notifications,
+    search,
     sms,
     tags,
     workspace,
@@ -92,4 +93,5 @@ api.add_router("/notifications", notifications.router)
 api.add_router("/mailboxes", mailboxes.router)
 api.add_router("/broadcasts", broadcasts.router)
 api.add_router("/sms", sms.router)
+api.add_router("/search", search.router)
 api.add_router("", workspace.router)

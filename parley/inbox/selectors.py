@@ -20,7 +20,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.expressions import BaseExpression, RawSQL
-from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -273,19 +273,35 @@ def conversation_for_creator(*, workspace: Workspace, creator_id: int) -> Conver
     return Conversation.objects.filter(workspace=workspace, creator_id=creator_id).first()
 
 
+# A thread opened at an older message (one the search found) shows at most this many
+# messages from it on.
+THREAD_FROM_MAX = 1000
+
+
 def thread_messages(
-    *, conversation: Conversation, campaign_id: int | None = None, limit: int = 200
+    *,
+    conversation: Conversation,
+    campaign_id: int | None = None,
+    limit: int = 200,
+    include_id: int | None = None,
 ) -> list[Message]:
-    """The newest `limit` messages of the thread, oldest first."""
+    """The newest `limit` messages of the thread, oldest first. With `include_id`, a
+    message of the thread older than those: from it on instead (THREAD_FROM_MAX at most)."""
     messages = Message.objects.filter(conversation=conversation)
     if campaign_id:
         messages = messages.filter(campaign_id=campaign_id)
-    newest = list(
-        messages.select_related("author_member__user", "author_creator", "campaign", "outbox_item")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-        .order_by("-created_at", "-id")[:limit]
-    )
+    messages = messages.select_related(
+        "author_member__user", "author_creator", "campaign", "outbox_item"
+    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    newest = list(messages.order_by("-created_at", "-id")[:limit])
     newest.reverse()
+    if include_id and len(newest) == limit and all(m.id != include_id for m in newest):
+        target = messages.filter(id=include_id).values_list("created_at", flat=True).first()
+        if target is not None:
+            from_target = messages.filter(
+                TupleGreaterThanOrEqual(Tuple(F("created_at"), F("id")), (target, include_id))
+            )
+            return list(from_target.order_by("created_at", "id")[:THREAD_FROM_MAX])
     return newest
 
 

@@ -27,6 +27,7 @@ from parley.inbox.models import (
     Notification,
     NotificationPreference,
 )
+from parley.inbox.search import search_index_messages
 
 PREVIEW_LENGTH = 140
 
@@ -143,6 +144,7 @@ def message_record(
             **provider_fields,
         )
         _conversation_touch(conversation, message)
+        search_index_messages(ids=[message.id])
     return message
 
 
@@ -271,6 +273,7 @@ def messages_record_outbound(
         ],
         batch_size=CHUNK,
     )
+    search_index_messages(ids=[m.id for m in messages])
     ids = [c.id for c in conversations]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]
@@ -548,6 +551,7 @@ def events_record_many(
         ],
         batch_size=CHUNK,
     )
+    search_index_messages(ids=[m.id for m in messages])
     ids = [conversations[c].id for c in creator_ids]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]

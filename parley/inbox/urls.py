@@ -8,6 +8,7 @@ urlpatterns = [
     path("", listing.inbox, name="list"),
     path("rows/", listing.rows, name="rows"),
     path("pulse/", listing.pulse, name="pulse"),
+    path("search/messages/", listing.message_hits, name="message_hits"),
     path("notifications/", listing.notifications, name="notifications"),
     path("notifications/read/", listing.notifications_read, name="notifications_read"),
     path("bulk/", bulk.bulk, name="bulk"),

@@ -19,6 +19,7 @@ from parley.campaigns.models import Campaign, CampaignMember
 from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.inbox.search import search_index_since
 
 T = TypeVar("T")
 
@@ -284,6 +285,9 @@ def _batch(
                     last_activity,
                 )
             )
+    # The messages go in by COPY, which gives no ids back: index those above the highest
+    # id before them (generation runs alone, in one transaction).
+    last_id = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
     rows_insert(
         Message,
         MESSAGE_COLUMNS,
@@ -306,6 +310,7 @@ def _batch(
             for at, inbound, channel, campaign_id, author_member_id, body in thread
         ),
     )
+    search_index_since(after_id=last_id)
     rows_insert(InboxEntry, ENTRY_COLUMNS, entries)
     by_id = {c.id: c for c in conversations}
     Notification.objects.bulk_create(

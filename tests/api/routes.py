@@ -6,6 +6,7 @@ import re
 ROUTES: list[tuple[str, str]] = [
     ("get", "/conversations"),
     ("get", "/conversations/unread-count"),
+    ("get", "/search/messages"),
     ("get", "/conversations/{conversation_id}"),
     ("get", "/conversations/{conversation_id}/messages"),
     ("post", "/conversations/{conversation_id}/messages"),

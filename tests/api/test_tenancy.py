@@ -680,6 +680,7 @@ ROUTES_WITHOUT_IDS = {
     ("get", "/mailboxes"): "test_mailbox_list_is_own_workspace_only",
     ("post", "/mailboxes"): "test_connect_mailbox_with_a_foreign_address_is_own",
     ("get", "/broadcasts"): "test_broadcast_list_is_own_workspace_only",
+    ("get", "/search/messages"): "test_message_search_is_own_workspace_only",
     # SMS (tests/api/sms_tenancy.py)
     **SMS_ROUTES_WITHOUT_IDS,
 }
@@ -831,6 +832,19 @@ def test_notifications_are_own_only(api, member, other_member, world):
     assert listed == mine
     assert marked == len(mine)
     assert not Notification.objects.filter(member=other_member, read_at__isnull=False).exists()
+
+
+def test_message_search_is_own_workspace_only(api, member, other_member, world):
+    # Both workspaces' threads have the same words ("hello 0 from ..."): each finds its own.
+    hellos = Message.objects.filter(body_text__startswith="hello")
+    theirs = set(hellos.filter(workspace=other_member.workspace).values_list("id", flat=True))
+    mine = set(hellos.filter(workspace=member.workspace).values_list("id", flat=True))
+
+    found = api.get("/search/messages", q="hello", limit=100).json()["items"]
+
+    assert mine and theirs
+    assert {m["id"] for m in found} == mine
+    assert {m["conversation_id"] for m in found} == {world["conversation"]}
 
 
 def test_me_is_the_tokens_member(api, member, world):

@@ -1,5 +1,7 @@
 """The inbox list, the header badge and the notifications drop-down."""
 
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,8 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 from parley.accounts.models import Member
 from parley.campaigns.selectors import inbox_filter_options, inbox_filters_check
 from parley.core.errors import ValidationFailed
-from parley.core.views import member_view
+from parley.core.views import int_or_none, member_view
 from parley.inbox.filters import InboxFilters, filters_from_query
+from parley.inbox.search import message_search
 from parley.inbox.selectors import (
     UNREAD_BADGE_CAP,
     conversation_get,
@@ -19,7 +22,12 @@ from parley.inbox.selectors import (
     notification_list,
 )
 from parley.inbox.services import notifications_mark_read
-from parley.inbox.views.rows import checkboxes_html, inbox_rows_html, select_options_html
+from parley.inbox.views.rows import (
+    checkboxes_html,
+    inbox_rows_html,
+    message_hits_html,
+    select_options_html,
+)
 
 
 def _rows_context(
@@ -33,7 +41,7 @@ def _rows_context(
         member=member, filters=filters, cursor=cursor, with_pulse=with_pulse, set_sizes=set_sizes
     )
     query = filters.to_query()
-    return {
+    context = {
         "rows_url": reverse("inbox:rows"),
         "page": page,
         "rows_html": inbox_rows_html(
@@ -41,10 +49,52 @@ def _rows_context(
             inbox_url=reverse("inbox:list"),
             with_status=bool(filters.campaign),
             campaign_id=filters.campaign,
+            query=urlencode(query),
         ),
         "filters": filters,
         "next_query": urlencode([*query, ("cursor", page.next_cursor)]) if page.next_cursor else "",
     }
+    if filters.q and not cursor:
+        context.update(_message_hits(member, filters, None))
+    return context
+
+
+# Messages the search shows under the creators it found, and then a page at a time.
+MESSAGE_HITS = 10
+
+
+def _message_hits(member: Member, filters: InboxFilters, cursor: str | None) -> dict:
+    """The messages matching the search box (the first page, or the one after `cursor`),
+    or the reason the search cannot look for messages (a term too short, ...)."""
+    try:
+        found = message_search(
+            workspace=member.workspace, q=filters.q, cursor=cursor, limit=MESSAGE_HITS
+        )
+    except ValidationFailed as exc:
+        errors = " ".join(str(m) for messages in exc.errors.values() for m in messages)
+        return {"message_search": True, "message_search_error": errors}
+    query = filters.to_query()
+    return {
+        "message_search": True,
+        "message_hits": found.hits,
+        "message_hits_html": message_hits_html(
+            found.hits, inbox_url=reverse("inbox:list"), query=urlencode(query)
+        ),
+        "message_more": urlencode([*query, ("cursor", found.next_cursor)])
+        if found.next_cursor
+        else "",
+    }
+
+
+def _address(request: HttpRequest, filters: InboxFilters) -> str:
+    """The page's address for the filter: the inbox, or the conversation open in it (as the
+    browser shows it now), with the filter as its query."""
+    inbox_url = reverse("inbox:list")
+    path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    if not path.startswith(inbox_url):
+        path = inbox_url
+    query = urlencode(filters.to_query())
+    return f"{path}?{query}" if query else path
 
 
 def _badge(unread: int) -> str:
@@ -72,6 +122,13 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
         context["open_conversation"] = conversation_get(
             workspace=member.workspace, id=conversation_id
         )
+        # The thread opens as a row opens it: in the campaign's view when one is chosen,
+        # scrolled to a message the search found (?m=).
+        thread_query = [("campaign", str(filters.campaign))] if filters.campaign else []
+        focus = int_or_none(request.GET.get("m"))
+        if focus:
+            thread_query.append(("m", str(focus)))
+        context["thread_query"] = urlencode(thread_query)
     unread, token = context["page"].pulse
     context.update(
         campaign_options=select_options_html(options.campaigns, {filters.campaign or 0}),
@@ -98,7 +155,24 @@ def rows(request: HttpRequest, member: Member) -> HttpResponse:
     except ValidationFailed as exc:
         return _bad_filter(request, exc)
     context["append"] = bool(request.GET.get("cursor"))
-    return render(request, "inbox/_rows.html", context)
+    response = render(request, "inbox/_rows.html", context)
+    if request.headers.get("HX-Trigger") == "filters":
+        # The filter form changed: its choice goes into the address (reload, back and a
+        # shared link keep it).
+        response["HX-Push-Url"] = _address(request, filters)
+    return response
+
+
+@member_view
+@require_GET
+def message_hits(request: HttpRequest, member: Member) -> HttpResponse:
+    """The next page of messages found by the search ("More messages")."""
+    try:
+        filters = filters_from_query(request.GET)
+        context = _message_hits(member, filters, request.GET.get("cursor") or None)
+    except ValidationFailed as exc:
+        return _bad_filter(request, exc)
+    return render(request, "inbox/_message_hits.html", context)
 
 
 @member_view

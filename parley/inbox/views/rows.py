@@ -17,16 +17,23 @@ from django.utils.translation import gettext as _
 
 from parley.campaigns.models import CampaignMember
 from parley.campaigns.selectors import FilterOption
-from parley.inbox.models import InboxEntry
+from parley.inbox.models import Channel, InboxEntry
+from parley.inbox.search import MessageHit
 from parley.inbox.waiting import waiting_text
 
 
 def inbox_rows_html(
-    entries: list[InboxEntry], *, inbox_url: str, with_status: bool, campaign_id: int | None = None
+    entries: list[InboxEntry],
+    *,
+    inbox_url: str,
+    with_status: bool,
+    campaign_id: int | None = None,
+    query: str = "",
 ) -> SafeString:
     """The `<li>` of each entry; with_status adds the creator's status in the campaign
     chosen in the drop-down (entries carry it as `campaign_status`), and a row then opens
     the thread in that campaign's view (its messages and action bar) when `campaign_id`.
+    `query`: the filter as a URL query, kept in the address a row puts in the history.
 
     Every text goes through `html.escape` (what Django's `escape` calls, without its lazy-
     string checks, which cost more than the escaping on 600 values a page)."""
@@ -43,6 +50,7 @@ def inbox_rows_html(
     day_labels: dict[date, str] = {}
     now = timezone.now()
     view = f"?campaign={int(campaign_id):d}" if campaign_id else ""
+    kept = e(query)
     out = []
     for entry in entries:
         conversation = entry.conversation
@@ -52,6 +60,7 @@ def inbox_rows_html(
         if day not in day_labels:
             day_labels[day] = e(formats.date_format(at, "M j"))
         url = f"{prefix}c/{conversation.id:d}/"
+        address = f"{url}?{kept}" if kept else url
         chans = "".join(
             f'<span class="chan chan-{e(ch)}">{channel_labels.get(ch) or e(ch)}</span>'
             for ch in conversation.channel_list
@@ -71,8 +80,8 @@ def inbox_rows_html(
             f'data-conversation="{conversation.id:d}">'
             f'<input type="checkbox" name="creators" value="{conversation.creator_id:d}" '
             f'aria-label="{e(select_label % {"name": conversation.creator.name})}">'
-            f'<a class="row-link" href="{url}" hx-get="{url}thread/{view}" '
-            f'hx-target="#conversation-pane" hx-push-url="{url}">'
+            f'<a class="row-link" href="{address}" hx-get="{url}thread/{view}" '
+            f'hx-target="#conversation-pane" hx-push-url="{address}">'
             f'<span class="dot"{unread_title if entry.unread else ""}></span>'
             f'<span class="who">{name}</span>'
             f'<time datetime="{at.isoformat()}" title="{at.strftime("%Y-%m-%d %H:%M")}">'
@@ -81,6 +90,36 @@ def inbox_rows_html(
             f'<span class="chans">{chans}{waiting}</span>{status}</a></li>\n'
         )
     # Every value above was escaped.
+    return mark_safe("".join(out))
+
+
+def message_hits_html(hits: list[MessageHit], *, inbox_url: str, query: str) -> SafeString:
+    """A `<li>` per message found by the search: the creator, the day, the channel and the
+    snippet with the terms marked; a click opens the thread scrolled to the message, and
+    the address keeps the filter (`query`)."""
+    e = html.escape
+    prefix = e(inbox_url)
+    kept = f"{e(query)}&amp;" if query else ""
+    channel_labels = {code: e(str(label)) for code, label in Channel.choices}
+    out = []
+    for hit in hits:
+        message = hit.message
+        at = timezone.localtime(message.created_at)
+        url = f"{prefix}c/{message.conversation_id:d}/"
+        address = f"{url}?{kept}m={message.id:d}"
+        out.append(
+            f'<li class="row hit" data-testid="message-hit" data-message="{message.id:d}">'
+            f'<a class="row-link" href="{address}" hx-get="{url}thread/?m={message.id:d}" '
+            f'hx-target="#conversation-pane" hx-push-url="{address}">'
+            f'<span class="who">{e(message.conversation.creator.name)}</span>'
+            f'<time datetime="{at.isoformat()}">{e(formats.date_format(at, "SHORT_DATE_FORMAT"))}'
+            "</time>"
+            f'<span class="preview">{hit.snippet}</span>'
+            f'<span class="chans"><span class="chan chan-{e(message.channel)}">'
+            f"{channel_labels.get(message.channel) or e(message.channel)}</span></span>"
+            "</a></li>\n"
+        )
+    # Every value above was escaped; the snippet comes escaped from the search.
     return mark_safe("".join(out))
 
 

@@ -32,7 +32,9 @@ from parley.outbox.services import message_send, outbox_cancel, outbox_mark_sent
 from parley.outbox.sms_send import sms_message_send
 
 
-def _thread_context(member: Member, conversation: Conversation, campaign_id: int | None) -> dict:
+def _thread_context(
+    member: Member, conversation: Conversation, campaign_id: int | None, focus: int | None = None
+) -> dict:
     conversation_mark_read(member=member, conversation=conversation)
     campaigns = campaign_list(workspace=member.workspace, creator=conversation.creator)
     in_thread = set(thread_campaign_ids(conversation=conversation))
@@ -44,7 +46,7 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
         if (c != Channel.EMAIL or mailboxes) and (c != Channel.SMS or sms_numbers)
     ]
     preferred = conversation.creator.preferred_channel
-    messages = thread_messages(conversation=conversation, campaign_id=campaign_id)
+    messages = thread_messages(conversation=conversation, campaign_id=campaign_id, include_id=focus)
     return {
         "conversation": conversation,
         "messages": messages,
@@ -59,6 +61,8 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
         "thread_campaigns": [c for c in campaigns if c.id in in_thread],
         "all_campaigns": campaigns,
         "campaign_id": campaign_id,
+        # A message the search found: the thread scrolls to it (app.js).
+        "focus_message": focus if any(m.id == focus for m in messages) else None,
         "channels": channels,
         "default_channel": preferred if preferred in channels else Channel.INAPP,
         "mailboxes": mailboxes,
@@ -71,7 +75,12 @@ def _thread_context(member: Member, conversation: Conversation, campaign_id: int
 def thread(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
     """Thread and sidebar for one conversation (the htmx target when a row is clicked)."""
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
-    context = _thread_context(member, conversation, int_or_none(request.GET.get("campaign")))
+    context = _thread_context(
+        member,
+        conversation,
+        int_or_none(request.GET.get("campaign")),
+        focus=int_or_none(request.GET.get("m")),
+    )
     context.update(sidebar_context(member, conversation, campaigns=context["all_campaigns"]))
     return render(request, "inbox/_conversation.html", context)
 

@@ -7,9 +7,20 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// The thread shows its newest message, or the one the search found (data-focus-message),
+// marked; a later refresh of the messages scrolls to the newest again.
 function scrollThread() {
   const box = document.getElementById("thread-messages");
-  if (box) box.scrollTop = box.scrollHeight;
+  if (!box) return;
+  const focus = box.dataset.focusMessage;
+  const found = focus && box.querySelector(`[data-message="${CSS.escape(focus)}"]`);
+  if (found) {
+    delete box.dataset.focusMessage;
+    found.classList.add("found");
+    found.scrollIntoView({ block: "center" });
+    return;
+  }
+  box.scrollTop = box.scrollHeight;
 }
 
 document.addEventListener("htmx:afterSettle", (event) => {

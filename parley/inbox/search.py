@@ -1,0 +1,304 @@
+"""Message search: the index the message writers keep, and the query that reads it.
+
+PostgreSQL: `inbox_message.search_vector`, a tsvector made with the workspace's text-search
+configuration (`Workspace.search_language`: "simple", or a language whose stemmer finds a
+word's inflected forms), in a GIN index. SQLite: `inbox_message_fts`, a contentless FTS5
+table (unicode61, diacritics removed) whose rowid is the message's id, with a `ws` column
+holding "w<workspace id>": a workspace's matches are an intersection inside the index.
+Neither is declared on the model; migration 0005 makes them and indexes what is there.
+
+Stored, never computed per query: `message_record` and the bulk writers
+(`messages_record_outbound`, `events_record_many`, the demo generator) call
+`search_index_messages` / `search_index_since` in the transaction that writes the rows.
+Messages are never edited, so there is no update path. A deleted message leaves its FTS5
+entry on SQLite (a contentless table cannot delete it); the query joins the messages, so it
+is never found.
+
+Results come newest stored first (by id, which both indexes walk in order with a LIMIT: a
+common word costs a few rows, a rare one a few index pages). Terms: bare words must all be
+found, each as a word's beginning on SQLite (which has no stemmers: "vertrag" finds
+"Verträge"), or as a stem and prefix on PostgreSQL; a quoted "phrase" is those words in that
+order. Words of one character, outside quotes, are left out; a search with nothing left is
+refused with a message rather than run.
+"""
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from parley.accounts.models import Workspace
+from parley.core import cursor as cursors
+from parley.core.errors import ValidationFailed
+from parley.core.text import has_nul
+from parley.inbox.models import Message
+
+FTS_TABLE = "inbox_message_fts"
+# Only the start of a very long message is indexed (PostgreSQL refuses a tsvector over 1 MB).
+INDEXED_CHARS = 100_000
+MAX_QUERY = 100
+MAX_TERMS = 8
+MIN_WORD = 2
+SNIPPET_CHARS = 160
+
+_WORD = re.compile(r"[^\W_]+")
+_LEXEME = re.compile(r"'((?:[^']|'')+)'")
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    words: tuple[str, ...]
+    phrases: tuple[tuple[str, ...], ...]
+
+
+def search_terms(q: str) -> SearchTerms:
+    """The words and quoted phrases of a search; ValidationFailed (under "q") when there is
+    nothing to look for, or too much."""
+    if has_nul(q):
+        raise ValidationFailed({"q": [_("Remove the NUL character from the search.")]})
+    if len(q) > MAX_QUERY:
+        raise ValidationFailed(
+            {"q": [_("Search is limited to %(n)d characters.") % {"n": MAX_QUERY}]}
+        )
+    text = unicodedata.normalize("NFC", q).lower()
+    words: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    # Between the 1st and 2nd quote, the 3rd and 4th, ...: phrases (an unclosed one too).
+    for i, part in enumerate(text.split('"')):
+        tokens = _WORD.findall(part)
+        if i % 2:
+            if tokens:
+                phrases.append(tuple(tokens))
+        else:
+            words += [t for t in tokens if len(t) >= MIN_WORD]
+    words = list(dict.fromkeys(words))
+    if not words and not phrases:
+        raise ValidationFailed(
+            {"q": [_("To search messages, type a word of at least two letters or digits.")]}
+        )
+    if len(words) + sum(len(p) for p in phrases) > MAX_TERMS:
+        raise ValidationFailed(
+            {"q": [_("Search for at most %(n)d words at once.") % {"n": MAX_TERMS}]}
+        )
+    return SearchTerms(words=tuple(words), phrases=tuple(phrases))
+
+
+# --- The index ------------------------------------------------------------------------------
+
+# The text a message is found by: its subject and body, cut at INDEXED_CHARS.
+_PG_INDEX = (
+    "UPDATE inbox_message AS m SET search_vector = to_tsvector("
+    "w.search_language::regconfig, left(m.subject || ' ' || m.body_text, {chars})) "
+    "FROM accounts_workspace AS w WHERE w.id = m.workspace_id AND {where}"
+)
+_SQLITE_INDEX = (
+    f"INSERT INTO {FTS_TABLE}(rowid, ws, subject, body_text) "
+    "SELECT m.id, 'w' || m.workspace_id, m.subject, substr(m.body_text, 1, {chars}) "
+    "FROM inbox_message AS m WHERE {where}"
+)
+_CHUNK = 2000
+
+
+def _index(where: str, params: list[int]) -> None:
+    using = router.db_for_write(Message)
+    connection = connections[using]
+    template = _PG_INDEX if connection.vendor == "postgresql" else _SQLITE_INDEX
+    with connection.cursor() as cursor:
+        cursor.execute(template.format(chars=INDEXED_CHARS, where=where), params)
+
+
+def search_index_messages(*, ids: Sequence[int]) -> None:
+    """Index messages just written (each exactly once: SQLite's table would keep a second
+    entry). Call in the transaction that wrote them."""
+    for first in range(0, len(ids), _CHUNK):
+        chunk = list(ids[first : first + _CHUNK])
+        _index(f"m.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+def search_index_since(*, after_id: int) -> None:
+    """Index every message with an id above `after_id`: what a bulk loader that does not
+    get its ids back (the demo generator's COPY) wrote since it read the highest id."""
+    _index("m.id > %s", [after_id])
+
+
+def search_reindex_workspace(*, workspace_id: int, after_id: int, limit: int) -> int | None:
+    """PostgreSQL: make again the vectors of the workspace's next `limit` messages above
+    `after_id` (after its search language changed); the last id done, or None when none
+    were left. SQLite's index does not depend on the language: None at once."""
+    using = router.db_for_write(Message)
+    if connections[using].vendor != "postgresql":
+        return None
+    ids = list(
+        Message.objects.using(using)
+        .filter(workspace_id=workspace_id, id__gt=after_id)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    search_index_messages(ids=ids)
+    return ids[-1] if ids else None
+
+
+# --- The query ------------------------------------------------------------------------------
+
+
+def _pg_query(terms: SearchTerms) -> str:
+    """A to_tsquery text: each word a prefix, each phrase its words in a row, all required.
+    Every token is letters and digits only, so quoting it is enough."""
+    parts = [f"'{w}':*" for w in terms.words]
+    parts += ["(" + " <-> ".join(f"'{t}'" for t in p) + ")" for p in terms.phrases]
+    return " & ".join(parts)
+
+
+def _fts_query(terms: SearchTerms, workspace_id: int) -> str:
+    parts = [f'"{w}"*' for w in terms.words]
+    parts += ['"' + " ".join(p) + '"' for p in terms.phrases]
+    return f'ws : "w{workspace_id:d}" AND {{subject body_text}} : ({" AND ".join(parts)})'
+
+
+def _match_ids(
+    terms: SearchTerms, workspace: Workspace, before: int | None, limit: int
+) -> tuple[list[int], tuple[str, ...]]:
+    """Ids of up to `limit` matching messages, newest first, and on PostgreSQL the lexemes
+    the query looked for (to mark the stems that matched in the snippets)."""
+    using = router.db_for_read(Message)
+    connection = connections[using]
+    after = " AND m.id < %s" if before else ""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT m.id, q.query::text FROM inbox_message AS m, "
+                "to_tsquery(%s::regconfig, %s) AS q(query) "
+                f"WHERE m.workspace_id = %s AND m.search_vector @@ q.query{after} "
+                "ORDER BY m.id DESC LIMIT %s",
+                [
+                    workspace.search_language,
+                    _pg_query(terms),
+                    workspace.pk,
+                    *([before] if before else []),
+                    limit,
+                ],
+            )
+            rows = cursor.fetchall()
+            lexemes = tuple(
+                x.replace("''", "'") for x in _LEXEME.findall(rows[0][1] if rows else "")
+            )
+            return [r[0] for r in rows], lexemes
+        cursor.execute(
+            f"SELECT m.id FROM {FTS_TABLE} AS f JOIN inbox_message AS m ON m.id = f.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s AND m.workspace_id = %s{after.replace('m.id', 'f.rowid')} "
+            "ORDER BY f.rowid DESC LIMIT %s",
+            [_fts_query(terms, workspace.pk), workspace.pk, *([before] if before else []), limit],
+        )
+        return [r[0] for r in cursor.fetchall()], ()
+
+
+@dataclass
+class MessageHit:
+    message: Message  # with conversation.creator (its name) loaded
+    snippet: SafeString  # the text around the match, escaped, the terms in <mark>
+
+
+@dataclass
+class MessageSearchPage:
+    hits: list[MessageHit]
+    next_cursor: str | None
+
+
+HIT_FIELDS = (
+    "id",
+    "conversation_id",
+    "channel",
+    "direction",
+    "subject",
+    "body_text",
+    "created_at",
+    "conversation__creator_id",
+    "conversation__creator__name",
+)
+
+
+def message_search(
+    *, workspace: Workspace, q: str, cursor: str | None = None, limit: int = 20
+) -> MessageSearchPage:
+    """The workspace's messages whose subject or text match `q`, newest first, each with a
+    snippet. Two queries whatever the number of matches."""
+    terms = search_terms(q)
+    before = None
+    if cursor:
+        (before,) = cursors.decode(cursor, length=1)
+        if not isinstance(before, int) or before < 1:
+            raise ValidationFailed({"cursor": [_("Invalid cursor.")]})
+    ids, lexemes = _match_ids(terms, workspace, before, limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    messages = (
+        Message.objects.filter(workspace=workspace, id__in=ids)
+        .select_related("conversation__creator")
+        .only(*HIT_FIELDS)
+        .order_by("-id")
+        if ids
+        else []
+    )
+    marker = _marker(terms, lexemes)
+    hits = [MessageHit(message=m, snippet=_snippet(m, marker)) for m in messages]
+    next_cursor = cursors.encode([ids[-1]]) if more else None
+    return MessageSearchPage(hits=hits, next_cursor=next_cursor)
+
+
+# --- Snippets -------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics, one character for each of `text` (so a match's
+    position in the folded text is its position in the text)."""
+    out = []
+    for ch in text:
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
+        ).lower()
+        out.append(base if len(base) == 1 else ch)
+    return "".join(out)
+
+
+def _marker(terms: SearchTerms, lexemes: tuple[str, ...]) -> re.Pattern[str]:
+    """What to mark: words starting with a term (or with a stem PostgreSQL looked for), and
+    the phrases, all folded as the text is."""
+    starts = sorted({_fold(t) for t in (*terms.words, *lexemes) if t}, key=len, reverse=True)
+    alternatives = [r"[\W_]+".join(re.escape(_fold(t)) for t in p) for p in terms.phrases]
+    alternatives += [re.escape(s) + r"[^\W_]*" for s in starts]
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + ")")
+
+
+def _snippet(message: Message, marker: re.Pattern[str]) -> SafeString:
+    """Up to SNIPPET_CHARS of the body around its first match (else the subject's, else the
+    body's start), every match marked; all text escaped."""
+    for source in (message.body_text, message.subject):
+        text = " ".join(source[:INDEXED_CHARS].split())
+        found = marker.search(_fold(text))
+        if found:
+            break
+    else:
+        text = " ".join(message.body_text[: SNIPPET_CHARS * 4].split()) or message.subject
+        found = None
+    start = 0
+    if found and found.start() > SNIPPET_CHARS // 3:
+        start = text.rfind(" ", 0, found.start() - SNIPPET_CHARS // 3) + 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text) and " " in text[start:end]:
+        end = text.rfind(" ", start, end)
+    window = text[start:end]
+    out = ["…" if start else ""]
+    at = 0
+    for m in marker.finditer(_fold(window)) if found else ():
+        out.append(html.escape(window[at : m.start()]))
+        out.append(f"<mark>{html.escape(window[m.start() : m.end()])}</mark>")
+        at = m.end()
+    out.append(html.escape(window[at:]))
+    out.append("…" if end < len(text) else "")
+    # Every piece of text above was escaped.
+    return mark_safe("".join(out))
