@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from parley.accounts.models import Member
 from parley.campaigns.assets import agreements, gifts
@@ -40,7 +42,11 @@ from parley.core.ratelimit import rate_limit_hit
 from parley.creators.models import Creator, Identity
 from parley.creators.services import creator_create
 from parley.inbox.models import Channel, Message
-from parley.inbox.services import conversation_get_or_create, message_record
+from parley.inbox.services import (
+    conversation_get_or_create,
+    events_record_many,
+    message_record,
+)
 from parley.portal.models import MagicLink, PortalAccess, PortalAccount, PortalSession
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ REPLY_MAX = 50_000
 NOTE_MAX = 2_000
 NAME_MAX = 160
 EMAIL_MAX = 254
+CHUNK = 2000
 
 
 def token_hash(token: str) -> str:
@@ -115,17 +122,6 @@ def _sign_in_lifetime() -> timedelta:
 # --- Invitations (the brand) ----------------------------------------------------------------
 
 
-def _creator_email(creator: Creator) -> str:
-    """The creator's address for the portal: the primary email, else the first."""
-    row = (
-        Identity.objects.filter(creator=creator, kind=Identity.Kind.EMAIL)
-        .order_by("-is_primary", "id")
-        .values_list("normalized", flat=True)
-        .first()
-    )
-    return row or ""
-
-
 def _account_for(email: str) -> PortalAccount:
     account = PortalAccount.objects.filter(email=email).first()
     if account is not None:
@@ -158,6 +154,18 @@ class Invited:
     # creator id → why no invitation went (no email address).
     skipped: dict[int, str]
 
+    def summary(self) -> str:
+        text = ngettext(
+            "%(n)d creator invited to the creator portal.",
+            "%(n)d creators invited to the creator portal.",
+            len(self.sent),
+        ) % {"n": len(self.sent)}
+        if self.skipped:
+            text += " " + ngettext(
+                "%(n)d has no email address.", "%(n)d have no email address.", len(self.skipped)
+            ) % {"n": len(self.skipped)}
+        return text
+
 
 def portal_invite(*, actor: Member, creator: Creator) -> PortalAccess:
     """Give the creator a portal account at their email address (or the access of the
@@ -165,74 +173,150 @@ def portal_invite(*, actor: Member, creator: Creator) -> PortalAccess:
     their thread. Conflict when they have no email address."""
     if creator.workspace_id != actor.workspace_id:
         raise NotFound
-    result = portal_invite_many(actor=actor, creators=[creator])
+    result = portal_invite_many(actor=actor, creator_ids=[creator.id])
     if creator.id in result.skipped:
         raise Conflict({"creator": [result.skipped[creator.id]]})
     return PortalAccess.objects.select_related("account").get(creator=creator)
 
 
-def portal_invite_many(*, actor: Member, creators: Sequence[Creator]) -> Invited:
-    """The same for many creators (the campaign invitation's "and the creator portal")."""
+def _emails_of(creator_ids: list[int]) -> dict[int, str]:
+    """creator id → the address for the portal: the primary email, else the first."""
+    emails: dict[int, str] = {}
+    for first in range(0, len(creator_ids), CHUNK):
+        for creator_id, email in (
+            Identity.objects.filter(
+                creator_id__in=creator_ids[first : first + CHUNK], kind=Identity.Kind.EMAIL
+            )
+            .order_by("creator_id", "-is_primary", "id")
+            .values_list("creator_id", "normalized")
+        ):
+            emails.setdefault(creator_id, email)
+    return emails
+
+
+def _accounts_for(emails: set[str]) -> dict[str, int]:
+    """address → account id, making the missing accounts (two requests at once make one)."""
+    wanted = sorted(emails)
+    found: dict[str, int] = {}
+    for first in range(0, len(wanted), CHUNK):
+        chunk = wanted[first : first + CHUNK]
+        PortalAccount.objects.bulk_create(
+            [PortalAccount(email=e) for e in chunk], ignore_conflicts=True
+        )
+        found.update(PortalAccount.objects.filter(email__in=chunk).values_list("email", "id"))
+    return found
+
+
+def portal_invite_many(
+    *, actor: Member, creator_ids: Sequence[int], queue: bool = False
+) -> Invited:
+    """Invite many creators of the actor's workspace at once (the campaign invitation's
+    "and to the creator portal"): accounts, accesses and events in a few statements, each
+    creator's email sent after the commit, or, with `queue`, by the worker (a task each,
+    which makes the link there: its token is never stored in the clear)."""
     now = timezone.now()
     result = Invited(sent=[], skipped={})
-    ids = [c.id for c in creators if c.workspace_id == actor.workspace_id]
-    emails: dict[int, str] = {}
-    for creator_id, email in (
-        Identity.objects.filter(creator_id__in=ids, kind=Identity.Kind.EMAIL)
-        .order_by("creator_id", "-is_primary", "id")
-        .values_list("creator_id", "normalized")
-    ):
-        emails.setdefault(creator_id, email)
-    workspace_name = actor.workspace.name
+    wanted = list(dict.fromkeys(creator_ids))
+    ids: list[int] = []
+    for first in range(0, len(wanted), CHUNK):
+        ids += Creator.objects.filter(
+            workspace_id=actor.workspace_id, id__in=wanted[first : first + CHUNK]
+        ).values_list("id", flat=True)
+    emails = _emails_of(ids)
+    missing = [i for i in ids if i not in emails][:CHUNK]
+    names = (
+        dict(Creator.objects.filter(id__in=missing).values_list("id", "name")) if missing else {}
+    )
+    for creator_id in ids:
+        if creator_id not in emails and creator_id in names:
+            result.skipped[creator_id] = _(
+                "%(name)s has no email address: add one to invite them to the creator portal."
+            ) % {"name": names.get(creator_id, "")}
     with transaction.atomic():
-        for creator in creators:
-            if creator.workspace_id != actor.workspace_id:
-                continue
-            email = emails.get(creator.id, "")
-            if not email:
-                result.skipped[creator.id] = _(
-                    "%(name)s has no email address: add one to invite them to the creator portal."
-                ) % {"name": creator.name}
-                continue
-            existing = PortalAccess.objects.select_related("account").filter(creator=creator)
-            access = existing.first()
-            account = access.account if access else _account_for(email)
-            if access is None:
-                _access_grant(account=account, creator=creator, by=actor, at=now)
-            token = _link_create(
-                purpose=MagicLink.Purpose.INVITATION,
-                lifetime=timedelta(days=settings.PARLEY_PORTAL_INVITATION_DAYS),
-                account=account,
+        have = dict(
+            PortalAccess.objects.filter(creator_id__in=list(emails)).values_list(
+                "creator_id", "account_id"
             )
-            message_record(
-                conversation=conversation_get_or_create(creator=creator, at=now),
-                channel=Channel.EVENT,
-                direction=Message.Direction.EVENT,
-                status=Message.Status.DELIVERED,
-                body_text=_("Creator portal invitation sent to %(email)s") % {"email": email},
-                author_member=actor,
-                created_at=now,
-            )
-            _mail(
-                to=account.email,
-                subject=_("%(brand)s invites you to its creator portal")
-                % {"brand": workspace_name},
-                body=_(
-                    "Hello %(name)s,\n\n%(brand)s works with you through Parley's creator "
-                    "portal: your messages, campaigns, agreements, gifts and content in one "
-                    "place.\n\nOpen this link to sign in (it works once, for %(days)d days):"
-                    "\n%(url)s\n\nLater, sign in with your email address at %(sign_in)s."
+        )
+        accounts = _accounts_for({e for c, e in emails.items() if c not in have})
+        PortalAccess.objects.bulk_create(
+            [
+                PortalAccess(
+                    account_id=accounts[email],
+                    workspace_id=actor.workspace_id,
+                    creator_id=creator_id,
+                    invited_by=actor,
+                    invited_at=now,
                 )
-                % {
-                    "name": creator.first_name or creator.name,
-                    "brand": workspace_name,
-                    "days": settings.PARLEY_PORTAL_INVITATION_DAYS,
-                    "url": _link_url(token),
-                    "sign_in": settings.PARLEY_PUBLIC_URL + reverse("portal:sign_in"),
-                },
-            )
-            result.sent.append(creator.id)
+                for creator_id, email in emails.items()
+                if creator_id not in have
+            ],
+            ignore_conflicts=True,
+            batch_size=CHUNK,
+        )
+        events_record_many(
+            workspace_id=actor.workspace_id,
+            bodies={
+                creator_id: _("Creator portal invitation sent to %(email)s") % {"email": email}
+                for creator_id, email in emails.items()
+            },
+            campaign_id=None,
+            author=actor,
+            at=now,
+        )
+        accesses = list(
+            PortalAccess.objects.filter(creator_id__in=list(emails)).values_list("id", flat=True)
+        )
+        for access_id in accesses:
+            if queue:
+                transaction.on_commit(partial(_invitation_enqueue, access_id))
+            else:
+                invitation_email_send(access_id=access_id, on_commit=True)
+        result.sent = list(emails)
     return result
+
+
+def _invitation_enqueue(access_id: int) -> None:
+    from parley.portal.tasks import portal_invitation_task
+
+    portal_invitation_task.enqueue(access_id)
+
+
+def invitation_email_send(*, access_id: int, on_commit: bool = False) -> bool:
+    """Make a fresh invitation link for the access and email it to its account (the task of
+    invitations sent in bulk; `on_commit`: once the caller's transaction commits)."""
+    access = (
+        PortalAccess.objects.select_related("account", "creator", "workspace")
+        .filter(id=access_id)
+        .first()
+    )
+    if access is None:
+        return False
+    creator, brand = access.creator, access.workspace.name
+    with transaction.atomic():
+        token = _link_create(
+            purpose=MagicLink.Purpose.INVITATION,
+            lifetime=timedelta(days=settings.PARLEY_PORTAL_INVITATION_DAYS),
+            account=access.account,
+        )
+        subject = _("%(brand)s invites you to its creator portal") % {"brand": brand}
+        body = _(
+            "Hello %(name)s,\n\n%(brand)s works with you through Parley's creator portal: "
+            "your messages, campaigns, agreements, gifts and content in one place.\n\n"
+            "Open this link to sign in (it works once, for %(days)d days):\n%(url)s\n\n"
+            "Later, sign in with your email address at %(sign_in)s."
+        ) % {
+            "name": creator.first_name or creator.name,
+            "brand": brand,
+            "days": settings.PARLEY_PORTAL_INVITATION_DAYS,
+            "url": _link_url(token),
+            "sign_in": settings.PARLEY_PUBLIC_URL + reverse("portal:sign_in"),
+        }
+        if on_commit:
+            _mail(to=access.account.email, subject=subject, body=body)
+        else:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [access.account.email])
+    return True
 
 
 # --- Magic links ------------------------------------------------------------------------------

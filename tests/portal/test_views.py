@@ -11,7 +11,7 @@ from parley.campaigns.models import Agreement, CampaignMember, GiftOffer
 from parley.inbox.models import Conversation, InboxEntry, Message
 from parley.inbox.services import conversation_get_or_create
 from parley.outbox.services import message_send
-from parley.portal.models import ContentSubmission
+from parley.portal.models import ContentSubmission, PortalAccess
 from parley.portal.services import campaign_applications_set
 from tests.portal.conftest import last_token
 
@@ -314,3 +314,38 @@ def test_payment_needs_the_portal_until_invited(spring, invite):
         currency="EUR",
     )
     assert payment.pk
+
+
+def test_bulk_invitation_with_the_creator_portal(
+    spring, logged_in, settings, django_capture_on_commit_callbacks
+):
+    # Given two added creators (one without an address) and the worker's tasks run at once
+    from tests.campaigns.assets_support import creator_in
+    from tests.factories import CreatorFactory
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    bea = creator_in(spring.campaign, name="Bea Added", email="bea@creator.test")
+    nomail = CreatorFactory(workspace=spring.member.workspace, name="No Mail")
+    CampaignMember.objects.create(
+        workspace=spring.member.workspace, campaign=spring.campaign, creator=nomail
+    )
+    CampaignMember.objects.filter(creator__in=[bea, nomail]).update(status=S.ADDED)
+    # When both are invited without the campaign email, and to the creator portal
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(
+            f"/campaigns/{spring.campaign.id}/members/bulk/",
+            {
+                "action": "status:invited",
+                "creators": [bea.id, nomail.id],
+                "send_email": "0",
+                "portal_invite": "1",
+            },
+        )
+    # Then Bea has a portal account and her link; the one without an address is named
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "1 creator invited to the creator portal. 1 has no email address." in text
+    assert PortalAccess.objects.filter(creator=bea).exists()
+    assert not PortalAccess.objects.filter(creator=nomail).exists()
+    assert Client().post(f"/portal/link/{last_token('bea@creator.test')}/").status_code == 302
+    assert "Creator portal invitation sent to bea@creator.test" in events(bea)

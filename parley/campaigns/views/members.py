@@ -50,6 +50,7 @@ from parley.core.text import id_or_none
 from parley.core.views import member_view
 from parley.creators.selectors import tag_get
 from parley.creators.services import tag_get_or_create, tags_add
+from parley.portal.services import portal_invite_many
 
 
 def _status_filter(request: HttpRequest) -> str:
@@ -220,6 +221,10 @@ def members_bulk(request: HttpRequest, member: Member, campaign_id: int) -> Http
                 send_email=_flag(request, "send_email", True),
             )
             text = outcome.summary(status)
+            if status == STATUSES.INVITED and _flag(request, "portal_invite", False):
+                # The invitation and the creator portal's, at once: the worker emails each.
+                invited = portal_invite_many(actor=member, creator_ids=outcome.moved, queue=True)
+                text += " " + invited.summary()
             link = (
                 reverse("broadcasts:detail", args=[outcome.broadcast.id])
                 if outcome.broadcast
