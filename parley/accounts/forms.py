@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from parley.accounts.models import Workspace
+from parley.accounts.models import SearchLanguage, Workspace
 from parley.accounts.services import MAX_TOKEN_NAME, MAX_WORKSPACE_NAME, time_zone_names
 
 
@@ -21,6 +21,14 @@ class WorkspaceForm(forms.Form):
         help_text=_(
             "Days begin and end in this time zone: daily sending limits count per calendar "
             "day here."
+        ),
+    )
+    search_language = forms.ChoiceField(
+        label=_("Search language"),
+        choices=SearchLanguage.choices,
+        help_text=_(
+            "The language most messages are written in: message search then finds a word's "
+            "other forms too (Verträge for Vertrag). Any language takes words as written."
         ),
     )
 

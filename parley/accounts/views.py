@@ -21,6 +21,7 @@ from parley.core.errors import NotFound, ValidationFailed
 from parley.core.net import client_ip
 from parley.core.views import apply_errors, int_or_none, member_view
 from parley.inbox.preferences import notification_preferences
+from parley.inbox.search import workspace_search_language_set
 from parley.inbox.services import notification_preferences_update
 
 
@@ -80,16 +81,25 @@ class PasswordResetView(auth_views.PasswordResetView):
 @member_view
 @require_http_methods(["GET", "POST"])
 def settings_general(request: HttpRequest, member: Member) -> HttpResponse:
-    """Settings → General: the workspace's name, kind and time zone (admins change them)."""
+    """Settings → General: the workspace's name, kind, time zone and search language (admins
+    change them)."""
     workspace = member.workspace
-    initial = {"name": workspace.name, "kind": workspace.kind, "time_zone": workspace.time_zone}
+    initial = {
+        "name": workspace.name,
+        "kind": workspace.kind,
+        "time_zone": workspace.time_zone,
+        "search_language": workspace.search_language,
+    }
     form = WorkspaceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":
         if not member.is_admin:
             return render(request, "settings/general.html", {"form": form}, status=403)
         if form.is_valid():
             try:
-                workspace_update(member=member, **form.cleaned_data)
+                fields = dict(form.cleaned_data)
+                language = fields.pop("search_language")
+                workspace_update(member=member, **fields)
+                workspace_search_language_set(member=member, language=language)
             except ValidationFailed as exc:
                 apply_errors(form, exc)
             else:

@@ -28,11 +28,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.core.exceptions import PermissionDenied
+from django.db import connections, router, transaction
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from parley.accounts.models import Workspace
+from parley.accounts.models import Member, SearchLanguage, Workspace
 from parley.core import cursor as cursors
 from parley.core.errors import ValidationFailed
 from parley.core.text import has_nul
@@ -141,6 +142,44 @@ def search_reindex_workspace(*, workspace_id: int, after_id: int, limit: int) ->
     )
     search_index_messages(ids=ids)
     return ids[-1] if ids else None
+
+
+REINDEX_CHUNK = 5000
+
+
+def workspace_search_language_set(*, member: Member, language: str) -> bool:
+    """Settings → General: the workspace's search language (admins). When it changes, the
+    worker makes the workspace's vectors again in that language (PostgreSQL), a chunk at a
+    time; until it is done, messages not yet redone are found as their old language found
+    them. Whether it changed."""
+    if not member.is_admin:
+        raise PermissionDenied
+    if language not in SearchLanguage.values:
+        raise ValidationFailed({"search_language": [_("Choose a language from the list.")]})
+    workspace = member.workspace
+    if workspace.search_language == language:
+        return False
+    workspace.search_language = language
+    workspace.save(update_fields=["search_language", "updated_at"])
+    transaction.on_commit(lambda: _enqueue_reindex(workspace.id))
+    return True
+
+
+def _enqueue_reindex(workspace_id: int) -> None:
+    from parley.inbox.tasks import message_search_reindex_task
+
+    message_search_reindex_task.enqueue(workspace_id)
+
+
+def search_reindex_all(*, workspace_id: int) -> None:
+    """Every vector of the workspace made again, in chunks (a transaction each).
+    Idempotent: run twice, the same vectors."""
+    after: int | None = 0
+    while after is not None:
+        with transaction.atomic():
+            after = search_reindex_workspace(
+                workspace_id=workspace_id, after_id=after, limit=REINDEX_CHUNK
+            )
 
 
 # --- The query ------------------------------------------------------------------------------

@@ -1,8 +1,15 @@
 from django_tasks import task
 
+from parley.inbox.search import search_reindex_all
 from parley.inbox.services import notification_email_send
 
 
 @task()
 def notification_email_task(member_id: int, text: str, conversation_id: int | None) -> bool:
     return notification_email_send(member_id=member_id, text=text, conversation_id=conversation_id)
+
+
+@task()
+def message_search_reindex_task(workspace_id: int) -> None:
+    """The workspace's search vectors in its (new) search language."""
+    search_reindex_all(workspace_id=workspace_id)

@@ -1,7 +1,8 @@
-"""Settings → General: the workspace's name, kind and time zone."""
+"""Settings → General: the workspace's name, kind, time zone and search language."""
 
 import pytest
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,13 @@ def test_admin_sets_the_time_zone(logged_in, member):  # type: ignore[no-untyped
     page = logged_in.get(reverse(URL))
     assert page.status_code == 200 and 'name="time_zone"' in page.content.decode()
     response = logged_in.post(
-        reverse(URL), {"name": "Brand Oy", "kind": "agency", "time_zone": "Europe/Helsinki"}
+        reverse(URL),
+        {
+            "name": "Brand Oy",
+            "kind": "agency",
+            "time_zone": "Europe/Helsinki",
+            "search_language": "simple",
+        },
     )
     assert response.status_code == 302
     member.workspace.refresh_from_db()
@@ -30,16 +37,35 @@ def test_admin_sets_the_time_zone(logged_in, member):  # type: ignore[no-untyped
         ({"name": "x" * 121, "kind": "brand", "time_zone": "UTC"}, "name"),
         ({"name": "Brand", "kind": "brand", "time_zone": "Mars/Olympus"}, "time_zone"),
         ({"name": "Brand", "kind": "alien", "time_zone": "UTC"}, "kind"),
+        (
+            {"name": "Brand", "kind": "brand", "time_zone": "UTC", "search_language": "x"},
+            "search_language",
+        ),
     ],
 )
 def test_bad_values_are_explained_and_change_nothing(logged_in, member, data, field):  # type: ignore[no-untyped-def]
     before = member.workspace.name
-    response = logged_in.post(reverse(URL), data)
+    response = logged_in.post(reverse(URL), {"search_language": "simple", **data})
     assert response.status_code == 422
     html = response.content.decode()
     assert f'data-field="{field}"' in html and 'class="error"' in html
     member.workspace.refresh_from_db()
     assert member.workspace.name == before and member.workspace.time_zone == "UTC"
+
+
+def test_a_new_search_language_queues_the_reindex_of_the_messages(
+    logged_in, member, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    data = {"name": "Brand", "kind": "brand", "time_zone": "UTC", "search_language": "german"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert logged_in.post(reverse(URL), data).status_code == 302
+    member.workspace.refresh_from_db()
+    assert member.workspace.search_language == "german"
+    queued = DBTaskResult.objects.filter(task_path__endswith="message_search_reindex_task")
+    assert [r.args_kwargs["args"] for r in queued] == [[member.workspace_id]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert logged_in.post(reverse(URL), data).status_code == 302
+    assert queued.count() == 1  # unchanged: nothing to redo
 
 
 def test_a_plain_member_sees_the_settings_but_cannot_change_them(client, teammate):  # type: ignore[no-untyped-def]

@@ -12,12 +12,17 @@ from django.utils import timezone
 from parley.accounts.models import SearchLanguage
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Channel, Message
-from parley.inbox.search import message_search, search_reindex_workspace
+from parley.inbox.search import (
+    message_search,
+    search_reindex_workspace,
+    workspace_search_language_set,
+)
 from parley.inbox.services import (
     events_record_many,
     message_record,
     messages_record_outbound,
 )
+from parley.inbox.tasks import message_search_reindex_task
 from tests.factories import CampaignFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +128,19 @@ def test_changing_the_language_reindexes_the_workspace(member, say):
         search_reindex_workspace(workspace_id=member.workspace.id, after_id=done, limit=100) is None
     )
     assert _found(member.workspace, "Vertrag") == [old.id]
+
+
+@on_postgres
+def test_the_reindex_task_redoes_every_chunk(
+    member, say, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("parley.inbox.search.REINDEX_CHUNK", 2)
+    made = [say(f"Die Verträge {i}") for i in range(5)]
+    assert _found(member.workspace, "Vertrag") == []
+    with django_capture_on_commit_callbacks(execute=False):
+        assert workspace_search_language_set(member=member, language=SearchLanguage.GERMAN)
+    message_search_reindex_task.call(member.workspace.id)
+    assert _found(member.workspace, "Vertrag") == [m.id for m in reversed(made)]
 
 
 def test_the_bulk_writers_keep_the_index(member, make_conversation):
