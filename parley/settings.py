@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    # Django Ninja as an app: /api/v1/docs then loads Swagger UI from our own static files
+    # (ninja/static/ninja/), not from a CDN, so the docs work without internet.
+    "ninja",
     "parley.core",
     "parley.accounts",
     "parley.creators",

@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 
 from tests.api.routes import ROUTES
 
@@ -30,3 +34,17 @@ def test_docs_page_is_served(anon_api):
     response = anon_api.client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_docs_load_swagger_ui_from_our_static_files_not_a_cdn(anon_api):
+    html = anon_api.client.get("/api/v1/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-init.js",
+    }
+    assert all(a.startswith(settings.STATIC_URL) for a in assets), assets
+    assert "cdn" not in html
+    for asset in assets:
+        assert finders.find(asset.removeprefix(settings.STATIC_URL).split("?")[0]), asset
