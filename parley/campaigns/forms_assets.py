@@ -41,7 +41,17 @@ def _mailbox_choices(mailboxes: list[Mailbox]) -> list[tuple[str, str]]:
     return [("", "—")] + [(str(m.id), m.address) for m in mailboxes]
 
 
-class _Delivery(forms.Form):
+class AssetForm(forms.Form):
+    """A campaign action's form. Its inputs' ids begin with the form's name: these forms
+    share pages with others (the Settings tab's campaign details, the thread's message box),
+    and a label must point at its own input."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"{type(self).__name__.lower()}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class _Delivery(AssetForm):
     """How the value reaches the creator: only made, by email (no portal account needed),
     or in-app; the message's text with the placeholder."""
 
@@ -112,7 +122,7 @@ class CouponForm(_Delivery):
         super().__init__(*args, **kwargs)
 
 
-class FileForm(forms.Form):
+class FileForm(AssetForm):
     attachments = MultipleFileField(label=gettext_lazy("Files"))
     channel = forms.ChoiceField(label=gettext_lazy("Send"), widget=forms.RadioSelect)
     mailbox = forms.ChoiceField(label=gettext_lazy("From"), required=False)
@@ -152,7 +162,7 @@ def _size() -> str:
     return str(filesizeformat(file_max_bytes()))
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(AssetForm):
     amount = forms.CharField(
         label=gettext_lazy("Amount"),
         max_length=20,
@@ -181,11 +191,11 @@ class PaymentForm(forms.Form):
             raise ValidationError(exc.errors["amount"]) from exc
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(AssetForm):
     """Nothing to fill in: the agreement is the campaign's template, shown above."""
 
 
-class GiftOfferForm(forms.Form):
+class GiftOfferForm(AssetForm):
     limit = forms.IntegerField(
         label=gettext_lazy("Items to pick"),
         min_value=1,
@@ -195,13 +205,13 @@ class GiftOfferForm(forms.Form):
     )
 
 
-class GiftShipForm(forms.Form):
+class GiftShipForm(AssetForm):
     tracking_number = forms.CharField(
         label=gettext_lazy("Tracking number"), max_length=gifts.TRACKING_MAX
     )
 
 
-class GiftSelectionForm(forms.Form):
+class GiftSelectionForm(AssetForm):
     """What the creator picked, as they told the team: a quantity (and option) per product,
     and the shipping address."""
 
@@ -248,7 +258,7 @@ class GiftSelectionForm(forms.Form):
 # --- Campaign settings: catalogue and coupon pool -------------------------------------------
 
 
-class ProductForm(forms.Form):
+class ProductForm(AssetForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=gifts.NAME_MAX)
     image = forms.FileField(
         label=gettext_lazy("Image"),
@@ -283,7 +293,7 @@ class ProductForm(forms.Form):
         return [o.strip() for o in (self.cleaned_data.get("options") or "").split(",") if o.strip()]
 
 
-class CouponPasteForm(forms.Form):
+class CouponPasteForm(AssetForm):
     codes = forms.CharField(
         label=gettext_lazy("Codes"),
         max_length=1_000_000,
@@ -292,14 +302,14 @@ class CouponPasteForm(forms.Form):
     )
 
 
-class CouponCsvForm(forms.Form):
+class CouponCsvForm(AssetForm):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy("The column headed “code”, or the first column."),
     )
 
 
-class CouponGenerateForm(forms.Form):
+class CouponGenerateForm(AssetForm):
     pattern = forms.CharField(
         label=gettext_lazy("Pattern"),
         max_length=coupons.PATTERN_MAX,
@@ -311,7 +321,7 @@ class CouponGenerateForm(forms.Form):
     )
 
 
-class BulkAssetForm(forms.Form):
+class BulkAssetForm(AssetForm):
     """A campaign action for many creators at once (the members tab, the inbox bulk bar)."""
 
     asset = forms.ChoiceField(label=gettext_lazy("Action"))

@@ -203,15 +203,6 @@ def campaign_member_match_ids(
     )
 
 
-def campaign_member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, Any]:
-    """ASSETS HOOK: creator id → what they were sent in the campaign (tracking links with
-    clicks, coupon code, payments, agreement, gifts), for the creators of one members-tab
-    page, shown by campaigns/_member_assets.html as `a`. Read with a bounded number of
-    queries (grouped over `creator_ids`), never per row: the tab's query count is pinned
-    (tests/campaigns/test_views.py). Nothing until the campaign assets are built."""
-    return {}
-
-
 @dataclass(frozen=True)
 class FilterOption:
     id: int

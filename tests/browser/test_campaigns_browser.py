@@ -5,6 +5,7 @@ the events in the thread, and move one on with the bar's button."""
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from parley.broadcasts.models import Broadcast
@@ -12,6 +13,7 @@ from parley.broadcasts.services import broadcast_queue
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.channels.email.models import Mailbox
 from parley.creators.models import CreatorTag
+from parley.outbox.dispatch import outbox_dispatch_due
 from parley.outbox.models import OutboxItem
 from tests.factories import IdentityFactory, TagFactory
 
@@ -115,3 +117,77 @@ def test_create_add_from_inbox_bulk_invite_and_follow_statuses(  # type: ignore[
     # and only the next step is offered now
     expect(page.locator("[data-testid=bar-to-active]")).to_be_visible()
     expect(page.locator("[data-testid=bar-to-declined]")).to_have_count(0)
+
+
+def _send_menu(page, action: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose an item of the sidebar's Send… menu. The sidebar refreshes itself after an
+    action (the thread changed), which closes a menu opened just before: open it again."""
+    for _ in range(10):
+        if not page.locator(f"[data-testid={action}]").is_visible():
+            page.locator("[data-testid=asset-menu]").click()
+        try:
+            page.locator(f"[data-testid={action}]").click(timeout=1000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the Send… menu's {action} could not be chosen")
+
+
+def test_settings_then_a_link_and_a_code_by_email_and_the_click_counted(  # type: ignore[no-untyped-def]
+    login, member, make_conversation, connect, smtp_server, live_server, settings
+):
+    settings.PARLEY_PUBLIC_URL = live_server.url
+    # Given a campaign with a creator who has an email address, and a mailbox
+    campaign = Campaign.objects.create(workspace=member.workspace, name="Spring Box")
+    conversation = make_conversation(name="Ada Lind", at=timezone.now())
+    IdentityFactory(creator=conversation.creator, value="ada@creators.test")
+    CampaignMember.objects.create(
+        workspace=member.workspace, campaign=campaign, creator=conversation.creator
+    )
+    connect(access=Mailbox.Access.SEND_ONLY)
+    page = login()
+
+    # When I add a product and paste two codes on the campaign's Settings tab
+    page.goto(f"/campaigns/{campaign.id}/settings/")
+    products = page.locator("[data-testid=campaign-products]")
+    products.get_by_label("Name").fill("Linen shirt")
+    products.get_by_label("Options").fill("S, M, L")
+    products.locator("[data-testid=product-add]").click()
+    expect(products.locator("[data-testid=product]")).to_contain_text(["Linen shirt"])
+    pool = page.locator("[data-testid=campaign-pool]")
+    pool.locator("textarea").fill("SPRING-AAA1\nSPRING-BBB2")
+    pool.locator("[data-testid=pool-paste]").click()
+    expect(page.locator("[data-testid=pool-stats]")).to_contain_text("2 codes in the pool")
+
+    # And send Ada a tracking link by email from her thread
+    destination = f"{live_server.url}/login/?from=spring"
+    page.goto(f"/inbox/c/{conversation.id}/")
+    page.wait_for_load_state("networkidle")
+    _send_menu(page, "action-link")
+    panel = page.locator("[data-testid=asset-panel]")
+    panel.get_by_label("Leads to").fill(destination)
+    panel.get_by_label("By email").check()
+    panel.locator("[data-testid=action-submit]").click()
+    link = page.locator("[data-testid=asset-link]")
+    expect(link.locator("[data-testid=link-clicks]")).to_contain_text("0 clicks")
+    # and her coupon code the same way
+    _send_menu(page, "action-code")
+    page.locator("[data-testid=asset-panel]").get_by_label("By email").check()
+    page.locator("[data-testid=action-submit]").click()
+    expect(page.locator("[data-testid=asset-coupon]")).to_contain_text("SPRING-")
+    # Then both go out as emails through the outbox, each with its value in the text
+    assert outbox_dispatch_due() == 2
+    emails = smtp_server.handler.messages
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in emails]
+    code = CampaignMember.objects.get().creator.coupon_codes.get().code
+    assert any("/l/" in t for t in texts) and any(code in t for t in texts)
+
+    # When Ada follows the link from the email in a browser
+    url = next(w for t in texts for w in t.split() if "/l/" in w)
+    visitor = page.context.new_page()
+    visitor.goto(url)
+    # Then she lands on the destination, and the sidebar counts her click
+    assert visitor.url == destination
+    visitor.close()
+    page.reload()
+    expect(page.locator("[data-testid=link-clicks]")).to_contain_text("1 click")

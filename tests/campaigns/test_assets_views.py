@@ -405,3 +405,40 @@ def test_every_asset_page_route_is_in_the_foreign_walk(spring, foreign):
     }
     walked = {resolve(url).url_name for _m, url, _d in _foreign_requests(spring, foreign)}
     assert walked == routes
+
+
+def test_members_tab_shows_each_members_assets_and_offers_the_bulk_actions(
+    logged_in, spring, portal
+):
+    link, _ = links.link_create(
+        actor=None, campaign=spring.campaign, creator=spring.creator, destination="https://a.test/"
+    )
+    for ip in ("1.1.1.1", "2.2.2.2", "2.2.2.2"):
+        links.link_follow(code=link.code, ip=ip, user_agent="Mozilla/5.0")
+    coupons.pool_add(campaign=spring.campaign, codes=["SPRING-0001"])
+    coupons.coupon_assign(actor=None, campaign=spring.campaign, creator=spring.creator)
+    payments.payment_create(
+        actor=None, campaign=spring.campaign, creator=spring.creator, amount="5", currency="EUR"
+    )
+    other = creator_in(spring.campaign, email="bo@creator.test")
+
+    html = logged_in.get(reverse("campaigns:detail", args=[spring.campaign.id])).content.decode()
+
+    row = html[html.index(f'data-creator="{spring.creator.id}"') :]
+    start = row.index('data-testid="member-assets"')
+    cell = row[start : row.index("</td>", start)]
+    assert "3 clicks (2)" in cell and "<code>SPRING-0001</code>" in cell and "1 pending" in cell
+    empty = html[html.index(f'data-creator="{other.id}"') :]
+    assert '<td class="assets"><span class="muted">—</span></td>' in empty
+    # the bulk actions' form sits outside the members' form (no form inside a form) and
+    # takes their ticked boxes
+    assert 'data-testid="bulk-assets"' in html
+    assert html.index('data-testid="bulk-assets"') < html.index('id="members-form"')
+    assert 'hx-include="#members-form input[name=creators]:checked"' in html
+
+
+def test_settings_tab_loads_the_catalogue_and_the_coupon_pool(logged_in, spring):
+    html = logged_in.get(reverse("campaigns:settings", args=[spring.campaign.id])).content.decode()
+
+    assert reverse("assets:products", args=[spring.campaign.id]) in html
+    assert reverse("assets:coupon_pool", args=[spring.campaign.id]) in html

@@ -21,10 +21,11 @@ from parley.broadcasts.campaign_mail import (
     campaign_members_transition,
 )
 from parley.broadcasts.services import broadcast_draft
+from parley.campaigns.assets.selectors import member_assets
+from parley.campaigns.forms_assets import BulkAssetForm
 from parley.campaigns.models import Campaign
 from parley.campaigns.selectors import (
     campaign_get,
-    campaign_member_assets,
     campaign_member_counts,
     campaign_member_find,
     campaign_member_get,
@@ -65,9 +66,7 @@ def _rows_context(
 ) -> dict[str, Any]:
     page = campaign_member_page(campaign=campaign, status=status or None, cursor=cursor)
     query = [("status", status)] if status else []
-    assets = campaign_member_assets(
-        campaign=campaign, creator_ids=[m.creator_id for m in page.members]
-    )
+    assets = member_assets(campaign=campaign, creator_ids=[m.creator_id for m in page.members])
     return {
         "campaign": campaign,
         "rows": page.members,
@@ -96,6 +95,7 @@ def detail(request: HttpRequest, member: Member, campaign_id: int) -> HttpRespon
     context.update(
         status_tabs=_status_tabs(context["counts"], status),
         bulk_targets=[(code, str(label)) for code, label in BULK_TARGETS.items()],
+        bulk_asset_form=BulkAssetForm(),
         mailboxes=mailbox_list(workspace=member.workspace),
         bulk_limit=settings.PARLEY_BULK_LIMIT,
     )

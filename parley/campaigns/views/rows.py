@@ -4,38 +4,52 @@ row and more per `{% url %}` and include; fifty rows took most of the page's tim
 value is escaped; labels are translated and URLs reversed once per page."""
 
 import html
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from parley.campaigns.models import Campaign, CampaignMember
+from parley.campaigns.assets.selectors import MemberAssets
+from parley.campaigns.models import Agreement, Campaign, CampaignMember, GiftOffer, Payment
 from parley.campaigns.workflow import status_label, transitions_from
 
 
-def member_assets_html(a: Any) -> str:
-    """ASSETS HOOK: one member's "Assets sent" cell from what
-    `campaigns.selectors.campaign_member_assets` gave for them (`a`; None when nothing):
-    tracking-link clicks, the coupon code, payments, the agreement, gifts. Return escaped
-    HTML. Until the campaign assets exist, a dash."""
-    if not a:
+def member_assets_html(a: MemberAssets | None) -> str:
+    """One member's "Assets sent" cell: tracking-link clicks (unique visitors), the coupon
+    code, payments by status, the latest agreement's status, the gift offer's status."""
+    e = html.escape
+    if a is None or not a.any:
         return '<span class="muted">—</span>'
-    return html.escape(str(a))
-
-
-# The cell builder the page uses: the assets module may swap in its own.
-ASSETS_CELL: Callable[[Any], str] = member_assets_html
+    parts = []
+    if a.links:
+        clicks = ngettext("%(n)d click", "%(n)d clicks", a.clicks) % {"n": a.clicks}
+        parts.append(
+            f'<span title="{e(_("Tracking links: clicks, unique visitors"))}">'
+            f"{e(clicks)} ({a.unique:d})</span>"
+        )
+    if a.coupon:
+        parts.append(f"<code>{e(a.coupon)}</code>")
+    labels = dict(Payment.Status.choices)
+    for status, n in a.payments.items():
+        label = str(labels.get(status, status)).lower()
+        parts.append(f'<span class="status">{n:d} {e(label)}</span>')
+    if a.agreement:
+        label = str(dict(Agreement.Status.choices).get(a.agreement, a.agreement)).lower()
+        parts.append(f'<span class="status">{e(_("agreement"))}: {e(label)}</span>')
+    if a.gift:
+        label = str(dict(GiftOffer.Status.choices).get(a.gift, a.gift)).lower()
+        parts.append(f'<span class="status">{e(_("gifts"))}: {e(label)}</span>')
+    return f'<span class="member-assets" data-testid="member-assets">{" ".join(parts)}</span>'
 
 
 def member_rows_html(
     *,
     campaign: Campaign,
     members: list[CampaignMember],
-    assets: dict[int, Any],
+    assets: dict[int, MemberAssets],
     archived: bool,
 ) -> SafeString:
     """The `<tr>` of each member: tick box, creator (profile link, first email), status,
@@ -92,7 +106,7 @@ def member_rows_html(
             f"{contact}</td>"
             f'<td><span class="status-chip st-{e(status)}" data-testid="member-status">'
             f"{labels[status]}</span></td>"
-            f'<td class="assets">{ASSETS_CELL(assets.get(creator_id))}</td>'
+            f'<td class="assets">{member_assets_html(assets.get(creator_id))}</td>'
             f'<td class="muted nowrap"><time datetime="{at.isoformat()}" '
             f'title="{at:%Y-%m-%d %H:%M}">{days[day]}, {at:%H:%M}</time></td>'
             f"{actions}</tr>\n"

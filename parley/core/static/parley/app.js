@@ -27,7 +27,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (event.target.closest && event.target.closest(".conversation-pane, #thread-messages, #thread")) {
     scrollThread();
   }
-  document.querySelectorAll("details.kebab[open]").forEach((d) => d.removeAttribute("open"));
+  // A menu whose item made the request closes; one opened meanwhile stays open (the inbox's
+  // own refreshes settle too).
+  const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  document.querySelectorAll("details.kebab[open]").forEach((d) => {
+    if (!source || !source.isConnected || d.contains(source)) d.removeAttribute("open");
+  });
 });
 document.addEventListener("DOMContentLoaded", scrollThread);
 
