@@ -214,6 +214,18 @@ def _subject_value(subject: str) -> str:
     return Header(subject, charset=charset, header_name="Subject").encode(linesep="\r\n")
 
 
+# "Re:" and how other mail programs and languages write it: AW (German), SV (Swedish,
+# Danish, Norwegian), VS (Finnish), also numbered ("Re[2]:") and stacked.
+_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|aw|sv|vs)(?:\[\d+\])?\s*:)+\s*", re.IGNORECASE)
+
+
+def reply_subject(subject: str) -> str:
+    """The subject of a reply: "Re: " and the subject without the reply prefixes it had
+    ("Re: Re: AW: Brief" -> "Re: Brief"); empty for an empty subject."""
+    rest = _REPLY_PREFIXES.sub("", " ".join(subject.split()))
+    return f"Re: {rest}" if rest else ""
+
+
 # --- Parsing -------------------------------------------------------------------------------
 
 

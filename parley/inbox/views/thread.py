@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_list
+from parley.channels.email.mime import reply_subject
 from parley.channels.email.selectors import mailbox_get, mailbox_list
 from parley.channels.registry import available_channels
 from parley.channels.sms.selectors import number_get, number_list
@@ -63,6 +64,10 @@ def _thread_context(
         "campaign_id": campaign_id,
         # A message the search found: the thread scrolls to it (app.js).
         "focus_message": focus if any(m.id == focus for m in messages) else None,
+        # An email from the message box answers the thread's latest email: "Re: <subject>".
+        "reply_subject": reply_subject(
+            next((m.subject for m in reversed(messages) if m.channel == Channel.EMAIL), "")
+        ),
         "channels": channels,
         "default_channel": preferred if preferred in channels else Channel.INAPP,
         "mailboxes": mailboxes,

@@ -109,3 +109,22 @@ document.addEventListener("click", (event) => {
   const panel = button.closest(".asset-action");
   if (panel) panel.remove();
 });
+
+// The thread menu's "Send Email": the message box on email, from the default mailbox, with
+// the cursor in the text.
+document.addEventListener("click", (event) => {
+  const item = event.target.closest && event.target.closest("[data-send-email]");
+  if (!item) return;
+  const box = item.closest("#thread") && item.closest("#thread").querySelector("form.composer");
+  if (!box) return;
+  const channel = box.querySelector("select[name=channel]");
+  channel.value = "email";
+  channel.dispatchEvent(new Event("change", { bubbles: true }));
+  const mailbox = box.querySelector("select[name=mailbox]");
+  const preferred = mailbox && mailbox.querySelector("option[data-default]");
+  if (preferred) mailbox.value = preferred.value;
+  item.closest("details").removeAttribute("open");
+  const body = box.querySelector("textarea[name=body]");
+  body.scrollIntoView({ block: "nearest" });
+  body.focus();
+});
