@@ -401,7 +401,8 @@ def test_thread_query_count_is_pinned(
     # identities, tags (with the creator's), notes, members; and the campaign assets (5:
     # links with their clicks, coupon codes, payments, agreements, gift offers; the same
     # whatever their number, tests/campaigns/test_assets_views.py); the SMS numbers (and,
-    # for a creator with a phone, one more for its opt-outs)
-    with django_assert_max_num_queries(20):
+    # for a creator with a phone, one more for its opt-outs); whether the creator has a
+    # creator portal account (the assets section's payments and agreements)
+    with django_assert_max_num_queries(21):
         response = logged_in.get(reverse("inbox:thread", args=[conversation.id]))
     assert response.content.decode().count('data-testid="message"') == 40
