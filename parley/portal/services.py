@@ -473,12 +473,10 @@ def _application_make(*, link: MagicLink, at: datetime) -> PortalAccount:
             name=link.applicant_name or account.email.split("@")[0],
             identities=[(Identity.Kind.EMAIL, account.email)],
         )
-    access = PortalAccess.objects.filter(creator=creator).first()
-    if access is None:
+    if not PortalAccess.objects.filter(creator=creator).exists():
         _access_grant(account=account, creator=creator, by=None, at=at)
-    elif access.account_id != account.id:
-        # The creator's portal is another address's: the application still stands.
-        account = access.account
+    # A creator whose portal is another address's keeps it: the application still stands,
+    # and this address signs in to its own account only (never to the other's brands).
     # In the campaign already, or it closed meanwhile: the link still signs in.
     with contextlib.suppress(Conflict):
         campaign_apply(creator=creator, campaign=campaign, note=link.applicant_note)

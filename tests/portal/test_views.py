@@ -349,3 +349,33 @@ def test_bulk_invitation_with_the_creator_portal(
     assert not PortalAccess.objects.filter(creator=nomail).exists()
     assert Client().post(f"/portal/link/{last_token('bea@creator.test')}/").status_code == 302
     assert "Creator portal invitation sent to bea@creator.test" in events(bea)
+
+
+def test_applying_with_a_second_address_never_opens_the_first_account(
+    ann, other_member, invite, django_capture_on_commit_callbacks
+):
+    # Given Ann's portal (ann@creator.test) with two brands, and a second address of hers
+    # in the first brand
+    from parley.creators.services import identity_add
+    from tests.campaigns.assets_support import creator_in
+    from tests.factories import CampaignFactory
+
+    s = ann.setup
+    elsewhere = CampaignFactory(workspace=other_member.workspace, name="Elsewhere")
+    invite(other_member, creator_in(elsewhere, name="Ann B", email="ann@creator.test"))
+    identity_add(creator=s.creator, kind="email", value="ann.second@creator.test")
+    autumn = CampaignFactory(workspace=s.member.workspace, name="Autumn")
+    campaign_applications_set(campaign=autumn, is_open=True)
+    # When someone applies with the second address and confirms it
+    visitor = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor.post(
+            f"/portal/apply/{autumn.public_code}/",
+            {"name": "Ann", "email": "ann.second@creator.test"},
+        )
+    visitor.post(f"/portal/link/{last_token('ann.second@creator.test')}/")
+    # Then the application stands, but that browser sees none of the first account's brands
+    assert CampaignMember.objects.get(campaign=autumn, creator=s.creator).status == S.APPLIED
+    home = visitor.get("/portal/").content.decode()
+    assert "Other Co" not in home and "Spring" not in home
+    assert visitor.get(f"/portal/c/{s.creator.id}/").status_code == 404
