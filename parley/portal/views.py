@@ -84,6 +84,8 @@ def creator_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Ask for a link by email address. The answer never says whether the address has an
     account."""
+    if request.method == "GET" and selectors.session_account(key=_cookie_key(request)):
+        return redirect("portal:home")
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -396,7 +398,7 @@ def content(request: HttpRequest, access: PortalAccess, campaign_id: int) -> Htt
 def submission_file(request: HttpRequest, access: PortalAccess, submission_id: int) -> HttpResponse:
     submission = selectors.portal_submission_get(access=access, id=submission_id)
     if not submission.file:
-        return render(request, "404.html", status=404)
+        raise NotFound
     return _download(submission.file, submission.filename)
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_get
-from parley.core.errors import ValidationFailed
+from parley.core.errors import NotFound, ValidationFailed
 from parley.core.files import filename_safe
 from parley.core.views import member_view
 from parley.creators.selectors import creator_get
@@ -112,7 +112,7 @@ def review(request: HttpRequest, member: Member, submission_id: int) -> HttpResp
 def submission_file(request: HttpRequest, member: Member, submission_id: int) -> HttpResponse:
     submission = selectors.submission_get(workspace=member.workspace, id=submission_id)
     if not submission.file:
-        return render(request, "404.html", status=404)
+        raise NotFound
     response = FileResponse(
         submission.file.open("rb"),
         as_attachment=True,
