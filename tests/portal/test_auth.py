@@ -165,3 +165,41 @@ def test_member_session_opens_no_portal_page(logged_in, ann):
         response = logged_in.get(url)
         assert response.status_code == 302 and response["Location"] == "/portal/sign-in/", url
     assert logged_in.post(f"/portal/c/{creator_id}/reply/", {"body": "hi"}).status_code == 302
+
+
+def test_session_cookie_is_secure_in_production(spring, invite, settings):
+    settings.SESSION_COOKIE_SECURE = True  # as PARLEY_HTTPS=1 sets it
+    invite(spring.member, spring.creator)
+    response = Client().post(f"/portal/link/{last_token('ann@creator.test')}/", secure=True)
+    cookie = response.cookies["parley_portal"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_portal_posts_need_the_csrf_token(spring, invite):
+    invite(spring.member, spring.creator)
+    token = last_token("ann@creator.test")
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(f"/portal/link/{token}/").status_code == 403
+    assert client.post("/portal/sign-in/", {"email": "ann@creator.test"}).status_code == 403
+    # With the token the page gives, the link works
+    page = client.get(f"/portal/link/{token}/").content.decode()
+    csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = client.post(f"/portal/link/{token}/", {"csrfmiddlewaretoken": csrf})
+    assert response.status_code == 302
+    home = client.get(f"/portal/c/{spring.creator.id}/")
+    csrf = home.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert client.post(f"/portal/c/{spring.creator.id}/reply/", {"body": "hi"}).status_code == 403
+    assert (
+        client.post(
+            f"/portal/c/{spring.creator.id}/reply/", {"body": "hi", "csrfmiddlewaretoken": csrf}
+        ).status_code
+        == 302
+    )
+
+
+def test_invitation_link_lasts_days_and_works_once(spring, invite, settings):
+    settings.PARLEY_PORTAL_INVITATION_DAYS = 7
+    invite(spring.member, spring.creator)
+    link = MagicLink.objects.get(purpose=MagicLink.Purpose.INVITATION)
+    assert link.expires_at - link.created_at == timedelta(days=7)
+    assert link.account and link.account.email == "ann@creator.test"
