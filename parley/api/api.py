@@ -25,6 +25,7 @@ from parley.api.routers import (
     search,
     sms,
     tags,
+    team,
     workspace,
 )
 
@@ -73,6 +74,8 @@ api = ParleyApi(
 errors.install(api)
 
 api.add_router("/conversations", conversations.router)
+# Editing a message that waits to go out (the team routes, parley/api/routers/team.py).
+api.add_router("/conversations", team.messages_router)
 # Before the creators router: /creators/export and /creators/imports are no creator ids.
 api.add_router("/creators", creator_data.router)
 api.add_router("/creators", creators.router)
@@ -94,4 +97,8 @@ api.add_router("/mailboxes", mailboxes.router)
 api.add_router("/broadcasts", broadcasts.router)
 api.add_router("/sms", sms.router)
 api.add_router("/search", search.router)
+api.add_router("/reports", team.reports_router)
+api.add_router("/notification-preferences", team.preferences_router)
+api.add_router("/api-tokens", team.tokens_router)
+api.add_router("/saved-replies", team.replies_router)
 api.add_router("", workspace.router)

@@ -85,6 +85,13 @@ CONFIG = SchemathesisConfig.from_dict(
                     },
                 }
                 for method, path in (
+                    # Saved replies: Jinja2 like the campaigns' templates; filled in for a
+                    # creator, a field may have no value for them.
+                    ("POST", "/api/v1/saved-replies"),
+                    ("PATCH", "/api/v1/saved-replies/{reply_id}"),
+                    ("POST", "/api/v1/saved-replies/{reply_id}/render"),
+                    # A message's new text: an SMS may be over the segment cap.
+                    ("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}"),
                     ("POST", "/api/v1/campaigns"),
                     ("PATCH", "/api/v1/campaigns/{campaign_id}"),
                     ("PUT", "/api/v1/campaigns/{campaign_id}/members/{creator_id}"),

@@ -46,6 +46,16 @@ from tests.api.sms_tenancy import (
     test_sms_segments_read_and_change_nothing,
     test_sms_test_asks_with_own_credentials_only,
 )
+from tests.api.team_tenancy import (
+    TEAM_CASES,
+    TEAM_ROUTES_WITHOUT_IDS,
+    team_snapshot,
+    team_world,
+    test_preferences_are_the_tokens_member_only,
+    test_report_counts_own_workspace_only,
+    test_saved_replies_are_own_workspace_only,
+    test_tokens_are_the_tokens_member_only,
+)
 from tests.channels.email.servers import PASSWORD
 from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
 
@@ -153,6 +163,9 @@ def world(member, other_member, make_conversation) -> dict[str, int]:  # type: i
         # SMS: a Twilio account, a number, a phone for the creator.
         sms = sms_world(acting=acting, creator=creator, prefix=prefix)
         ids.update({f"{prefix}{name}": value for name, value in sms.items()})
+        # Working as a team: a saved reply, a second API token (tests/api/team_tenancy.py).
+        team = team_world(acting=acting, prefix=prefix)
+        ids.update({f"{prefix}{name}": value for name, value in team.items()})
     return ids
 
 
@@ -173,6 +186,7 @@ def snapshot() -> dict[str, list[Any]]:
     return {
         **asset_snapshot(),
         **sms_snapshot(),
+        **team_snapshot(),
         "creators": list(
             Creator.objects.order_by("id").values_list(
                 "id", "name", "first_name", "preferred_channel", "custom_fields", "search_text"
@@ -697,6 +711,15 @@ SMS_TESTS = (
 
 # SMS: another workspace's number, to send from or change (tests/api/sms_tenancy.py).
 FOREIGN_CASES += SMS_CASES
+# Working as a team (tests/api/team_tenancy.py).
+FOREIGN_CASES += TEAM_CASES
+ROUTES_WITHOUT_IDS.update(TEAM_ROUTES_WITHOUT_IDS)
+TEAM_TESTS = (
+    test_preferences_are_the_tokens_member_only,
+    test_report_counts_own_workspace_only,
+    test_saved_replies_are_own_workspace_only,
+    test_tokens_are_the_tokens_member_only,
+)
 
 _PLACEHOLDER = re.compile(r"\{(f_)?(\w+)\}")
 
