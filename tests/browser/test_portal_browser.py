@@ -1,8 +1,9 @@
 """The creator portal in Chromium, the whole loop: the brand invites a creator from the
 thread's menu; the creator opens the magic link from the email the test SMTP server caught,
-accepts the invitation, signs the agreement, picks a gift and submits a content URL, while
-the brand's open thread shows each step without a reload; the brand approves the content
-in Content Approval; then the portal at 390×844, with a screenshot in the test's folder."""
+accepts the invitation, signs the agreement, picks a gift, submits a content URL and
+writes in-app, while the brand's open thread shows each step without a reload; the brand
+approves the content in Content Approval; then the portal at 390x844, with screenshots in
+the test's folder."""
 
 import re
 import time
@@ -114,6 +115,17 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
         "Content submitted: https://reels.example/ann/spring", timeout=15_000
     )
 
+    # She writes to the brand in-app: the brand's open thread shows it, unread in the list
+    campaign_page = creator.url
+    creator.get_by_role("link", name="Messages").click()
+    creator.fill("textarea[name=body]", "Posted it! Link above.")
+    creator.locator("form.reply button[type=submit]").click()
+    expect(creator.locator("[data-testid=portal-message]").last).to_contain_text("Posted it!")
+    expect(brand.locator("#thread-messages")).to_contain_text(
+        "Posted it! Link above.", timeout=15_000
+    )
+    creator.goto(campaign_page)
+
     # The brand approves it in Content Approval
     brand.goto(f"/campaigns/{campaign.id}/content/")
     card = brand.locator("[data-testid=submission]")
@@ -130,15 +142,17 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
     expect(brand.locator("#thread-messages")).to_contain_text("Spring: Content approved")
     expect(brand.locator("[data-testid=portal-status]")).to_contain_text("Portal account")
 
-    # Then the portal at 390×844: the decision shows, nothing overflows sideways
+    # Then the portal at 390x844: the decision shows, nothing overflows sideways
     creator.set_viewport_size({"width": 390, "height": 844})
     creator.reload()
     expect(creator.locator("[data-testid=submission]")).to_contain_text("Approved")
     expect(creator.locator("[data-testid=status]")).to_have_text("Content approved")
-    for url in ("/portal/", creator.url):
+    thread = f"/portal/c/{ann.id}/"
+    for name, url in (("home", "/portal/"), ("thread", thread), ("campaign", creator.url)):
         creator.goto(url)
         width = creator.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (url, width)
+        creator.screenshot(path=str(tmp_path / f"portal-{name}-390x844.png"))
     creator.goto(f"/portal/c/{ann.id}/campaigns/{campaign.id}/")
     shot = tmp_path / "portal-390x844.png"
     creator.screenshot(path=str(shot), full_page=True)
