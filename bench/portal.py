@@ -38,7 +38,7 @@ from inbox import Result, Scenario, machine, measure, setup_django, table  # noq
 
 PAGE_MS = 25.0
 HOME_QUERIES = 8
-THREAD_QUERIES = 5
+THREAD_QUERIES = 6
 REPLY_VISIBLE_MS = 2000.0
 REPLY_MARK = "bench-portal-reply"
 

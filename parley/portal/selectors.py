@@ -228,6 +228,17 @@ def portal_attachment_get(*, access: PortalAccess, id: int) -> Attachment:
     return attachment
 
 
+def portal_memberships(*, access: PortalAccess) -> list[CampaignMember]:
+    """The creator's campaigns with the brand that the portal shows, newest activity first
+    (the brand's tabs)."""
+    return list(
+        CampaignMember.objects.select_related("campaign")
+        .filter(creator_id=access.creator_id, status__in=SHOWN)
+        .exclude(campaign__status=Campaign.Status.ARCHIVED)
+        .order_by("-last_activity_at", "-id")[:50]
+    )
+
+
 def membership_get(*, access: PortalAccess, campaign_id: int) -> CampaignMember:
     """The creator's place in one campaign of the brand (one the portal shows)."""
     member = (

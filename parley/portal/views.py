@@ -169,6 +169,7 @@ def _thread_context(access: PortalAccess, form: ReplyForm) -> dict[str, Any]:
     return {
         "access": access,
         "messages": selectors.portal_thread(access=access),
+        "memberships": selectors.portal_memberships(access=access),
         "form": form,
         "tab": "thread",
     }
@@ -226,6 +227,7 @@ def _campaign_context(access: PortalAccess, campaign_id: int, **forms: Any) -> d
         "access": access,
         "view": view,
         "campaign": view.membership.campaign,
+        "memberships": selectors.portal_memberships(access=access),
         "tab": "campaign",
         "max_bytes": content_max_bytes(),
     }

@@ -127,6 +127,8 @@ def test_two_creators_of_one_workspace(two_creators):
         assert call(ann.client, method, url, data).status_code == 404, url
     home = ann.client.get("/portal/").content.decode()
     assert "Bob Other" not in home and "Autumn" not in home
+    thread = ann.client.get(f"/portal/c/{ann_ids['creator']}/").content.decode()
+    assert "Autumn" not in thread and 'data-testid="campaign-tab"' in thread
 
 
 def test_one_creator_of_two_workspaces(ann, other_member, invite):

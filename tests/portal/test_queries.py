@@ -13,8 +13,8 @@ from tests.factories import CampaignFactory
 
 # home: session, accesses, campaigns, agreements, gifts, changes, unread, delivered update
 HOME_QUERIES = 8
-# thread: session, access, messages, attachments, read update
-THREAD_QUERIES = 5
+# thread: session, access, messages, attachments, the campaigns (tabs), read update
+THREAD_QUERIES = 6
 
 
 def _more(ann, n):
