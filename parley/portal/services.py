@@ -269,28 +269,42 @@ def portal_invite_many(
         )
         for access_id in accesses:
             if queue:
-                transaction.on_commit(partial(_invitation_enqueue, access_id))
+                transaction.on_commit(partial(_invitation_enqueue, access_id, now))
             else:
                 invitation_email_send(access_id=access_id, on_commit=True)
         result.sent = list(emails)
     return result
 
 
-def _invitation_enqueue(access_id: int) -> None:
+def _invitation_enqueue(access_id: int, at: datetime) -> None:
     from parley.portal.tasks import portal_invitation_task
 
-    portal_invitation_task.enqueue(access_id)
+    portal_invitation_task.enqueue(access_id, at.isoformat())
 
 
-def invitation_email_send(*, access_id: int, on_commit: bool = False) -> bool:
+def invitation_email_send(
+    *, access_id: int, since: datetime | None = None, on_commit: bool = False
+) -> bool:
     """Make a fresh invitation link for the access and email it to its account (the task of
-    invitations sent in bulk; `on_commit`: once the caller's transaction commits)."""
+    invitations sent in bulk; `on_commit`: once the caller's transaction commits). With
+    `since` (when it was asked for), nothing happens if an invitation link was made for the
+    account since then: the task run twice sends one email. The link is stored only once
+    the email has gone (one transaction), so a failed send is tried again in full."""
     access = (
         PortalAccess.objects.select_related("account", "creator", "workspace")
         .filter(id=access_id)
         .first()
     )
     if access is None:
+        return False
+    if (
+        since is not None
+        and MagicLink.objects.filter(
+            account_id=access.account_id,
+            purpose=MagicLink.Purpose.INVITATION,
+            created_at__gte=since,
+        ).exists()
+    ):
         return False
     creator, brand = access.creator, access.workspace.name
     with transaction.atomic():

@@ -379,3 +379,28 @@ def test_applying_with_a_second_address_never_opens_the_first_account(
     home = visitor.get("/portal/").content.decode()
     assert "Other Co" not in home and "Spring" not in home
     assert visitor.get(f"/portal/c/{s.creator.id}/").status_code == 404
+
+
+def test_invitation_task_sends_once_and_prune_deletes_what_expired(spring, invite):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from parley.portal.models import MagicLink, PortalSession
+    from parley.portal.services import invitation_email_send, portal_prune, session_start
+    from parley.portal.tasks import portal_invitation_task
+
+    access = invite(spring.member, spring.creator)
+    mail.outbox.clear()
+    asked = timezone.now()
+    portal_invitation_task.call(access.id, asked.isoformat())
+    portal_invitation_task.call(access.id, asked.isoformat())
+    assert len(mail.outbox) == 1
+    assert invitation_email_send(access_id=access.id) and len(mail.outbox) == 2
+    # Links expired a day ago and sessions past their end go; the rest stay
+    session_start(account=access.account, ip="")
+    MagicLink.objects.update(expires_at=timezone.now() - timedelta(days=2))
+    PortalSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert portal_prune() == 3 + 1
+    assert not MagicLink.objects.exists() and not PortalSession.objects.exists()
