@@ -10,6 +10,7 @@ outbox like any other, with the broadcast's priority, under the mailbox's daily 
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -44,6 +45,7 @@ from parley.channels.email.models import Mailbox
 from parley.channels.sms.models import SmsNumber
 from parley.channels.sms.rules import body_problem as sms_body_problem
 from parley.channels.sms.selectors import number_default as sms_number_default
+from parley.core.bulk import rows_insert
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import (
@@ -51,7 +53,7 @@ from parley.inbox.services import (
     events_record_many,
     messages_record_outbound,
 )
-from parley.outbox.email_send import email_records_bulk
+from parley.outbox.email_send import email_message_ids, email_records_bulk
 from parley.outbox.models import OutboxItem
 from parley.outbox.planner import outbox_plan
 from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
@@ -238,6 +240,7 @@ def _queue_chunk(
         at=now,
     )
     email = broadcast.channel == Broadcast.Channel.EMAIL
+    mailbox = broadcast.mailbox
     messages = messages_record_outbound(
         author=author,
         conversations=[conversations[r.creator_id] for r, _s, _b in rendered],
@@ -248,6 +251,7 @@ def _queue_chunk(
         campaign_id=broadcast.campaign_id,
         at=now,
         scheduled_for=broadcast.send_at,
+        prepare=partial(email_message_ids, mailbox=mailbox) if email and mailbox else None,
     )
     # A campaign email (invitation, approval, rejection: parley/broadcasts/campaign_mail.py)
     # posts its status event beside each message, in the same transaction.
@@ -272,27 +276,37 @@ def _queue_chunk(
         )
         sender_key, sender_label = number.sender_key, number.label
     else:
-        mailbox = broadcast.mailbox
         assert mailbox is not None
         email_records_bulk(messages=messages, mailbox=mailbox)
         sender_key, sender_label = mailbox.sender_key, mailbox.address
     send_after = broadcast.send_at or now
-    OutboxItem.objects.bulk_create(
+    rows_insert(
+        OutboxItem,
         [
-            OutboxItem(
-                workspace_id=broadcast.workspace_id,
-                message=message,
-                channel=message.channel,
-                sender_key=sender_key,
-                sender_label=sender_label,
-                priority=broadcast.priority,
-                broadcast=broadcast,
-                send_after=send_after,
-                not_before=send_after,
+            "workspace_id",
+            "message_id",
+            "channel",
+            "sender_key",
+            "sender_label",
+            "priority",
+            "broadcast_id",
+            "send_after",
+            "not_before",
+        ],
+        (
+            (
+                broadcast.workspace_id,
+                message.id,
+                message.channel,
+                sender_key,
+                sender_label,
+                broadcast.priority,
+                broadcast.id,
+                send_after,
+                send_after,
             )
             for message in messages
-        ],
-        batch_size=CHUNK,
+        ),
     )
 
 

@@ -94,3 +94,34 @@ def rows_insert(
                 chunk = []
         if chunk:
             cursor.executemany(sql, chunk)
+
+
+def ids_reserve(model: type[Model], count: int) -> list[int]:
+    """`count` new primary keys for rows of `model` that the caller then writes itself
+    (rows_insert with "id"), so that what refers to them can be written without reading
+    them back. PostgreSQL hands them out from the table's sequence (other writers get
+    others); on SQLite they follow the highest id used, which is safe because Parley's
+    transactions hold the write lock from their start (IMMEDIATE): call inside one and
+    insert before it ends."""
+    if count <= 0:
+        return []
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    table, column = meta.db_table, str(pk.column)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [int(row[0]) for row in cursor.fetchall()]
+        assert connection.in_atomic_block, "ids_reserve needs the transaction that inserts"
+        cursor.execute(f"SELECT MAX({qn(column)}) FROM {qn(table)}")
+        top = int(cursor.fetchone()[0] or 0)
+        # AUTOINCREMENT never reuses an id, not even one whose row was deleted.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(top, int(row[0]) if row else 0) + 1
+    return list(range(start, start + count))

@@ -5,7 +5,7 @@ denormalised inbox columns (last activity, awaiting reply, preview, per-member u
 in the same transaction.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
-from parley.core.bulk import rows_update
+from parley.core.bulk import ids_reserve, rows_insert, rows_update
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
 from parley.inbox.models import (
@@ -248,32 +248,38 @@ def messages_record_outbound(
     campaign_id: int | None,
     at: datetime,
     scheduled_for: datetime | None = None,
+    prepare: Callable[[list[Message]], None] | None = None,
 ) -> list[Message]:
     """One outbound message by `author` in each conversation (bodies[i] and subjects[i] in
     conversations[i]), with the inbox state kept as message_record keeps it: last activity,
     preview, channels, no longer awaiting our reply, the author's entry read, every entry
-    sorted at the new activity. Call inside a transaction."""
-    messages = Message.objects.bulk_create(
-        [
-            Message(
-                workspace_id=author.workspace_id,
-                conversation_id=conversation.id,
-                channel=channel,
-                direction=Message.Direction.OUTBOUND,
-                status=status,
-                body_text=body,
-                subject=subject,
-                campaign_id=campaign_id,
-                author_member=author,
-                created_at=at,
-                sent_at=at if status == Message.Status.SENT else None,
-                scheduled_for=scheduled_for,
-            )
-            for conversation, body, subject in zip(conversations, bodies, subjects, strict=True)
-        ],
-        batch_size=CHUNK,
-    )
-    search_index_messages(ids=[m.id for m in messages])
+    sorted at the new activity. `prepare` may fill in more of each message (its
+    provider_message_id) once it has its id and before it is written. Call inside a
+    transaction."""
+    ids = ids_reserve(Message, len(conversations))
+    messages = [
+        Message(
+            id=message_id,
+            workspace_id=author.workspace_id,
+            conversation_id=conversation.id,
+            channel=channel,
+            direction=Message.Direction.OUTBOUND,
+            status=status,
+            body_text=body,
+            subject=subject,
+            campaign_id=campaign_id,
+            author_member=author,
+            created_at=at,
+            sent_at=at if status == Message.Status.SENT else None,
+            scheduled_for=scheduled_for,
+        )
+        for message_id, conversation, body, subject in zip(
+            ids, conversations, bodies, subjects, strict=True
+        )
+    ]
+    if prepare is not None:
+        prepare(messages)
+    _messages_insert(messages)
     ids = [c.id for c in conversations]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]
@@ -293,6 +299,37 @@ def messages_record_outbound(
         changed.append(conversation)
     rows_update(changed, ["preview", "channels"])
     return messages
+
+
+# What the bulk writers set on a message; every other column takes its default.
+_BULK_COLUMNS = (
+    "id",
+    "workspace_id",
+    "conversation_id",
+    "channel",
+    "direction",
+    "status",
+    "body_text",
+    "subject",
+    "campaign_id",
+    "author_member_id",
+    "created_at",
+    "sent_at",
+    "scheduled_for",
+    "provider_message_id",
+)
+
+
+def _messages_insert(messages: list[Message]) -> None:
+    """Write messages whose ids were reserved (COPY on PostgreSQL: a mass message's
+    thousands of rows without an INSERT statement built for each), then index them for
+    search."""
+    rows_insert(
+        Message,
+        _BULK_COLUMNS,
+        ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages),
+    )
+    search_index_messages(ids=[m.id for m in messages])
 
 
 def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:
@@ -534,24 +571,24 @@ def events_record_many(
         conversations = conversations_for_creators(
             workspace_id=workspace_id, creator_ids=creator_ids, at=at
         )
-    messages = Message.objects.bulk_create(
-        [
-            Message(
-                workspace_id=workspace_id,
-                conversation_id=conversations[creator_id].id,
-                channel=Channel.EVENT,
-                direction=Message.Direction.EVENT,
-                status=Message.Status.DELIVERED,
-                body_text=body,
-                campaign_id=campaign_id,
-                author_member=author,
-                created_at=at,
-            )
-            for creator_id, body in bodies.items()
-        ],
-        batch_size=CHUNK,
-    )
-    search_index_messages(ids=[m.id for m in messages])
+    messages = [
+        Message(
+            id=message_id,
+            workspace_id=workspace_id,
+            conversation_id=conversations[creator_id].id,
+            channel=Channel.EVENT,
+            direction=Message.Direction.EVENT,
+            status=Message.Status.DELIVERED,
+            body_text=body,
+            campaign_id=campaign_id,
+            author_member=author,
+            created_at=at,
+        )
+        for message_id, (creator_id, body) in zip(
+            ids_reserve(Message, len(bodies)), bodies.items(), strict=True
+        )
+    ]
+    _messages_insert(messages)
     ids = [conversations[c].id for c in creator_ids]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]

@@ -18,7 +18,7 @@ from parley.accounts.models import Member
 from parley.channels.email.mime import header_check, message_id_make
 from parley.channels.email.models import EmailRecord, Mailbox
 from parley.channels.email.selectors import thread_references
-from parley.core.bulk import rows_update
+from parley.core.bulk import rows_insert
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Identity
@@ -147,25 +147,23 @@ def email_message_send(
     return message
 
 
-def email_records_bulk(*, messages: list[Message], mailbox: Mailbox) -> None:
-    """Our own Message-ID for each of many queued emails (a mass email), in bulk. A mass
-    email starts a new email thread (no References): replies still find their Parley
-    thread by this Message-ID's signed token. Call inside the caller's transaction."""
+def email_message_ids(messages: list[Message], mailbox: Mailbox) -> None:
+    """Our own Message-ID for each of many emails about to be written (a mass email; their
+    ids are reserved): messages_record_outbound's `prepare`. A mass email starts a new
+    email thread (no References): replies still find their Parley thread by this
+    Message-ID's signed token."""
     domain = mailbox.address.rpartition("@")[2]
     for message in messages:
         message.provider_message_id = message_id_make(
             workspace_id=message.workspace_id, message_id=message.pk, domain=domain
         ).strip("<>")
-    rows_update(messages, ["provider_message_id"])
-    EmailRecord.objects.bulk_create(
-        [
-            EmailRecord(
-                workspace_id=message.workspace_id,
-                mailbox=mailbox,
-                header_id=message.provider_message_id.lower(),
-                message=message,
-            )
-            for message in messages
-        ],
-        batch_size=2000,
+
+
+def email_records_bulk(*, messages: list[Message], mailbox: Mailbox) -> None:
+    """The email records of many queued emails written with their Message-IDs
+    (email_message_ids), in bulk. Call inside the caller's transaction."""
+    rows_insert(
+        EmailRecord,
+        ["workspace_id", "mailbox_id", "header_id", "message_id"],
+        ((m.workspace_id, mailbox.id, m.provider_message_id.lower(), m.id) for m in messages),
     )
