@@ -16,8 +16,11 @@ rare word is planted: unless the workspace has it already, RARE_COUNT messages w
 written into random threads through message_record (and so indexed), once.
 """
 
+import json
+import os
 import random
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +141,22 @@ def main() -> None:
     scenarios, about = build_scenarios(args.workspace, http=not args.no_http)
     if args.only:
         scenarios = [s for s in scenarios if args.only in s.name]
-    print(
+    header = (
         f"{machine()}\n{about}\n{args.runs} timed runs per scenario after {args.warmup} "
-        "warm-up runs; server-side time in-process; target p95 for 100k/2M",
-        flush=True,
+        "warm-up runs; server-side time in-process; target p95 for 100k/2M"
     )
+    print(header, flush=True)
+    load_before = os.getloadavg()
     results = [measure(s, args.runs, args.warmup, args.explain) for s in scenarios]
-    print(table(results))
+    # Other work on the machine shows up in p95 and max; the load average tells the reader.
+    load = f"load average (1 min) {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
+    print(f"\n{load}\n{table(results)}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"about": f"{header}\n{load}", "results": [asdict(r) for r in results]}, indent=2
+            )
+        )
 
 
 if __name__ == "__main__":
