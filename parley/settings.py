@@ -151,6 +151,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("fi", _("Finnish"))]
 LOCALE_PATHS = [BASE_DIR / "parley" / "locale"]
+# Dates follow the active language: pages use format names, defined per language here
+# over Django's (parley/formats/).
+FORMAT_MODULE_PATH = ["parley.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

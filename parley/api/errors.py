@@ -255,7 +255,11 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     components.setdefault("FieldErrorsOut", FieldErrorsOut.model_json_schema())
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            responses = operation.setdefault("responses", {})
+            # Ninja keys its responses by int: as strings (what JSON makes of them anyway),
+            # so a status added here is never a second "422" key beside Ninja's 422, which
+            # Swagger UI refuses as a duplicated key.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             responses.setdefault("401", _response("No token, or not a valid one.", ERROR_SCHEMA))
             if operation.get("requestBody"):
                 responses.setdefault(

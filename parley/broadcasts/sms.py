@@ -32,7 +32,7 @@ def skip_reason(phone: str, opt_outs: dict[str, SmsOptOut]) -> str:
         return _("%(phone)s is not a valid phone number") % {"phone": phone}
     opt_out = opt_outs.get(phone)
     if opt_out is not None:
-        when = formats.date_format(timezone.localtime(opt_out.changed_at), "M j, Y")
+        when = formats.date_format(timezone.localtime(opt_out.changed_at), "DATE_FORMAT")
         return _("Opted out of SMS (%(word)s on %(when)s)") % {
             "word": opt_out.keyword,
             "when": when,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import (
     BooleanField,
+    Case,
     Exists,
     F,
     Func,
@@ -18,6 +19,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.expressions import BaseExpression, RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThan
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member, Workspace
 from parley.core import cursor as cursors
 from parley.core.errors import NotFound, ValidationFailed
-from parley.creators.models import CreatorTag
+from parley.creators.models import CreatorTag, Identity
 from parley.creators.selectors import creator_search_filter
 from parley.inbox.filters import InboxFilters
 from parley.inbox.models import Attachment, Conversation, InboxEntry, Message, Notification
@@ -229,7 +231,17 @@ def conversation_list(
         )
     if with_pulse:
         entries = entries.annotate(**_pulse_annotations(member.pk))
-    rows = list(
+    # Who the creator is besides a name two creators may share: a social handle, else an
+    # email (primary first), read in the same query (an index probe a row).
+    entries = entries.annotate(
+        creator_label=Subquery(
+            Identity.objects.filter(creator_id=OuterRef("creator_id"))
+            .exclude(kind=Identity.Kind.PHONE)
+            .order_by(Case(When(kind=Identity.Kind.EMAIL, then=1), default=0), "-is_primary", "id")
+            .values("value")[:1]
+        )
+    )
+    rows: list[InboxEntry] = list(
         entries.select_related("conversation", "conversation__creator")
         .only(*LIST_FIELDS)
         .order_by("-unread", "-sort_at", "-conversation_id")[: limit + 1]
@@ -256,6 +268,13 @@ def conversation_match_ids(*, member: Member, filters: InboxFilters, cap: int) -
         member=member, filters=filters, sets=_creator_sets(filters)
     ).values_list("conversation__creator_id", flat=True)
     return list(ids[: cap + 1])
+
+
+def conversation_match_count(*, member: Member, filters: InboxFilters, cap: int) -> int:
+    """How many conversations match the filters, counted up to `cap` + 1 (a walk of at
+    most that many index entries, never the whole inbox)."""
+    entries = _filtered_entries(member=member, filters=filters, sets=_creator_sets(filters))
+    return entries.order_by()[: cap + 1].count()
 
 
 def conversation_get(*, workspace: Workspace, id: int) -> Conversation:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", listing.notifications, name="notifications"),
     path("notifications/read/", listing.notifications_read, name="notifications_read"),
     path("bulk/", bulk.bulk, name="bulk"),
+    path("bulk/count/", listing.match_count, name="match_count"),
     path("c/<id:conversation_id>/", listing.inbox, name="conversation"),
     path("c/<id:conversation_id>/thread/", thread.thread, name="thread"),
     path("c/<id:conversation_id>/messages/", thread.messages, name="messages"),

@@ -91,7 +91,9 @@ def email_message_send(
             )
             % {
                 "address": recipient.value,
-                "when": formats.date_format(timezone.localtime(recipient.bounced_at), "M j, Y"),
+                "when": formats.date_format(
+                    timezone.localtime(recipient.bounced_at), "DATE_FORMAT"
+                ),
                 "reason": ": ".join(
                     p for p in (recipient.bounce_status, recipient.bounce_diagnostic) if p
                 )

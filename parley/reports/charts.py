@@ -31,12 +31,13 @@ def daily_chart_svg(daily: list[DayFigures], *, goal_seconds: int) -> SafeString
                 figures.count,
             )
             % {
-                "day": formats.date_format(day.day, "M j"),
+                "day": formats.date_format(day.day, "MONTH_DAY_FORMAT"),
                 "median": duration(figures.median),
                 "n": figures.count,
             }
             if figures.count
-            else _("%(day)s: no responses") % {"day": formats.date_format(day.day, "M j")}
+            else _("%(day)s: no responses")
+            % {"day": formats.date_format(day.day, "MONTH_DAY_FORMAT")}
         )
         css = "over" if (figures.median or 0) > goal_seconds else "ok"
         return (

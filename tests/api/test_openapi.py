@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -34,6 +35,21 @@ def test_docs_page_is_served(anon_api):
     response = anon_api.client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_no_operation_answers_one_status_twice(anon_api):
+    # A repeated key in the JSON (422 from Ninja and "422" added by errors.document) made
+    # Swagger UI refuse the whole schema ("duplicated mapping key").
+    raw = anon_api.client.get("/api/v1/openapi.json").content
+    repeated: list[str] = []
+
+    def keys_once(pairs):  # type: ignore[no-untyped-def]
+        keys = [k for k, _ in pairs]
+        repeated.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
+    json.loads(raw, object_pairs_hook=keys_once)
+    assert repeated == []
 
 
 def test_docs_load_swagger_ui_from_our_static_files_not_a_cdn(anon_api):

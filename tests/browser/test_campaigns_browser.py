@@ -66,9 +66,10 @@ def test_create_add_from_inbox_bulk_invite_and_follow_statuses(  # type: ignore[
     expect(page.locator("[data-testid=row]")).to_have_count(4)
     page.keyboard.press("Escape")
     page.locator("#select-all").check()
-    page.select_option("[data-testid=bulk-action]", "campaign")
-    page.select_option("select[name=bulk_campaign]", label="Summer Launch")
-    page.get_by_role("button", name="Apply").click()
+    page.locator("[data-testid=bulk-campaign-menu] summary").click()
+    page.locator("[data-testid=bulk-campaign-menu]").get_by_role(
+        "button", name="Summer Launch"
+    ).click()
     expect(page.locator("#flash")).to_contain_text("Added 4 creators to Summer Launch")
 
     # And invite all of them from the campaign's Members tab

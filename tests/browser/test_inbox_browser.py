@@ -97,9 +97,9 @@ def test_select_creators_and_add_a_tag(login, inbox):
     page = login()
     rows(page).filter(has_text="Rita Read").locator("input[type=checkbox]").check()
     rows(page).filter(has_text="Otto Older").locator("input[type=checkbox]").check()
-    page.select_option("[data-testid=bulk-action]", "tag")
+    page.locator("[data-testid=bulk-tag-menu] summary").click()
     page.fill("input[name=bulk_tag_name]", "summer-box")
-    page.get_by_role("button", name="Apply").click()
+    page.locator("[data-testid=bulk-new-tag]").click()
     expect(page.locator("[data-testid=flash]")).to_contain_text("Tagged 2 creators")
     tagged = set(
         CreatorTag.objects.filter(tag__name="summer-box").values_list("creator__name", flat=True)

@@ -10,7 +10,11 @@ register = template.Library()
 
 
 @register.simple_tag
-def campaign_status_options() -> SafeString:
-    """`<option value="status:…">` for each status a bulk change can lead to, with its
-    button's label: the inbox bulk bar offers them while a campaign is chosen."""
-    return format_html_join("", '<option value="status:{}">{}</option>', BULK_TARGETS.items())
+def campaign_status_buttons() -> SafeString:
+    """A submit button (`action=status:…`) for each status a bulk change can lead to: the
+    inbox bulk bar's status menu, offered while a campaign is chosen."""
+    return format_html_join(
+        "",
+        '<button type="submit" class="linkish" name="action" value="status:{}">{}</button>',
+        BULK_TARGETS.items(),
+    )

@@ -80,7 +80,7 @@ def member_rows_html(
         at = timezone.localtime(m.last_activity_at)
         day = at.date()
         if day not in days:
-            days[day] = e(formats.date_format(at, "M j"))
+            days[day] = e(formats.date_format(at, "MONTH_DAY_FORMAT"))
         email = getattr(m, "email", "") or ""
         contact = (
             f'<span class="muted ident">{e(email)}</span>'

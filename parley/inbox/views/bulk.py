@@ -40,11 +40,16 @@ def _creator_ids(request: HttpRequest, member: Member, cap: int) -> list[int]:
 @member_view
 @require_POST
 def bulk(request: HttpRequest, member: Member) -> HttpResponse:
-    action = request.POST.get("action")
+    action = request.POST.get("action") or ""
+    # The bulk bar's menus name their choice in the action: "tag:<id>", "campaign:<id>".
+    chosen = None
+    for kind in ("tag", "campaign"):
+        if action.startswith(f"{kind}:"):
+            action, chosen = kind, action.removeprefix(f"{kind}:")
     try:
         mass = action == "broadcast"
         # A status change that sends its email goes through the mass-message writer.
-        emails = (action or "").removeprefix("status:") in EMAIL_OF_TARGET
+        emails = action.removeprefix("status:") in EMAIL_OF_TARGET
         cap = settings.PARLEY_BROADCAST_LIMIT if mass or emails else settings.PARLEY_BULK_LIMIT
         ids = _creator_ids(request, member, cap)
         if not ids:
@@ -59,7 +64,7 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
             response["HX-Redirect"] = reverse("broadcasts:edit", args=[draft.id])
             return response
         if action == "tag":
-            tag_id = int_or_none(request.POST.get("bulk_tag"))
+            tag_id = int_or_none(chosen or request.POST.get("bulk_tag"))
             tag = (
                 tag_get(workspace=member.workspace, id=tag_id)
                 if tag_id
@@ -72,7 +77,7 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
                 "Tagged %(n)s creator with %(tag)s.", "Tagged %(n)s creators with %(tag)s.", added
             ) % {"n": added, "tag": tag.name}
         elif action == "campaign":
-            campaign_id = int_or_none(request.POST.get("bulk_campaign"))
+            campaign_id = int_or_none(chosen or request.POST.get("bulk_campaign"))
             if campaign_id is None:
                 raise ValidationFailed({"bulk_campaign": [_("Pick a campaign.")]})
             campaign = campaign_get(workspace=member.workspace, id=campaign_id)
@@ -99,7 +104,7 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
                     "%(n)s skipped (they already have an email, or no handle to look up).",
                     skipped,
                 ) % {"n": skipped}
-        elif action and action.startswith("status:"):
+        elif action.startswith("status:"):
             # The campaign chosen in the drop-down: its status changes for the creators.
             campaign_id = id_or_none(request.POST.get("campaign"))
             if campaign_id is None:

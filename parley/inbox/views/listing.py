@@ -2,10 +2,15 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
@@ -18,6 +23,7 @@ from parley.inbox.selectors import (
     UNREAD_BADGE_CAP,
     conversation_get,
     conversation_list,
+    conversation_match_count,
     inbox_pulse,
     notification_list,
 )
@@ -25,6 +31,7 @@ from parley.inbox.services import notifications_mark_read
 from parley.inbox.views.rows import (
     checkboxes_html,
     inbox_rows_html,
+    menu_buttons_html,
     message_hits_html,
     select_options_html,
 )
@@ -135,8 +142,10 @@ def inbox(request: HttpRequest, member: Member, conversation_id: int | None = No
         campaign_boxes=checkboxes_html("campaigns", options.campaigns, filters.campaigns),
         tag_boxes=checkboxes_html("tags", options.tags, filters.tags),
         client_boxes=checkboxes_html("clients", options.clients, filters.clients),
-        bulk_tag_options=select_options_html(options.tags),
-        bulk_campaign_options=select_options_html(options.campaigns),
+        bulk_tag_buttons=menu_buttons_html("tag", options.tags, _("No tags yet.")),
+        bulk_campaign_buttons=menu_buttons_html(
+            "campaign", options.campaigns, _("No campaigns yet.")
+        ),
         unread=unread,
         badge=_badge(unread),
         pulse=token,
@@ -161,6 +170,31 @@ def rows(request: HttpRequest, member: Member) -> HttpResponse:
         # shared link keep it).
         response["HX-Push-Url"] = _address(request, filters)
     return response
+
+
+@member_view
+@require_GET
+def match_count(request: HttpRequest, member: Member) -> HttpResponse:
+    """Beside "All that match", while it is ticked: how many creators a bulk action would
+    act on (counted up to the most one action takes)."""
+    if request.GET.get("select_all") != "1":
+        return HttpResponse("")
+    try:
+        filters = filters_from_query(request.GET)
+        inbox_filters_check(workspace=member.workspace, filters=filters)
+        cap = settings.PARLEY_BROADCAST_LIMIT
+        n = conversation_match_count(member=member, filters=filters, cap=cap)
+    except ValidationFailed as exc:
+        return _bad_filter(request, exc)
+    if n > cap:
+        text = _("More than %(n)s creators: a bulk action takes at most that many.") % {
+            "n": formats.number_format(cap, force_grouping=True)
+        }
+    else:
+        text = ngettext("Acts on %(n)s creator.", "Acts on %(n)s creators.", n) % {
+            "n": formats.number_format(n, force_grouping=True)
+        }
+    return HttpResponse(escape(text))
 
 
 @member_view

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -55,10 +55,14 @@ def inbox_rows_html(
     for entry in entries:
         conversation = entry.conversation
         name = e(conversation.creator.name)
+        label = getattr(entry, "creator_label", None)
+        label = (
+            f' <span class="handle" data-testid="creator-label">{e(label)}</span>' if label else ""
+        )
         at = timezone.localtime(conversation.last_activity_at)
         day = at.date()
         if day not in day_labels:
-            day_labels[day] = e(formats.date_format(at, "M j"))
+            day_labels[day] = e(formats.date_format(at, "MONTH_DAY_FORMAT"))
         url = f"{prefix}c/{conversation.id:d}/"
         address = f"{url}?{kept}" if kept else url
         chans = "".join(
@@ -83,7 +87,7 @@ def inbox_rows_html(
             f'<a class="row-link" href="{address}" hx-get="{url}thread/{view}" '
             f'hx-target="#conversation-pane" hx-push-url="{address}">'
             f'<span class="dot"{unread_title if entry.unread else ""}></span>'
-            f'<span class="who">{name}</span>'
+            f'<span class="who">{name}{label}</span>'
             f'<time datetime="{at.isoformat()}" title="{at.strftime("%Y-%m-%d %H:%M")}">'
             f"{day_labels[day]}</time>"
             f'<span class="preview">{e(conversation.preview)}</span>'
@@ -131,6 +135,18 @@ def select_options_html(
         "",
         '<option value="{}"{}>{}</option>',
         ((o.id, " selected" if o.id in selected else "", o.name) for o in options),
+    )
+
+
+def menu_buttons_html(action: str, options: Iterable[FilterOption], empty: str) -> SafeString:
+    """A submit button per option (`action=<action>:<id>`), for the bulk bar's menus; the
+    `empty` text when there is none."""
+    if not options:
+        return format_html('<span class="muted">{}</span>', empty)
+    return format_html_join(
+        "",
+        '<button type="submit" class="linkish" name="action" value="{}:{}">{}</button>',
+        ((action, o.id, o.name) for o in options),
     )
 
 

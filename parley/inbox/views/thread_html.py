@@ -17,12 +17,18 @@ from parley.channels.email.mime import quoted_split
 from parley.inbox.models import Message
 
 
-def _when(at: datetime) -> str:
+def _day_time(at: datetime) -> str:
+    """ "Nov 27 14:05", "27. Nov 14:05", "27.11. 14.05": in the active language."""
     local = timezone.localtime(at)
     return (
-        f'<time datetime="{local.isoformat()}">'
-        f"{html.escape(formats.date_format(local, 'M j, H:i'))}</time>"
+        f"{formats.date_format(local, 'MONTH_DAY_FORMAT')} "
+        f"{formats.time_format(local, 'TIME_FORMAT')}"
     )
+
+
+def _when(at: datetime) -> str:
+    local = timezone.localtime(at)
+    return f'<time datetime="{local.isoformat()}">{html.escape(_day_time(at))}</time>'
 
 
 def _author(m: Message) -> str:
@@ -38,7 +44,7 @@ def _delivery(m: Message) -> str:
         return ""
     text = html.escape(str(m.get_status_display()))  # type: ignore[attr-defined]
     if m.status == Message.Status.QUEUED and m.scheduled_for:
-        when = formats.date_format(timezone.localtime(m.scheduled_for), "M j, H:i")
+        when = _day_time(m.scheduled_for)
         text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
     text += _limit_note(m)
     item = getattr(m, "outbox_item", None)
