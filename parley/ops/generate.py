@@ -126,6 +126,8 @@ MESSAGE_COLUMNS = (
     "status",
     "created_at",
     "sent_at",
+    "response_seconds",
+    "first_response",
 )
 ENTRY_COLUMNS = (
     "workspace_id",
@@ -221,6 +223,7 @@ def _batch(
     conversations = []
     # A thread is a list of (created_at, inbound, channel, campaign id, author member id, body).
     threads: list[list[tuple[datetime, bool, str, int | None, int | None, str]]] = []
+    thread_responses: list[list[tuple[int | None, bool]]] = []
     for creator in created:
         count = max(1, int(rng.gauss(per_creator, per_creator / 3)))
         at = now - timedelta(days=rng.uniform(1, 180))
@@ -249,11 +252,19 @@ def _batch(
         last = thread[-1]
         inbound_times = [m[0] for m in thread if m[1]]
         awaiting = None
+        replied = False
+        # Each reply that ends a wait: (seconds waited, first reply in the thread), as
+        # message_record stores them; None for every other message.
+        responses: list[tuple[int | None, bool]] = []
         for m in thread:
             if m[1] and awaiting is None:
                 awaiting = m[0]
             elif not m[1]:
-                awaiting = None
+                waited = int((m[0] - awaiting).total_seconds()) if awaiting else None
+                responses.append((waited, waited is not None and not replied))
+                awaiting, replied = None, True
+                continue
+            responses.append((None, False))
         conversations.append(
             Conversation(
                 workspace=workspace,
@@ -267,6 +278,7 @@ def _batch(
             )
         )
         threads.append(thread)
+        thread_responses.append(responses)
     Conversation.objects.bulk_create(conversations)
     entries = []
     for conversation in conversations:
@@ -305,9 +317,15 @@ def _batch(
                 "received" if inbound else "sent",
                 at,
                 None if inbound else at,
+                waited,
+                first,
             )
-            for conversation, thread in zip(conversations, threads, strict=True)
-            for at, inbound, channel, campaign_id, author_member_id, body in thread
+            for conversation, thread, responses in zip(
+                conversations, threads, thread_responses, strict=True
+            )
+            for (at, inbound, channel, campaign_id, author_member_id, body), (waited, first) in zip(
+                thread, responses, strict=True
+            )
         ),
     )
     search_index_since(after_id=last_id)
