@@ -51,7 +51,7 @@ def creator_invite(request: HttpRequest, member: Member, creator_id: int) -> Htt
             request, member, creator_id, errors=[e for v in exc.errors.values() for e in v]
         )
     response = _status(request, member, creator_id, sent=True)
-    response["HX-Trigger-After-Settle"] = "inbox-changed"
+    response["HX-Trigger-After-Settle"] = "inbox-changed, assets-changed"
     return response
 
 

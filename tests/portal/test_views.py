@@ -235,6 +235,8 @@ def test_portal_status_and_invite_from_the_thread(
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(url + "invite/")
     assert response.status_code == 200 and b"Invitation sent" in response.content
+    # the thread and its assets section (payments and agreements now possible) refresh
+    assert response["HX-Trigger-After-Settle"] == "inbox-changed, assets-changed"
     assert b"Portal: invited" in logged_in.get(url).content
     assert "Creator portal invitation sent to ann@creator.test" in events(spring.creator)
     Client().post(f"/portal/link/{last_token('ann@creator.test')}/")
