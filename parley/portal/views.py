@@ -287,6 +287,8 @@ def answer(request: HttpRequest, access: PortalAccess, campaign_id: int) -> Http
         )
     except ValidationFailed as exc:
         return _refused(request, access, campaign_id, exc)
+    if choice == "decline":  # a declined campaign leaves the portal
+        return redirect("portal:home")
     return _back(access, campaign_id)
 
 

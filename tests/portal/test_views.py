@@ -406,3 +406,19 @@ def test_invitation_task_sends_once_and_prune_deletes_what_expired(spring, invit
     PortalSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert portal_prune() == 3 + 1
     assert not MagicLink.objects.exists() and not PortalSession.objects.exists()
+
+
+def test_declining_the_invitation_leaves_the_campaign_out(ann):
+    s = ann.setup
+    base = f"/portal/c/{s.creator.id}/campaigns/{s.campaign.id}/"
+    response = ann.client.post(base + "answer/", {"answer": "decline"})
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    s.membership.refresh_from_db()
+    assert s.membership.status == S.DECLINED
+    assert events(s.creator)[-1] == "Spring: Declined the invitation"
+    assert "Spring" not in ann.client.get("/portal/").content.decode()
+    assert ann.client.get(base).status_code == 404
+    # and an answer given twice is refused in words
+    CampaignMember.objects.filter(id=s.membership.id).update(status=S.ACCEPTED)
+    again = ann.client.post(base + "answer/", {"answer": "accept"})
+    assert again.status_code == 422 and b"no invitation to answer" in again.content
