@@ -27,6 +27,7 @@ from parley.core.errors import ValidationFailed
 from parley.core.text import id_or_none
 from parley.core.views import apply_errors, member_view
 from parley.creators import csvio
+from parley.creators.enrichment.selectors import email_requests_latest
 from parley.creators.export import creators_export_rows
 from parley.creators.filters import CreatorFilters, creator_filters_from_query, selected_ids
 from parley.creators.forms import CreatorForm, ImportUploadForm, MappingForm
@@ -77,6 +78,12 @@ def _rows_context(member: Member, filters: CreatorFilters, cursor: str | None) -
     page = creator_list_page(
         workspace=member.workspace, filters=filters, cursor=cursor, limit=PAGE_SIZE
     )
+    # Each row's latest Fetch Email request (one query for the page).
+    requests = email_requests_latest(
+        workspace=member.workspace, creator_ids=[c.id for c in page.creators]
+    )
+    for creator in page.creators:
+        creator.email_request = requests.get(creator.id)  # type: ignore[attr-defined]
     query = filters.to_query()
     return {
         "page": page,

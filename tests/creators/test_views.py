@@ -121,17 +121,18 @@ def test_filters_by_tag_campaign_client_and_search(logged_in, many):
 @pytest.mark.parametrize("sort", ["name", "-name", "followers", "-followers", "added", "-added"])
 def test_query_counts_are_pinned(logged_in, many, sort, django_assert_num_queries):
     rows = reverse("creators:rows")
-    # session, user, memberships; the page, its identities, its tags
-    with django_assert_num_queries(6):
+    # session, user, memberships; the page, its identities, its tags, its latest Fetch
+    # Email requests
+    with django_assert_num_queries(7):
         logged_in.get(rows, {"sort": sort})
     # + the filter's ids checked, + the tag's set sized
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         logged_in.get(rows, {"sort": sort, "tags": many["tag"].id})
     # + the search term looked up in the trigram index
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         logged_in.get(rows, {"sort": sort, "q": "creator 1"})
     # the whole page: + filter options, + mailboxes needing re-authorisation
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         logged_in.get(reverse("creators:list"), {"sort": sort})
 
 

@@ -212,3 +212,20 @@ def test_the_creator_profile_says_when_no_provider_is_configured(no_provider, lo
 
     assert "Fetch Email: no enrichment provider configured" in body
     assert reverse("enrichment:fetch_email", args=[creator.id]) not in body
+
+
+def test_creators_list_shows_each_creators_latest_fetch_email(provider, logged_in, conversation):
+    creator = conversation.creator
+    other = CreatorFactory(workspace=creator.workspace, name="Noone Asked")
+    logged_in.post(reverse("enrichment:fetch_email", args=[creator.id]))
+
+    rows = logged_in.get(reverse("creators:rows")).content.decode()
+    row = rows[rows.index(f'data-creator="{creator.id}"') :]
+    assert 'data-status="pending"' in row[: row.index("</tr>")]
+
+    email_request_run(request_id=EnrichmentRequest.objects.get(creator=creator).id)
+    rows = logged_in.get(reverse("creators:rows")).content.decode()
+    row = rows[rows.index(f'data-creator="{creator.id}"') :]
+    assert 'data-status="found"' in row[: row.index("</tr>")]
+    nobody = rows[rows.index(f'data-creator="{other.id}"') :]
+    assert 'data-testid="email-status"' not in nobody[: nobody.index("</tr>")]
