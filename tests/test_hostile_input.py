@@ -481,6 +481,8 @@ QUERY_NAMES = [
     "state",
     "code",
     "error",
+    "m",
+    "select_all",
 ]
 FORM_NAMES = [
     *QUERY_NAMES,
@@ -491,7 +493,6 @@ FORM_NAMES = [
     "name",
     "tag",
     "creators",
-    "select_all",
     "action",
     "bulk_tag",
     "bulk_tag_name",
@@ -547,6 +548,7 @@ FORM_NAMES = [
     "agreement_template",
     "invitation_subject",
     "invitation_body",
+    "search_language",
 ]
 # The fields that carry ids.
 ID_NAMES = [
