@@ -202,18 +202,18 @@ def test_members_tab_query_count_is_bounded_whatever_the_campaign_size(
     _add(campaign, 10, S.INVITED)
     # session, user, memberships; the campaign, its counts by status, the page (with each
     # creator's email), the page's assets (links with clicks, codes, payments, agreements,
-    # gift offers: five grouped queries), the mailboxes for the bulk bar, the
-    # re-authorisation banner
-    with django_assert_num_queries(13):
+    # gift offers: five grouped queries; who has a creator portal account), the mailboxes
+    # for the bulk bar, the re-authorisation banner
+    with django_assert_num_queries(14):
         logged_in.get(url)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         logged_in.get(rows, {"status": "invited"})
     _add(campaign, 90, S.ACTIVE, start=10)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         logged_in.get(url)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         logged_in.get(url, {"status": "active"})
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         logged_in.get(rows)
 
 

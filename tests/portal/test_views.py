@@ -422,3 +422,14 @@ def test_declining_the_invitation_leaves_the_campaign_out(ann):
     CampaignMember.objects.filter(id=s.membership.id).update(status=S.ACCEPTED)
     again = ann.client.post(base + "answer/", {"answer": "accept"})
     assert again.status_code == 422 and b"no invitation to answer" in again.content
+
+
+def test_members_tab_shows_who_has_a_portal_account(spring, logged_in, invite):
+    from tests.campaigns.assets_support import creator_in
+
+    creator_in(spring.campaign, name="Bo Without", email="bo@creator.test")
+    page = logged_in.get(f"/campaigns/{spring.campaign.id}/").content.decode()
+    assert 'data-testid="member-portal"' not in page
+    invite(spring.member, spring.creator)
+    page = logged_in.get(f"/campaigns/{spring.campaign.id}/").content.decode()
+    assert page.count('data-testid="member-portal"') == 1

@@ -105,6 +105,8 @@ class MemberAssets:
     payments: dict[str, int] = field(default_factory=dict)
     agreement: str = ""  # the latest one's status
     gift: str = ""  # the offer's status
+    # Whether the creator has a creator portal account (payments and agreements need one).
+    portal: bool = False
 
     @property
     def any(self) -> bool:
@@ -113,7 +115,9 @@ class MemberAssets:
 
 def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, MemberAssets]:
     """creator id → their assets in the campaign, for a page of members: five grouped
-    queries, whatever the page's size."""
+    queries, whatever the page's size, and one for who has a creator portal account."""
+    from parley.campaigns.assets import portal
+
     out: dict[int, MemberAssets] = defaultdict(MemberAssets)
     ids = list(creator_ids)
     if not ids:
@@ -153,6 +157,8 @@ def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, Me
         campaign=campaign, creator_id__in=ids
     ).values_list("creator_id", "status"):
         out[creator_id].gift = status
+    for creator_id in portal.creators_with_portal(creator_ids=ids):
+        out[creator_id].portal = True
     return dict(out)
 
 

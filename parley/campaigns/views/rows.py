@@ -19,11 +19,17 @@ from parley.campaigns.workflow import status_label, transitions_from
 
 def member_assets_html(a: MemberAssets | None) -> str:
     """One member's "Assets sent" cell: tracking-link clicks (unique visitors), the coupon
-    code, payments by status, the latest agreement's status, the gift offer's status."""
+    code, payments by status, the latest agreement's status, the gift offer's status, and
+    whether they have a creator portal account."""
     e = html.escape
-    if a is None or not a.any:
+    if a is None or not (a.any or a.portal):
         return '<span class="muted">—</span>'
     parts = []
+    if a.portal:
+        parts.append(
+            f'<span class="status" title="{e(_("Has a creator portal account"))}" '
+            f'data-testid="member-portal">{e(_("portal"))}</span>'
+        )
     if a.links:
         clicks = ngettext("%(n)d click", "%(n)d clicks", a.clicks) % {"n": a.clicks}
         parts.append(
