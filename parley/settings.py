@@ -191,7 +191,9 @@ if _tasks_backend == PARLEY_TASKS_BACKEND_ALIASES["rq"]:
 
 # Inbox tuning.
 PARLEY_INBOX_PAGE_SIZE = 30
-PARLEY_POLL_SECONDS = 3
+# How often an open page asks whether anything changed (the header's pulse: one small
+# query); a message another process records shows within about this long.
+PARLEY_POLL_SECONDS = float(os.environ.get("PARLEY_POLL_SECONDS", "1.5"))
 PARLEY_AWAITING_REPLY_HOURS = 24
 
 LOGGING = {

@@ -406,3 +406,11 @@ def test_thread_query_count_is_pinned(
     with django_assert_max_num_queries(21):
         response = logged_in.get(reverse("inbox:thread", args=[conversation.id]))
     assert response.content.decode().count('data-testid="message"') == 40
+
+
+def test_pages_poll_as_often_as_the_setting_says_in_any_language(logged_in, settings):
+    # 1.5 s by default: a message another process records shows within two seconds
+    assert 'every 1500ms"' in logged_in.get(reverse("inbox:pulse")).content.decode()
+    settings.PARLEY_POLL_SECONDS = 2.25
+    page = logged_in.get(reverse("inbox:list"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'every 2250ms"' in page and 'lang="de"' in page
