@@ -14,12 +14,15 @@ Messages are never edited, so there is no update path. A deleted message leaves 
 entry on SQLite (a contentless table cannot delete it); the query joins the messages, so it
 is never found.
 
-Results come newest stored first (by id, which both indexes walk in order with a LIMIT: a
-common word costs a few rows, a rare one a few index pages). Terms: bare words must all be
-found, each as a word's beginning on SQLite (which has no stemmers: "vertrag" finds
-"Verträge"), or as a stem and prefix on PostgreSQL; a quoted "phrase" is those words in that
-order. Words of one character, outside quotes, are left out; a search with nothing left is
-refused with a message rather than run.
+Results come newest stored first (by id). SQLite's FTS5 walks a term's entries in rowid
+order with a LIMIT. PostgreSQL takes a word's matches from the GIN index when they are
+fewer than FEW_MATCHES and sorts them, else walks the newest ids testing each (a common word
+fills a page within a few rows; a rare one would make the walk read the whole table).
+
+Terms: bare words must all be found, each as a word's beginning on SQLite (which has no
+stemmers: "vertrag" finds "Verträge"), or as a stem and prefix on PostgreSQL; a quoted
+"phrase" is those words in that order. Words of one character, outside quotes, are left
+out; a search with nothing left is refused with a message rather than run.
 """
 
 import html
@@ -44,6 +47,9 @@ FTS_TABLE = "inbox_message_fts"
 INDEXED_CHARS = 100_000
 MAX_QUERY = 100
 MAX_TERMS = 8
+# PostgreSQL: a search with fewer matches than this takes them all from the GIN index and
+# sorts them; more, and it walks the newest ids testing each (bench/search.py).
+FEW_MATCHES = 2000
 MIN_WORD = 2
 SNIPPET_CHARS = 160
 
@@ -209,18 +215,34 @@ def _match_ids(
     after = " AND m.id < %s" if before else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Newest first from a walk down the ids (the common words: a page is near) or,
+            # when the word matches fewer than FEW_MATCHES messages, from all of them,
+            # found through the GIN index (a walk would read the whole table for a rare
+            # word, and PostgreSQL cannot tell the two apart for a prefix). One statement:
+            # the branch not taken is never executed.
+            tsq = "to_tsquery(%s::regconfig, %s)"
+            query: list[str | int] = [workspace.search_language, _pg_query(terms)]
+            before_p: list[str | int] = [before] if before else []
+            match = f"m.workspace_id = %s AND m.search_vector @@ {tsq}{after}"
+            hits_params: list[str | int] = [workspace.pk, *query, *before_p, FEW_MATCHES]
+            few_params: list[str | int] = [*query, FEW_MATCHES, limit]  # all of them, sorted
+            walk_params: list[str | int] = [
+                *query,
+                FEW_MATCHES,
+                workspace.pk,
+                *query,
+                *before_p,
+                limit,
+            ]
             cursor.execute(
-                "SELECT m.id, q.query::text FROM inbox_message AS m, "
-                "to_tsquery(%s::regconfig, %s) AS q(query) "
-                f"WHERE m.workspace_id = %s AND m.search_vector @@ q.query{after} "
-                "ORDER BY m.id DESC LIMIT %s",
-                [
-                    workspace.search_language,
-                    _pg_query(terms),
-                    workspace.pk,
-                    *([before] if before else []),
-                    limit,
-                ],
+                f"WITH hits AS MATERIALIZED (SELECT m.id FROM inbox_message AS m "
+                f"WHERE {match} LIMIT %s) "
+                f"(SELECT id, {tsq}::text FROM hits "
+                "WHERE (SELECT count(*) FROM hits) < %s ORDER BY id DESC LIMIT %s) "
+                f"UNION ALL (SELECT m.id, {tsq}::text FROM inbox_message AS m "
+                f"WHERE (SELECT count(*) FROM hits) >= %s AND {match} "
+                "ORDER BY m.id DESC LIMIT %s)",
+                [*hits_params, *few_params, *walk_params],
             )
             rows = cursor.fetchall()
             lexemes = tuple(

@@ -221,6 +221,24 @@ def test_pages_follow_the_cursor(member, say):
     assert second.next_cursor is None
 
 
+@pytest.mark.parametrize("few", [2, 3, 100])
+def test_common_and_rare_words_page_alike(member, say, monkeypatch, few):
+    # PostgreSQL walks the newest ids for a word with FEW_MATCHES matches or more, and sorts
+    # the GIN index's matches below that: the same pages either way.
+    monkeypatch.setattr("parley.inbox.search.FEW_MATCHES", few)
+    made = [say(f"unboxing video {i}") for i in range(5)]
+    say("something else")
+    pages, cursor = [], None
+    while True:
+        page = message_search(workspace=member.workspace, q="unboxing", limit=2, cursor=cursor)
+        pages.append([h.message.id for h in page.hits])
+        if not (cursor := page.next_cursor):
+            break
+    assert pages == [[made[4].id, made[3].id], [made[2].id, made[1].id], [made[0].id]]
+    snippet = message_search(workspace=member.workspace, q="unboxing").hits[0].snippet
+    assert "<mark>unboxing</mark>" in snippet
+
+
 def test_two_queries_whatever_the_number_of_matches(
     member, say, django_assert_num_queries, make_conversation
 ):
