@@ -16,6 +16,7 @@ with its ordered-set aggregate, SQLite with ROW_NUMBER over the same rows, retur
 the (at most four) rows a group's percentiles lie between.
 """
 
+import itertools
 import math
 import zoneinfo
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -186,7 +188,40 @@ def _grouped_pg(replies: QuerySet, zone: zoneinfo.ZoneInfo) -> Grouped:
     return members, firsts, team, team_first, days
 
 
-def _grouped_windows(replies: QuerySet, zone: zoneinfo.ZoneInfo) -> Grouped:
+def _day_index(since: datetime, until: datetime, zone: zoneinfo.ZoneInfo) -> RawSQL:
+    """A reply's day in the workspace's zone as a number (0: the period's first day), in
+    SQLite's own arithmetic: its UTC time as a Julian day, plus the zone's offset at that
+    moment (a CASE over the offset changes in the period, found hour by hour), less the
+    first day's. Django's TruncDate would call a Python function for every reply. (Offsets
+    change on a local whole hour, as every zone's do, and the search steps by local hours
+    from midnight, so it finds each change at its moment.)"""
+    column = f'"{Message._meta.db_table}"."created_at"'
+    segments: list[tuple[datetime, float]] = []  # (from this UTC moment, offset in days)
+    moment = since
+    while moment < until + timedelta(hours=1):
+        offset = (moment.astimezone(zone).utcoffset() or timedelta()).total_seconds() / 86400
+        if not segments or segments[-1][1] != offset:
+            segments.append((moment, offset))
+        moment += timedelta(hours=1)
+    cases = ""
+    params: list[Any] = []
+    for (_start, offset), (next_start, _next) in itertools.pairwise(segments):
+        cases += f"WHEN {column} < %s THEN %s "
+        params += [connection.ops.adapt_datetimefield_value(next_start), offset]
+    first_day = timezone.localtime(since, zone).date()
+    # A Julian day begins at noon: midnight of a date is its ordinal + 1721424.5.
+    base = first_day.toordinal() + 1721424.5
+    sql = (
+        f"CAST(julianday({column}) + CASE {cases}ELSE %s END - %s + 1e-9 AS INTEGER)"
+        if cases
+        else f"CAST(julianday({column}) + %s - %s + 1e-9 AS INTEGER)"
+    )
+    return RawSQL(sql, [*params, segments[-1][1], base])
+
+
+def _grouped_windows(
+    replies: QuerySet, zone: zoneinfo.ZoneInfo, since: datetime, until: datetime
+) -> Grouped:
     """The same figures where there is no percentile aggregate (SQLite): one ROW_NUMBER
     query for each grouping."""
 
@@ -201,12 +236,10 @@ def _grouped_windows(replies: QuerySet, zone: zoneinfo.ZoneInfo) -> Grouped:
     team_first = (
         _percentiles(rows(firsts, Value(0))).get(0, Figures()) if first_members else Figures()
     )
+    first_day = timezone.localtime(since, zone).date()
     days = {
-        # SQLite answers a date as its ISO text.
-        (date.fromisoformat(key) if isinstance(key, str) else key): figures
-        for key, figures in _percentiles(
-            rows(replies, TruncDate("created_at", tzinfo=zone))
-        ).items()
+        first_day + timedelta(days=int(index)): figures
+        for index, figures in _percentiles(rows(replies, _day_index(since, until, zone))).items()
     }
     return members, first_members, team, team_first, days
 
@@ -237,7 +270,7 @@ def response_report(
     if connection.vendor == "postgresql":
         grouped = _grouped_pg(replies, zone)
     else:
-        grouped = _grouped_windows(replies, zone)
+        grouped = _grouped_windows(replies, zone, since, until)
     all_figures, first_figures, team_all, team_first, day_figures = grouped
     daily = [
         DayFigures(day=day, responses=day_figures.get(day, Figures()))

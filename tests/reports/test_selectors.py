@@ -148,3 +148,40 @@ def test_period_defaults_to_thirty_and_reads_the_three_choices():
 def test_report_query_count_is_pinned(fixture, member, django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         response_report(workspace=member.workspace, days=90, now=NOW)
+
+
+def test_days_follow_the_workspace_zone_across_a_summer_time_change(member, make_conversation):
+    """Europe/Helsinki leaves summer time on 2026-10-25 at 04:00 (01:00 UTC): 23:30 UTC is
+    the next day's 02:30 in summer (UTC+3) and its 01:30 in winter (UTC+2)."""
+    member.workspace.time_zone = "Europe/Helsinki"
+    member.workspace.save(update_fields=["time_zone"])
+    now = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)
+    for inbound_at, seconds in (
+        (datetime(2026, 10, 23, 23, 0, tzinfo=UTC), 1800),  # Oct 24, 02:30 local (UTC+3)
+        (datetime(2026, 10, 25, 23, 0, tzinfo=UTC), 600),  # Oct 26, 01:10 local (UTC+2)
+        (datetime(2026, 10, 25, 21, 0, tzinfo=UTC), 300),  # Oct 25, 23:05 local (UTC+2)
+    ):
+        conversation = make_conversation(at=inbound_at)
+        message_record(
+            conversation=conversation,
+            channel="inapp",
+            direction=Message.Direction.INBOUND,
+            status=Message.Status.RECEIVED,
+            body_text="hi",
+            author_creator=conversation.creator,
+            created_at=inbound_at,
+        )
+        message_record(
+            conversation=conversation,
+            channel="inapp",
+            direction=Message.Direction.OUTBOUND,
+            status=Message.Status.SENT,
+            body_text="answer",
+            author_member=member,
+            created_at=inbound_at + timedelta(seconds=seconds),
+        )
+
+    report = response_report(workspace=member.workspace, days=7, now=now)
+
+    by_day = {d.day: d.responses.median for d in report.daily if d.responses.count}
+    assert by_day == {date(2026, 10, 24): 1800, date(2026, 10, 25): 300, date(2026, 10, 26): 600}
