@@ -115,6 +115,8 @@ def test_a_message_found_opens_its_thread_there(login, inbox):
     hit.locator("a").click()
     found = page.locator(f"article[data-message='{inbox['found'].id}']")
     expect(found).to_have_class(re.compile(r"\bfound\b"))
+    # Still there once the parts of the pane that load after the thread are in
+    page.wait_for_load_state("networkidle")
     expect(found).to_be_in_viewport()
     expect(page).to_have_url(re.compile(rf"m={inbox['found'].id}"))
 

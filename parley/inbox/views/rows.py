@@ -116,7 +116,7 @@ def message_hits_html(hits: list[MessageHit], *, inbox_url: str, query: str) -> 
             f'<a class="row-link" href="{address}" hx-get="{url}thread/?m={message.id:d}" '
             f'hx-target="#conversation-pane" hx-push-url="{address}">'
             f'<span class="who">{e(message.conversation.creator.name)}</span>'
-            f'<time datetime="{at.isoformat()}">{e(formats.date_format(at, "SHORT_DATE_FORMAT"))}'
+            f'<time datetime="{at.isoformat()}">{e(formats.date_format(at, "DATE_FORMAT"))}'
             "</time>"
             f'<span class="preview">{hit.snippet}</span>'
             f'<span class="chans"><span class="chan chan-{e(message.channel)}">'

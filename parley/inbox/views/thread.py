@@ -93,9 +93,15 @@ def thread(request: HttpRequest, member: Member, conversation_id: int) -> HttpRe
 @member_view
 @require_GET
 def messages(request: HttpRequest, member: Member, conversation_id: int) -> HttpResponse:
-    """Only the messages: refreshed live and by the campaign buttons."""
+    """Only the messages: refreshed live (still at the message a search opened, ?m=) and by
+    the campaign buttons."""
     conversation = conversation_get(workspace=member.workspace, id=conversation_id)
-    context = _thread_context(member, conversation, int_or_none(request.GET.get("campaign")))
+    context = _thread_context(
+        member,
+        conversation,
+        int_or_none(request.GET.get("campaign")),
+        focus=int_or_none(request.GET.get("m")),
+    )
     return render(request, "inbox/_messages.html", context)
 
 

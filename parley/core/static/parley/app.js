@@ -7,15 +7,14 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// The thread shows its newest message, or the one the search found (data-focus-message),
-// marked; a later refresh of the messages scrolls to the newest again.
+// The thread shows its newest message, or the one the search found (data-focus-message,
+// which its refreshes keep), marked.
 function scrollThread() {
   const box = document.getElementById("thread-messages");
   if (!box) return;
   const focus = box.dataset.focusMessage;
   const found = focus && box.querySelector(`[data-message="${CSS.escape(focus)}"]`);
   if (found) {
-    delete box.dataset.focusMessage;
     found.classList.add("found");
     found.scrollIntoView({ block: "center" });
     return;
@@ -24,7 +23,11 @@ function scrollThread() {
 }
 
 document.addEventListener("htmx:afterSettle", (event) => {
-  if (event.target.closest && event.target.closest(".conversation-pane, #thread-messages, #thread")) {
+  // Only when the messages were drawn (the thread opened, sent, refreshed): not when a part
+  // of the pane loads after them (the portal status, the sidebar), which would move the
+  // reader away from the message the search opened.
+  const box = document.getElementById("thread-messages");
+  if (box && event.target.contains && event.target.contains(box)) {
     scrollThread();
   }
   // A menu whose item made the request closes; one opened meanwhile stays open (the inbox's
