@@ -24,6 +24,7 @@ from parley.channels.email.models import Mailbox
 from parley.creators.services import note_add
 from parley.inbox.models import Message
 from parley.inbox.services import conversation_get_or_create, message_record
+from parley.replies.services import saved_reply_create
 from tests.api.assets_tenancy import asset_world
 from tests.api.sms_tenancy import sms_world
 from tests.channels.sms.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, KEY_SECRET, KEY_SID, SERVICE_SID
@@ -113,6 +114,9 @@ def world(db: Any) -> World:
     broadcast_send(member=member, broadcast=broadcast)
     assets = asset_world(acting=member, campaign=campaign, creator=creator)
     _token, raw = api_token_create(member=member, name="hostile")
+    # Working as a team: a second token (to revoke), a saved reply.
+    second_token, _second = api_token_create(member=member, name="second")
+    reply = saved_reply_create(member=member, name="Brief", body="Hi {{ first_name }}")
     ids = {
         "conversation_id": conversation.id,
         "creator_id": creator.id,
@@ -134,6 +138,8 @@ def world(db: Any) -> World:
         "attachment_id": 1,
         "import_id": 1,  # another workspace's or none: a 404 to walk
         "request_id": 1,  # no Fetch Email request exists: still a path to walk
+        "token_id": second_token.id,
+        "reply_id": reply.id,
     }
     return World(member=member, token=raw, ids=ids)
 
@@ -163,6 +169,22 @@ def _operations() -> Iterator[tuple[str, str]]:
 # A request body that the operation accepts, per operation with a body; each field is then
 # replaced by hostile values one at a time. Ids are filled in from the world.
 GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    # Working as a team (parley/api/routers/team.py)
+    ("put", "/notification-preferences"): {
+        "preferences": [{"kind": "inbound", "in_app": True, "email": False}]
+    },
+    ("post", "/api-tokens"): {"name": "CRM"},
+    ("post", "/saved-replies"): {"name": "Terms", "subject": "Hi {{ name }}", "body": "Net 30"},
+    ("patch", "/saved-replies/{reply_id}"): {"name": "Brief 2", "body": "Hello"},
+    ("post", "/saved-replies/{reply_id}/render"): {
+        "conversation_id": "conversation_id",
+        "campaign_id": "campaign_id",
+    },
+    ("patch", "/conversations/{conversation_id}/messages/{message_id}"): {
+        "body": "Later",
+        "subject": "Hi",
+        "send_at": "2030-01-01T10:00:00+00:00",
+    },
     ("post", "/conversations/{conversation_id}/messages"): {"body": "Hello", "subject": "Hi"},
     ("post", "/conversations/{conversation_id}/unread"): {"message_id": "message_id"},
     ("put", "/conversations/{conversation_id}/assignee"): {"member_id": "member_id"},
