@@ -9,10 +9,10 @@ Neither is declared on the model; migration 0005 makes them and indexes what is 
 
 Stored, never computed per query: `message_record` and the bulk writers
 (`messages_record_outbound`, `events_record_many`, the demo generator) call
-`search_index_messages` / `search_index_since` in the transaction that writes the rows.
-Messages are never edited, so there is no update path. A deleted message leaves its FTS5
-entry on SQLite (a contentless table cannot delete it); the query joins the messages, so it
-is never found.
+`search_index_messages` / `search_index_since` in the transaction that writes the rows; a
+scheduled message edited before it goes is indexed again (`search_index_replace`). A message
+deleted with its creator or workspace (a cascade, which tells the index nothing) leaves its
+FTS5 entry on SQLite; the query joins the messages, so it is never found.
 
 Results come newest stored first (by id). SQLite's FTS5 walks a term's entries in rowid
 order with a LIMIT. PostgreSQL takes a word's matches from the GIN index when they are
@@ -125,6 +125,26 @@ def search_index_messages(*, ids: Sequence[int]) -> None:
     for first in range(0, len(ids), _CHUNK):
         chunk = list(ids[first : first + _CHUNK])
         _index(f"m.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+def search_index_replace(*, message: Message, old_subject: str, old_body: str) -> None:
+    """Index a message again after its text changed (a scheduled message edited before it
+    goes), in the transaction that changed it. SQLite's contentless table forgets an entry
+    only when told the values it was made from, hence the old text."""
+    connection = connections[router.db_for_write(Message)]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, ws, subject, body_text) "
+                "VALUES ('delete', %s, %s, %s, %s)",
+                [
+                    message.pk,
+                    f"w{message.workspace_id:d}",
+                    old_subject,
+                    old_body[:INDEXED_CHARS],
+                ],
+            )
+    search_index_messages(ids=[message.pk])
 
 
 def search_index_since(*, after_id: int) -> None:

@@ -20,6 +20,7 @@ from parley.channels.sms.rules import body_problem as sms_body_problem
 from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, ValidationFailed
 from parley.inbox.models import Channel, Conversation, Message
+from parley.inbox.search import search_index_replace
 from parley.inbox.services import message_record
 from parley.outbox.dispatch import WORKER_ID, outbox_claim, outbox_deliver_items
 from parley.outbox.models import OutboxItem
@@ -226,11 +227,13 @@ def outbox_reschedule(
         )
         if not moved:
             raise Conflict(_("This message is being sent; it cannot be changed any more."))
+        old_subject, old_body = message.subject, message.body_text
         message.body_text = body
         if subject is not None and message.channel == Channel.EMAIL:
             message.subject = subject.strip()
         message.scheduled_for = send_at
         message.save(update_fields=["body_text", "subject", "scheduled_for"])
+        search_index_replace(message=message, old_subject=old_subject, old_body=old_body)
         item.refresh_from_db()
         outbox_place(item=item)
         if item.not_before <= now:

@@ -23,6 +23,7 @@ from parley.inbox.services import (
     messages_record_outbound,
 )
 from parley.inbox.tasks import message_search_reindex_task
+from parley.outbox.services import message_send, outbox_reschedule
 from tests.factories import CampaignFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +288,20 @@ def test_right_to_left_text_is_found(member, say):
     assert _found(member.workspace, "العقد") == [arabic.id]
     word = "العقد"
     assert _found(member.workspace, f"\u202e{word}\u202c") == [arabic.id]
+
+
+def test_an_edited_scheduled_message_is_found_by_its_new_text_only(member, make_conversation):
+    scheduled = message_send(
+        member=member,
+        conversation=make_conversation(name="Ada"),
+        channel="inapp",
+        body="Shipping the hoodies tomorrow",
+        send_at=timezone.now() + timedelta(days=1),
+    )
+    assert _found(member.workspace, "hoodies") == [scheduled.id]
+
+    outbox_reschedule(member=member, message=scheduled, body="Shipping the caps", send_at=None)
+
+    assert _found(member.workspace, "hoodies") == []
+    assert _found(member.workspace, "caps") == [scheduled.id]
+    assert _found(member.workspace, "shipping") == [scheduled.id]  # once, not twice
