@@ -37,7 +37,6 @@ class Creator(TimeStamped):
             models.Index(fields=["workspace", "created_at", "id"], name="creator_ws_added"),
         ]
 
-
     def __str__(self) -> str:
         return self.name
 
