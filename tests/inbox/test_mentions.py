@@ -87,9 +87,7 @@ def test_preferences_turn_the_app_notification_off_and_the_email_on(
     team, make_conversation, django_capture_on_commit_callbacks, mailoutbox, immediate_tasks
 ):
     ben = team["ben"]
-    notification_preferences_update(
-        member=ben, changes={Notification.Kind.INBOUND: (False, True)}
-    )
+    notification_preferences_update(member=ben, changes={Notification.Kind.INBOUND: (False, True)})
     conversation = make_conversation(name="Mia Laine")
 
     with django_capture_on_commit_callbacks(execute=True):
