@@ -49,7 +49,9 @@ def test_not_configured_menus_say_so_and_nothing_is_queued(no_provider, logged_i
     assert "Get TikTok Demographics: no enrichment provider configured" in body
     assert "enrichment:fetch_email" not in body and "fetch-email/" not in body
     listing = logged_in.get(reverse("inbox:list")).content.decode()
-    assert '<option value="fetch_email" disabled>' in listing
+    # the bulk bar's Fetch Email is a disabled button that says why
+    button = listing[listing.index('data-testid="bulk-fetch-email"') - 120 :]
+    assert 'type="button" disabled title="No enrichment provider configured"' in button
 
     response = logged_in.post(reverse("enrichment:fetch_email", args=[conversation.creator_id]))
 
