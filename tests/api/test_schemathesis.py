@@ -129,8 +129,10 @@ def no_mail_servers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def token(db: Any, wsgi_in_test_transaction: None, no_mail_servers: None) -> str:
-    """A member whose workspace has a little of everything, so that some ids are real."""
+def token(db: Any, wsgi_in_test_transaction: None, no_mail_servers: None, twilio: Any) -> str:
+    """A member whose workspace has a little of everything, so that some ids are real.
+    Twilio is the local one (tests/channels/sms/twilio_fake.py): connecting SMS asks it, and
+    no case reaches the network."""
     member = MemberFactory(role=Member.Role.OWNER)
     ws = member.workspace
     MemberFactory(workspace=ws, role=Member.Role.MEMBER)
