@@ -33,8 +33,12 @@ system-deps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The suite runs in one process per CPU (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
+# PYTEST_ARGS narrows it (e.g. "-m 'not browser'"); the 25 slowest tests are listed at the end.
+TEST_PROCESSES ?= auto
+PYTEST_ARGS ?=
 test: $(VENV)/.dev system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --durations=25 $(PYTEST_ARGS)
 
 # The worker tests with the Redis/RQ task backend (PARLEY_TASKS_BACKEND=rq). They use DB 15
 # of the Redis at PARLEY_REDIS_URL (default 127.0.0.1:6379), or PARLEY_TEST_REDIS_URL.
