@@ -241,17 +241,8 @@ def gift_ship(request: HttpRequest, member: Member, gift_id: int) -> HttpRespons
             apply_errors(form, exc)
         else:
             return _section(request, member, offer.creator, notice=_("Gifts marked shipped."))
-    return render(
-        request,
-        "campaigns/assets/_gift_form.html",
-        {
-            "form": form,
-            "offer": offer,
-            "post_url": reverse("assets:gift_ship", args=[offer.id]),
-            "title": _("Ship the gifts"),
-            "submit": _("Mark shipped"),
-        },
-        status=422 if request.method == "POST" else 200,
+    return _gift_form(
+        request, form, offer, "assets:gift_ship", _("Ship the gifts"), _("Mark shipped")
     )
 
 
@@ -276,15 +267,24 @@ def gift_selection(request: HttpRequest, member: Member, gift_id: int) -> HttpRe
             apply_errors(form, exc)
         else:
             return _section(request, member, offer.creator, notice=_("Products selected."))
+    title = _("What %(name)s picked") % {"name": offer.creator.name}
+    return _gift_form(request, form, offer, "assets:gift_selection", title, _("Save the selection"))
+
+
+def _gift_form(
+    request: HttpRequest, form: Any, offer: Any, url_name: str, title: str, submit: str
+) -> HttpResponse:
+    """A gift offer's form in the action panel (shipping it, or recording the pick); a
+    422 when a POST was refused."""
     return render(
         request,
         "campaigns/assets/_gift_form.html",
         {
             "form": form,
             "offer": offer,
-            "post_url": reverse("assets:gift_selection", args=[offer.id]),
-            "title": _("What %(name)s picked") % {"name": offer.creator.name},
-            "submit": _("Save the selection"),
+            "post_url": reverse(url_name, args=[offer.id]),
+            "title": title,
+            "submit": submit,
         },
         status=422 if request.method == "POST" else 200,
     )
