@@ -6,6 +6,8 @@ from datetime import datetime
 
 import pytest
 from django.db import connection
+from django.test import override_settings
+from django.utils import translation
 
 from parley.accounts.models import Member
 from parley.creators.models import Creator
@@ -21,6 +23,28 @@ pytest_plugins = [
     "tests.sms_fixtures",
     "tests.tasks_fixtures",
 ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashing():  # type: ignore[no-untyped-def]
+    """Passwords hashed with MD5 in tests: the real hasher spends about half a second of CPU
+    on every member a test makes, which was most of the suite's time. What is tested is
+    who may sign in, not the hasher's strength; a hash made by another process (a command
+    run as a subprocess) is still read with the real one."""
+    hashers = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the default language: a request in Finnish leaves Finnish active
+    in its thread, and the next test in that process would read Finnish messages."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

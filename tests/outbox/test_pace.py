@@ -91,10 +91,10 @@ def test_sms_go_out_at_the_numbers_rate_and_never_faster(
     arrivals = sorted(s.at for s in twilio.state.sent)
     assert len(arrivals) == total == OutboxItem.objects.filter(state="done").count()
     assert len({s.params["Body"] for s in twilio.state.sent}) == total  # none twice
-    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-    # at the rate: never more than `rate` in any second, and close to it overall (the
-    # gaps are measured where the local Twilio takes the requests, in this process, so they
-    # carry its scheduling jitter: none is allowed to be much shorter than the interval)
+    # at the rate: never more than `rate` in any second, and close to it overall. The
+    # times are taken where the local Twilio receives the requests, in this process, so they
+    # carry the threads' scheduling jitter (one late request makes the next gap short): no
+    # burst means any three in a row span at least one interval.
     assert fastest_window(arrivals) <= rate
-    assert min(gaps) >= 0.6 / rate
+    assert min(arrivals[i + 2] - arrivals[i] for i in range(total - 2)) >= 1 / rate
     assert arrivals[-1] - arrivals[0] < (total - 1) / rate * 2

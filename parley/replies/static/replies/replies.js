@@ -4,16 +4,19 @@
 // and replaces the "/name" typed (or goes in at the cursor); an email's empty subject takes
 // the reply's. The box is `[data-saved-replies]` in inbox/_thread.html.
 (() => {
-  let cached = null;
-  let cachedAt = 0;
+  // One request for the list, shared by every keystroke that asks while it is on its way;
+  // kept for 30 s.
+  let pending = null;
+  let fetchedAt = 0;
 
-  async function replies(box) {
-    if (!cached || Date.now() - cachedAt > 30000) {
-      const response = await fetch(box.dataset.listUrl, { credentials: "same-origin" });
-      cached = response.ok ? (await response.json()).replies : [];
-      cachedAt = Date.now();
+  function replies(box) {
+    if (!pending || Date.now() - fetchedAt > 30000) {
+      fetchedAt = Date.now();
+      pending = fetch(box.dataset.listUrl, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json().then((data) => data.replies) : []))
+        .catch(() => []);
     }
-    return cached;
+    return pending;
   }
 
   function parts(box) {
@@ -115,7 +118,12 @@
       return;
     }
     const [start, query] = slash;
-    show(box, await replies(box), query, [start, text.selectionStart]);
+    const items = await replies(box);
+    // A later keystroke (or a reply inserted meanwhile) has changed the text: its own
+    // handler decides what shows.
+    const now = slashAt(text);
+    if (!now || now[0] !== start || now[1] !== query) return;
+    show(box, items, query, [start, text.selectionStart]);
   });
 
   document.addEventListener("keydown", (event) => {
