@@ -10,14 +10,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
-from parley.core.bulk import ids_reserve, rows_insert, rows_update
+from parley.core.bulk import ids_reserve, rows_insert
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
 from parley.inbox.models import (
@@ -280,25 +280,50 @@ def messages_record_outbound(
     if prepare is not None:
         prepare(messages)
     _messages_insert(messages)
-    ids = [c.id for c in conversations]
-    for first in range(0, len(ids), CHUNK):
-        chunk = ids[first : first + CHUNK]
-        Conversation.objects.filter(id__in=chunk, last_activity_at__lt=at).update(
-            last_activity_at=at
-        )
-        Conversation.objects.filter(id__in=chunk).update(awaiting_reply_since=None)
-        InboxEntry.objects.filter(conversation_id__in=chunk, sort_at__lt=at).update(sort_at=at)
-        InboxEntry.objects.filter(conversation_id__in=chunk, member=author).update(
-            unread=False, marked_unread=False, last_read_at=at
-        )
-    changed = []
+    _threads_touch_outbound(author, conversations, bodies, subjects, channel, at)
+    return messages
+
+
+def _threads_touch_outbound(
+    author: Member,
+    conversations: list[Conversation],
+    bodies: list[str],
+    subjects: list[str],
+    channel: str,
+    at: datetime,
+) -> None:
+    """The inbox state after an outbound message in each conversation, one statement a row
+    for the threads and one a chunk for their inbox entries (each row written once): the
+    preview and channels, last activity moved on (never back), no longer awaiting our
+    reply; every entry sorted at the new activity (never back), the author's read."""
+    qn = connection.ops.quote_name
+    when = Conversation._meta.get_field("last_activity_at").get_db_prep_save(at, connection)
+    threads = []
     for conversation, body, subject in zip(conversations, bodies, subjects, strict=True):
         conversation.preview = _preview(body or subject)
         if channel not in conversation.channel_list:
             conversation.channels = ",".join([*conversation.channel_list, channel])
-        changed.append(conversation)
-    rows_update(changed, ["preview", "channels"])
-    return messages
+        threads.append((conversation.preview, conversation.channels, when, when, conversation.id))
+    entries = qn(InboxEntry._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {qn(Conversation._meta.db_table)} SET preview = %s, channels = %s, "
+            "awaiting_reply_since = NULL, last_activity_at = CASE WHEN last_activity_at < %s "
+            "THEN %s ELSE last_activity_at END WHERE id = %s",
+            threads,
+        )
+        ids = [c.id for c in conversations]
+        for first in range(0, len(ids), CHUNK):
+            chunk = ids[first : first + CHUNK]
+            cursor.execute(
+                f"UPDATE {entries} SET "
+                "sort_at = CASE WHEN sort_at < %s THEN %s ELSE sort_at END, "
+                "unread = CASE WHEN member_id = %s THEN %s ELSE unread END, "
+                "marked_unread = CASE WHEN member_id = %s THEN %s ELSE marked_unread END, "
+                "last_read_at = CASE WHEN member_id = %s THEN %s ELSE last_read_at END "
+                f"WHERE conversation_id IN ({', '.join(['%s'] * len(chunk))})",
+                [when, when, author.id, False, author.id, False, author.id, when, *chunk],
+            )
 
 
 # What the bulk writers set on a message; every other column takes its default.

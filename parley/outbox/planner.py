@@ -6,13 +6,13 @@ item without reading the whole queue (a typed message on the request path): a co
 is ahead of it on a day, per day, until one has room.
 """
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from parley.channels.base import SenderPolicy
-from parley.core.bulk import rows_update
 from parley.outbox.models import OutboxItem, SenderState
 from parley.outbox.plan import Queued, plan_days
 from parley.outbox.senders import (
@@ -26,6 +26,8 @@ from parley.outbox.senders import (
 
 # How many dirty senders one worker pass plans.
 PLAN_SENDERS = 20
+# Items moved by one UPDATE.
+PLAN_CHUNK = 2000
 
 
 def _due(
@@ -92,17 +94,23 @@ def outbox_plan(*, sender_key: str) -> int:
         limit=policy.daily_limit,
         paused_until=local_day(policy, paused) if paused else None,
     )
-    changed: list[OutboxItem] = []
+    # Items that move, grouped by where they go: a mass message's thousands share a day and
+    # a time, and are moved by a few UPDATE … WHERE id IN statements.
+    moves: dict[tuple[date | None, datetime], list[int]] = defaultdict(list)
     for item_id, _ch, _p, send_after, not_before, planned_day, attempts in rows:
         day = days[item_id]
         due = _due(policy, send_after, day, paused)
         if attempts:  # a retry's back-off stands
             due = max(due, not_before)
         if day != planned_day or due != not_before:
-            changed.append(OutboxItem(id=item_id, planned_day=day, not_before=due))
+            moves[(day, due)].append(item_id)
     with transaction.atomic():
-        rows_update(changed, ["planned_day", "not_before"])
-    return len(changed)
+        for (to_day, to_due), ids in moves.items():
+            for first in range(0, len(ids), PLAN_CHUNK):
+                OutboxItem.objects.filter(id__in=ids[first : first + PLAN_CHUNK]).update(
+                    planned_day=to_day, not_before=to_due
+                )
+    return sum(len(ids) for ids in moves.values())
 
 
 def outbox_plan_dirty(*, limit: int = PLAN_SENDERS) -> int:

@@ -26,7 +26,7 @@ from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.inbox.models import Attachment, Message
 from parley.outbox.models import OutboxItem
 from tests.campaigns.assets_support import creator_in
-from tests.factories import CampaignFactory, CreatorFactory
+from tests.factories import CampaignFactory, CampaignMemberFactory, CreatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -637,3 +637,41 @@ def test_foreign_campaign_for_own_creator_is_not_found(spring, other_member):
     foreign = CampaignFactory(workspace=other_member.workspace)
     with pytest.raises(NotFound):
         coupons.coupon_assign(actor=None, campaign=foreign, creator=spring.creator)
+
+
+def test_member_assets_reads_every_kind_in_two_queries(spring, portal, django_assert_num_queries):
+    from parley.portal.services import portal_invite
+
+    second = creator_in(spring.campaign, name="Bo Two")
+    bare = creator_in(spring.campaign, name="Cy Three")
+    outside = CampaignFactory(workspace=spring.member.workspace)
+    CampaignMemberFactory(campaign=outside, creator=second)
+    coupons.pool_add(campaign=spring.campaign, codes=["SPRING-1"])
+    coupons.coupon_assign(actor=None, campaign=spring.campaign, creator=spring.creator)
+    coupons.pool_add(campaign=outside, codes=["OTHER-1"])
+    coupons.coupon_assign(actor=None, campaign=outside, creator=second)  # another campaign's
+    for amount in ("1", "2"):
+        payments.payment_create(
+            actor=None,
+            campaign=spring.campaign,
+            creator=spring.creator,
+            amount=amount,
+            currency="EUR",
+        )
+    spring.campaign.agreement_template = "Deal."
+    first = agreements.agreement_send(actor=None, campaign=spring.campaign, creator=second)
+    agreements.agreement_decline(agreement=first)
+    agreements.agreement_send(actor=None, campaign=spring.campaign, creator=second)  # latest
+    _product(spring)
+    gifts.gift_offer(actor=spring.member, campaign=spring.campaign, creator=second, limit=1)
+    portal_invite(actor=spring.member, creator=spring.creator)
+
+    with django_assert_num_queries(2):
+        found = member_assets(
+            campaign=spring.campaign, creator_ids=[spring.creator.id, second.id, bare.id]
+        )
+
+    ann, bo = found[spring.creator.id], found[second.id]
+    assert (ann.coupon, ann.payments, ann.portal) == ("SPRING-1", {"pending": 2}, True)
+    assert (bo.coupon, bo.agreement, bo.gift, bo.portal) == ("", "sent", "offered", False)
+    assert bare.id not in found

@@ -201,19 +201,19 @@ def test_members_tab_query_count_is_bounded_whatever_the_campaign_size(
     rows = reverse("campaigns:member_rows", args=[campaign.id])
     _add(campaign, 10, S.INVITED)
     # session, user, memberships; the campaign, its counts by status, the page (with each
-    # creator's email), the page's assets (links with clicks, codes, payments, agreements,
-    # gift offers: five grouped queries; who has a creator portal account), the mailboxes
-    # for the bulk bar, the re-authorisation banner
-    with django_assert_num_queries(14):
+    # creator's email), the page's assets (links with clicks; then codes, payments,
+    # agreements, gift offers and portal accounts in one), the mailboxes for the bulk bar,
+    # the re-authorisation banner
+    with django_assert_num_queries(10):
         logged_in.get(url)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(7):
         logged_in.get(rows, {"status": "invited"})
     _add(campaign, 90, S.ACTIVE, start=10)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(10):
         logged_in.get(url)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(10):
         logged_in.get(url, {"status": "active"})
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(7):
         logged_in.get(rows)
 
 

@@ -4,15 +4,15 @@ NotFound).
 `creator_assets` is what the thread sidebar, the creator profile and the PDF report show:
 every asset of one creator, grouped by campaign, in five queries whatever their number
 (links with their click counts in one grouped query, then codes, payments, agreements
-and gift offers). `member_assets`
-is the members tab's: counts for a page of creators of one campaign, five grouped queries
-whatever the page's size.
+and gift offers). `member_assets` is the members tab's: counts for a page of creators of
+one campaign, two queries whatever the page's size.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -114,12 +114,11 @@ class MemberAssets:
 
 
 def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, MemberAssets]:
-    """creator id → their assets in the campaign, for a page of members: five grouped
-    queries, whatever the page's size, and one for who has a creator portal account."""
-    from parley.campaigns.assets import portal
-
+    """creator id → their assets in the campaign, for a page of members: two queries,
+    whatever the page's size (links with their clicks, grouped; then codes, payments by
+    status, agreements, gift offers and portal accounts in one UNION ALL)."""
     out: dict[int, MemberAssets] = defaultdict(MemberAssets)
-    ids = list(creator_ids)
+    ids = [int(i) for i in creator_ids]
     if not ids:
         return {}
     for creator_id, links, clicks, unique in (
@@ -135,31 +134,52 @@ def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, Me
     ):
         row = out[creator_id]
         row.links, row.clicks, row.unique = links, clicks, unique
-    for creator_id, code in CouponCode.objects.filter(
-        campaign=campaign, creator_id__in=ids
-    ).values_list("creator_id", "code"):
-        out[creator_id].coupon = code
-    for creator_id, status, n in (
-        Payment.objects.filter(campaign=campaign, creator_id__in=ids)
-        .values("creator_id", "status")
-        .annotate(n=Count("id"))
-        .values_list("creator_id", "status", "n")
-        .order_by()
-    ):
-        out[creator_id].payments[status] = n
-    for creator_id, status in (
-        Agreement.objects.filter(campaign=campaign, creator_id__in=ids)
-        .order_by("creator_id", "sent_at", "id")
-        .values_list("creator_id", "status")
-    ):
-        out[creator_id].agreement = status  # the latest wins
-    for creator_id, status in GiftOffer.objects.filter(
-        campaign=campaign, creator_id__in=ids
-    ).values_list("creator_id", "status"):
-        out[creator_id].gift = status
-    for creator_id in portal.creators_with_portal(creator_ids=ids):
-        out[creator_id].portal = True
+    latest: dict[int, tuple[object, int]] = {}
+    for kind, creator_id, text, n, at in _member_asset_rows(campaign.id, ids):
+        row = out[creator_id]
+        if kind == "c":
+            row.coupon = text
+        elif kind == "p":
+            row.payments[text] = n
+        elif kind == "a" and (creator_id not in latest or (at, n) > latest[creator_id]):
+            latest[creator_id] = (at, n)  # the latest sent wins
+            row.agreement = text
+        elif kind == "g":
+            row.gift = text
+        elif kind == "x":
+            row.portal = True
     return dict(out)
+
+
+def _member_asset_rows(campaign_id: int, ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
+    """(kind, creator id, text, number, time) rows: "a" agreement (status, id, sent at), "c"
+    coupon code, "p" payments of a status (their number), "g" gift offer (status), "x"
+    a creator portal account. The portal's table is found through the creator's reverse
+    relation (parley.campaigns.assets.portal: this app does not import the portal)."""
+    table = {
+        model: connection.ops.quote_name(model._meta.db_table)
+        for model in (Agreement, CouponCode, Payment, GiftOffer)
+    }
+    portal = connection.ops.quote_name(
+        Creator._meta.get_field("portal_access").related_model._meta.db_table  # type: ignore[union-attr]
+    )
+    marks = ", ".join(["%s"] * len(ids))
+    mine = f"campaign_id = %s AND creator_id IN ({marks})"
+    sql = (
+        f"SELECT 'a', creator_id, status, id, sent_at FROM {table[Agreement]} WHERE {mine}"
+        f" UNION ALL SELECT 'c', creator_id, code, 0, NULL FROM {table[CouponCode]}"
+        f" WHERE {mine}"
+        f" UNION ALL SELECT 'p', creator_id, status, COUNT(*), NULL FROM {table[Payment]}"
+        f" WHERE {mine} GROUP BY creator_id, status"
+        f" UNION ALL SELECT 'g', creator_id, status, 0, NULL FROM {table[GiftOffer]}"
+        f" WHERE {mine}"
+        f" UNION ALL SELECT 'x', creator_id, '', 0, NULL FROM {portal}"
+        f" WHERE creator_id IN ({marks})"
+    )
+    params = [*([campaign_id, *ids] * 4), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 # --- One of each, by id --------------------------------------------------------------------
