@@ -13,8 +13,13 @@ class Channel(models.TextChoices):
 class Conversation(models.Model):
     """The one thread per creator per workspace. Holds what the inbox list sorts on."""
 
+    # Found by conv_awaiting and conv_assignee, which start with it: no index of its own
+    # (a thread's every activity writes each of its indexes again).
     workspace = models.ForeignKey(
-        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations"
+        "accounts.Workspace",
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        db_index=False,
     )
     creator = models.OneToOneField(
         "creators.Creator", on_delete=models.CASCADE, related_name="conversation"
@@ -66,9 +71,13 @@ class Message(models.Model):
         READ = "read", _("Read")
         FAILED = "failed", _("Failed")
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # Found by message_workspace_recent and message_thread, which start with these: no
+    # single-column indexes of their own (each is written for every message).
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     direction = models.CharField(max_length=5, choices=Direction.choices)
@@ -152,10 +161,16 @@ class InboxEntry(models.Model):
     """
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes of their own for member and conversation: entry_unique
+    # starts with the member and entry_conversation is the conversation's. Every index is
+    # written again each time a thread's activity moves its entries (a mass message moves
+    # thousands), so none is kept twice.
     member = models.ForeignKey(
-        "accounts.Member", on_delete=models.CASCADE, related_name="inbox_entries"
+        "accounts.Member", on_delete=models.CASCADE, related_name="inbox_entries", db_index=False
     )
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="entries")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     # The conversation's creator, copied (a conversation never changes creator) so the
     # campaign and tag filters test each entry_order row without visiting its conversation.
     # No constraint or index of its own: the row goes with its conversation (CASCADE).

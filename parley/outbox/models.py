@@ -42,6 +42,7 @@ class OutboxItem(models.Model):
         null=True,
         blank=True,
         related_name="items",
+        db_index=False,  # outbox_broadcast starts with it
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PERSONAL)
     # When it was asked to go: now, or the time the author scheduled it for.

@@ -194,3 +194,24 @@ def test_queueing_twice_writes_nothing_twice(member, send_only):  # type: ignore
     broadcast_queue(broadcast_id=broadcast.id)
     broadcast_queue(broadcast_id=broadcast.id)
     assert Message.objects.count() == 3 and OutboxItem.objects.count() == 3
+
+
+def test_a_large_send_is_checked_on_a_sample_and_the_worker_skips_who_fails(
+    member, send_only, monkeypatch
+):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("parley.broadcasts.selectors.RENDER_SAMPLE", 2)
+    good = _creators(member, 3, custom_fields={"visits": 3})
+    bad = _creators(member, 1, custom_fields={"visits": "many"})  # "many" + 1 fails
+    broadcast = _draft(
+        member, [good[0], bad[0], *good[1:]], send_only, body="{{ custom.visits + 1 }}"
+    )
+
+    check = broadcast_send(member=member, broadcast=broadcast)  # the sample: 1st and 3rd
+    broadcast_queue(broadcast_id=broadcast.id)
+
+    assert check.ok
+    broadcast.refresh_from_db()
+    assert Message.objects.filter(channel="email").count() == 3
+    (skipped,) = broadcast.skipped
+    assert skipped["creator_id"] == bad[0].id
+    assert 'can only concatenate str (not "int")' in skipped["reason"]

@@ -129,10 +129,19 @@ class EmailRecord(models.Model):
     when the email was a bounce for a Parley email (handled once, never stored).
     """
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # Found by emailrecord_msgid and emailrecord_hash, which start with these: no
+    # single-column indexes of their own (each is written for every email).
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="records")
     folder = models.ForeignKey(
-        MailboxFolder, on_delete=models.CASCADE, null=True, blank=True, related_name="records"
+        MailboxFolder,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="records",
+        db_index=False,
     )
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     uid = models.BigIntegerField(null=True, blank=True)
