@@ -55,7 +55,8 @@ class CreatorFactory(factory.django.DjangoModelFactory):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     name = factory.Sequence(lambda n: f"Creator {n}")
-    first_name = factory.LazyAttribute(lambda c: c.name.split()[0])
+    # as the model holds it (80 characters): a long one-word name is cut, not refused
+    first_name = factory.LazyAttribute(lambda c: c.name.split()[0][:80])
     search_text = factory.LazyAttribute(lambda c: c.name.lower())
 
 
