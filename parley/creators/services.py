@@ -11,7 +11,13 @@ from parley.accounts.models import Member, Workspace
 from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
-from parley.creators.normalize import MAX_URL, MAX_VALUE, identity_normalize, profile_url
+from parley.creators.normalize import (
+    MAX_URL,
+    MAX_VALUE,
+    identity_normalize,
+    phone_e164,
+    profile_url,
+)
 
 # Limits of what a member can write; the API schema states the same numbers.
 MAX_NAME = 160
@@ -142,6 +148,11 @@ def identity_add(
         raise ValidationFailed({"value": [_("At most 254 characters.")]})
     if len(url.strip()) > MAX_URL:
         raise ValidationFailed({"url": [_("A profile URL is at most 200 characters.")]})
+    if kind == Identity.Kind.PHONE and source != Identity.Source.SMS:
+        # E.164 through phonenumbers, as the add form and the import store phones (an
+        # inbound SMS finds its creator by it). A number an SMS came from is kept as the
+        # carrier gave it, in E.164, even one libphonenumber does not know.
+        value = phone_e164(value)
     normalized = identity_normalize(kind, value)
     try:
         with transaction.atomic():

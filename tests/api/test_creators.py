@@ -124,7 +124,7 @@ def test_create_with_identities_and_custom_fields(api, member):
     assert body["custom_fields"] == {"shoe": "38", "city": "Oulu"}
     assert {(i["kind"], i["value"]) for i in body["identities"]} == {
         ("email", "mia@example.com"),
-        ("phone", "+358 40 123 4567"),
+        ("phone", "+358401234567"),  # in E.164, as the add form and the import keep it
     }
     assert body["tags"] == [] and body["notes"] == [] and body["campaigns"] == []
     assert Identity.objects.get(creator=creator, kind="phone").normalized == "+358401234567"
@@ -277,6 +277,8 @@ def test_add_identity(api, jane):
     ("payload", "field", "status"),
     [
         ({"kind": "phone", "value": "12"}, "value", 422),
+        ({"kind": "phone", "value": "040 123 4567"}, "value", 422),  # no country: ambiguous
+        ({"kind": "phone", "value": "+358 12"}, "value", 422),  # no such number
         ({"kind": "fax", "value": "12"}, "kind", 422),
         ({"kind": "email", "value": "jane@example.com"}, "value", 409),  # she has it already
         ({"kind": "instagram", "value": "x", "url": "ftp://x"}, "url", 422),
@@ -291,6 +293,16 @@ def test_add_identity_rejects_bad_input(api, jane, payload, field, status):
     assert response.status_code == status
     assert list(response.json()["detail"]) == [field]
     assert jane.identities.count() == 2
+
+
+def test_a_phone_is_stored_in_e164_however_it_is_written(api, jane):
+    response = api.post(
+        f"/creators/{jane.id}/identities", {"kind": "phone", "value": "00358 (40) 123-4567"}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["value"] == "+358401234567"
+    assert jane.identities.get(kind="phone").normalized == "+358401234567"
 
 
 def test_remove_identity(api, jane):

@@ -25,13 +25,13 @@ def test_create_with_identities_builds_search_text_and_profile_urls(member):
         identities=[
             ("email", " Jane@Example.COM "),
             ("tiktok", "@JaneDoes"),
-            ("phone", "0040 123 456 789"),
+            ("phone", "00358 40 123 4567"),
         ],
     )
     kinds = {i.kind: i for i in creator.identities.all()}
     assert kinds["email"].normalized == "jane@example.com"
     assert kinds["tiktok"].url == "https://www.tiktok.com/@janedoes"
-    assert kinds["phone"].normalized == "+40123456789"
+    assert kinds["phone"].normalized == "+358401234567"
     assert "janedoes" in creator.search_text and "jane doe" in creator.search_text
     assert creator.first_name == "Jane"
     found = creator_by_identity(

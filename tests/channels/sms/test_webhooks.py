@@ -202,6 +202,18 @@ def test_an_unknown_number_becomes_a_creator_from_sms(member, sms_number, twilio
     assert Message.objects.filter(conversation=conversation).count() == 2
 
 
+def test_a_number_libphonenumber_does_not_know_still_becomes_a_creator(
+    member, sms_number, twilio_post
+):
+    # Twilio's own test numbers are possible numbers but not valid ones to libphonenumber.
+    response = twilio_post(
+        inbound_url(sms_number.account), inbound_params(sender="+15005550006", body="Test")
+    )
+
+    assert response.status_code == 200
+    assert Identity.objects.get(normalized="+15005550006").source == "sms"
+
+
 def test_the_sidebar_says_from_sms(logged_in, sms_number, twilio_post):
     twilio_post(inbound_url(sms_number.account), inbound_params(sender="+4915123456789"))
     conversation = Conversation.objects.get()
