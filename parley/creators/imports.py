@@ -19,6 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -27,12 +28,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from parley.accounts.models import Member
 from parley.core.bidi import bidi_strip
+from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display
 from parley.creators import csvio
@@ -676,7 +678,8 @@ def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkRes
         )
 
 
-# Raw inserts: one INSERT of many rows per batch, values ready for the database.
+# Raw inserts: one INSERT of many rows per batch (COPY on PostgreSQL), values ready for the
+# database.
 def _db_datetime(value: Any) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -688,11 +691,9 @@ def _insert(
     *,
     ignore_conflicts: bool = False,
     returning: str | None = None,
-    json_columns: tuple[str, ...] = (),
 ) -> list[Any]:
-    """INSERT the rows in batches (within the database's parameter limit); with
-    `returning`, that column of each row, in the rows' order (as Django's bulk_create
-    relies on for both databases)."""
+    """INSERT the rows in batches (within the database's parameter limit; PostgreSQL:
+    COPY, _insert_copy); with `returning`, that column of each row, in the rows' order."""
     if not rows:
         return []
     # Every other column gets its field's default, prepared once (fields other apps add
@@ -708,12 +709,8 @@ def _insert(
         rows = [(*row, *extra) for row in rows]
     vendor = connection.vendor
     if vendor == "postgresql":
-        return _insert_unnest(model, columns, rows, ignore_conflicts, returning, json_columns)
-    placeholders = [
-        "CAST(%s AS jsonb)" if vendor == "postgresql" and c in json_columns else "%s"
-        for c in columns
-    ]
-    one = "(" + ", ".join(placeholders) + ")"
+        return _insert_copy(model, columns, rows, ignore_conflicts, returning)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     quote = connection.ops.quote_name
     head = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
@@ -734,44 +731,45 @@ def _insert(
     return out
 
 
-def _insert_unnest(
+def _insert_copy(
     model: Any,
     columns: list[str],
     rows: list[tuple[Any, ...]],
     ignore_conflicts: bool,
     returning: str | None,
-    json_columns: tuple[str, ...],
 ) -> list[Any]:
-    """PostgreSQL: one array a column, `INSERT … SELECT … FROM unnest(…)` (as Django's own
-    bulk_create does there): a statement of a few parameters however many rows, where a
-    VALUES list of 4,000 rows took longer to bind and plan than to run."""
-    types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
+    """PostgreSQL: the rows go in by COPY (psycopg formats them in C; binding them as one
+    array a column spent more time in Python than the database spent inserting). With
+    `returning` ("id"), the ids are reserved from the sequence first and copied in with
+    their rows, so they come back in the rows' order. With `ignore_conflicts`, the rows are
+    copied into a temporary table of the same columns, then moved with `INSERT … SELECT …
+    ON CONFLICT DO NOTHING` (COPY itself has no ON CONFLICT)."""
     quote = connection.ops.quote_name
-    arrays, selects = [], []
-    for i, column in enumerate(columns):
-        if column in json_columns:
-            arrays.append("%s::text[]")
-            selects.append(f"CAST(u.c{i} AS jsonb)")
-        else:
-            arrays.append(f"%s::{types[column]}[]")
-            selects.append(f"u.c{i}")
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) "
-        f"AS u({', '.join(f'c{i}' for i in range(len(columns)))})"
-    )
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
+    table = quote(model._meta.db_table)
+    ids: list[int] = []
     if returning:
-        sql += f" RETURNING {quote(returning)}"
-    out: list[Any] = []
+        assert returning == model._meta.pk.column and not ignore_conflicts, returning
+        ids = ids_reserve(model, len(rows))
+        columns = [returning, *columns]
+        rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+    names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK * 4):
-            batch = rows[start : start + CHUNK * 4]
-            cursor.execute(sql, [list(values) for values in zip(*batch, strict=True)])
-            if returning:
-                out.extend(r[0] for r in cursor.fetchall())
-    return out
+        target = table
+        if ignore_conflicts:
+            target = quote(f"import_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if ignore_conflicts:
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {target}")
+    return ids
 
 
 def _insert_creators(workspace_id: int, people: list[_Person], now: Any) -> None:
@@ -796,7 +794,6 @@ def _insert_creators(workspace_id: int, people: list[_Person], now: Any) -> None
             for p in people
         ],
         returning="id",
-        json_columns=("custom_fields",),
     )
     for person, pk in zip(people, ids, strict=True):
         person.pk = pk
@@ -818,10 +815,7 @@ def _tag_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
     return ids
 
 
-def _chunk(
-    creator_import: CreatorImport, plan: Plan, lines: list[tuple[int, list[str]]]
-) -> ChunkResult:
-    rows = [parse_row(line, cells, plan, creator_import.phone_region) for line, cells in lines]
+def _chunk(creator_import: CreatorImport, rows: list[Row]) -> ChunkResult:
     result = ChunkResult()
     pairs, failed, _creators = _resolve(rows, creator_import.workspace_id)
     result.failures.extend(failed)
@@ -856,6 +850,28 @@ def _data_rows(creator_import: CreatorImport) -> Iterator[tuple[int, list[str]]]
                 yield rows.line_num, cells  # type: ignore[attr-defined]
 
 
+def _batches(creator_import: CreatorImport, *, skip: int) -> Iterator[list[tuple[int, list[str]]]]:
+    """The data rows after the first `skip`, CHUNK at a time."""
+    batch: list[tuple[int, list[str]]] = []
+    for index, row in enumerate(_data_rows(creator_import)):
+        if index < skip:
+            continue
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parse(
+    lines: list[tuple[int, list[str]]], plan: Plan, region: str, language: str | None
+) -> list[Row]:
+    """A chunk's rows parsed and checked (no database), in the import's language."""
+    with translation.override(language):
+        return [parse_row(line, cells, plan, region) for line, cells in lines]
+
+
 def creator_import_run(*, import_id: int) -> CreatorImport:
     """The worker's part: write the rows after `rows_done`, chunk by chunk. Idempotent: a
     finished import is left as it is; a stopped one resumes."""
@@ -871,21 +887,23 @@ def creator_import_run(*, import_id: int) -> CreatorImport:
             )
             creator_import.refresh_from_db()
         plan = _plan(creator_import.mapping)
-        skip = creator_import.rows_done
-        batch: list[tuple[int, list[str]]] = []
-        chunks = 0
-        for index, row in enumerate(_data_rows(creator_import)):
-            if index < skip:
-                continue
-            batch.append(row)
-            if len(batch) == CHUNK:
-                _commit_chunk(creator_import, plan, batch)
-                batch = []
-                chunks += 1
-                if chunks in _ANALYZE_AFTER:
-                    _analyze()
-        if batch:
-            _commit_chunk(creator_import, plan, batch)
+        # Each chunk is parsed (and its phones read by phonenumbers, pure Python) in a
+        # second thread while the one before it is written: the writer mostly waits for
+        # the database, which frees the interpreter for the parser.
+        language = translation.get_language()
+        with ThreadPoolExecutor(max_workers=1) as parser:
+            ahead: Future[list[Row]] | None = None
+            chunks = 0
+            for batch in _batches(creator_import, skip=creator_import.rows_done):
+                parsing = parser.submit(_parse, batch, plan, creator_import.phone_region, language)
+                if ahead is not None:
+                    _commit_chunk(creator_import, ahead.result())
+                    chunks += 1
+                    if chunks in _ANALYZE_AFTER:
+                        _analyze()
+                ahead = parsing
+            if ahead is not None:
+                _commit_chunk(creator_import, ahead.result())
         _analyze()
     except Exception as exc:
         logger.exception("Import %s failed", import_id)
@@ -922,13 +940,11 @@ def _analyze() -> None:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
-def _commit_chunk(
-    creator_import: CreatorImport, plan: Plan, batch: list[tuple[int, list[str]]]
-) -> None:
+def _commit_chunk(creator_import: CreatorImport, rows: list[Row]) -> None:
     with transaction.atomic():
-        result = _chunk(creator_import, plan, batch)
+        result = _chunk(creator_import, rows)
         CreatorImport.objects.filter(id=creator_import.pk).update(
-            rows_done=F("rows_done") + len(batch),
+            rows_done=F("rows_done") + len(rows),
             created=F("created") + result.created,
             updated=F("updated") + result.updated,
             failed=F("failed") + len(result.failures),

@@ -12,8 +12,9 @@ class Creator(TimeStamped):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
 
+    # The creator_ws_* indexes start with it: no index of its own.
     workspace = models.ForeignKey(
-        "accounts.Workspace", on_delete=models.CASCADE, related_name="creators"
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="creators", db_index=False
     )
     name = models.CharField(_("name"), max_length=160)
     first_name = models.CharField(_("first name"), max_length=80, blank=True)
@@ -61,8 +62,14 @@ class Identity(TimeStamped):
         # An SMS from a number no creator had: the creator was made from it.
         SMS = "sms", _("From SMS")
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="identities")
+    # Found by identity_unique_per_workspace and identity_creator_kind, which start with
+    # these: no single-column indexes of their own (an import writes four identities a row).
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="identities", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     value = models.CharField(_("value"), max_length=254)
     # Lower-cased email, E.164 phone, handle without "@": what inbound messages match on.
@@ -113,8 +120,13 @@ class Tag(TimeStamped):
 
 
 class CreatorTag(models.Model):
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="creator_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="creator_tags")
+    # creatortag_creator and creatortag_unique start with these: no indexes of their own.
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="creator_tags", db_index=False
+    )
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="creator_tags", db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tag", "creator"], name="creatortag_unique")]

@@ -11,30 +11,55 @@ class Migration(migrations.Migration):
         ('inbox', '0005_message_search'),
     ]
 
+    # The single-column indexes that a composite index already starts with are dropped by
+    # name (the same on both databases). A plain AlterField would rebuild each table on
+    # SQLite (losing the triggers some carry, and taking long on a big one).
     operations = [
-        migrations.AlterField(
-            model_name='conversation',
-            name='workspace',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='accounts.workspace'),
-        ),
-        migrations.AlterField(
-            model_name='inboxentry',
-            name='conversation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='inbox.conversation'),
-        ),
-        migrations.AlterField(
-            model_name='inboxentry',
-            name='member',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='inbox_entries', to='accounts.member'),
-        ),
-        migrations.AlterField(
-            model_name='message',
-            name='conversation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='inbox.conversation'),
-        ),
-        migrations.AlterField(
-            model_name='message',
-            name='workspace',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='conversation',
+                    name='workspace',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='accounts.workspace'),
+                ),
+                migrations.AlterField(
+                    model_name='inboxentry',
+                    name='conversation',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='inbox.conversation'),
+                ),
+                migrations.AlterField(
+                    model_name='inboxentry',
+                    name='member',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='inbox_entries', to='accounts.member'),
+                ),
+                migrations.AlterField(
+                    model_name='message',
+                    name='conversation',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='inbox.conversation'),
+                ),
+                migrations.AlterField(
+                    model_name='message',
+                    name='workspace',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [
+                        "DROP INDEX IF EXISTS inbox_conversation_workspace_id_5823640a",
+                        "DROP INDEX IF EXISTS inbox_inboxentry_conversation_id_509ca67d",
+                        "DROP INDEX IF EXISTS inbox_inboxentry_member_id_3e9c11b5",
+                        "DROP INDEX IF EXISTS inbox_message_conversation_id_37bc0d72",
+                        "DROP INDEX IF EXISTS inbox_message_workspace_id_9bbd5a9c",
+                    ],
+                    reverse_sql=[
+                        "CREATE INDEX inbox_conversation_workspace_id_5823640a ON inbox_conversation (workspace_id)",
+                        "CREATE INDEX inbox_inboxentry_conversation_id_509ca67d ON inbox_inboxentry (conversation_id)",
+                        "CREATE INDEX inbox_inboxentry_member_id_3e9c11b5 ON inbox_inboxentry (member_id)",
+                        "CREATE INDEX inbox_message_conversation_id_37bc0d72 ON inbox_message (conversation_id)",
+                        "CREATE INDEX inbox_message_workspace_id_9bbd5a9c ON inbox_message (workspace_id)",
+                    ],
+                ),
+            ],
         ),
     ]

@@ -11,15 +11,34 @@ class Migration(migrations.Migration):
         ('email', '0004_mailbox_pause'),
     ]
 
+    # The single-column indexes that a composite index already starts with are dropped by
+    # name (the same on both databases). A plain AlterField would rebuild each table on
+    # SQLite (losing the triggers some carry, and taking long on a big one).
     operations = [
-        migrations.AlterField(
-            model_name='emailrecord',
-            name='folder',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='records', to='email.mailboxfolder'),
-        ),
-        migrations.AlterField(
-            model_name='emailrecord',
-            name='workspace',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='emailrecord',
+                    name='folder',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='records', to='email.mailboxfolder'),
+                ),
+                migrations.AlterField(
+                    model_name='emailrecord',
+                    name='workspace',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [
+                        "DROP INDEX IF EXISTS email_emailrecord_workspace_id_635af534",
+                        "DROP INDEX IF EXISTS email_emailrecord_folder_id_113435b0",
+                    ],
+                    reverse_sql=[
+                        "CREATE INDEX email_emailrecord_workspace_id_635af534 ON email_emailrecord (workspace_id)",
+                        "CREATE INDEX email_emailrecord_folder_id_113435b0 ON email_emailrecord (folder_id)",
+                    ],
+                ),
+            ],
         ),
     ]
