@@ -81,6 +81,21 @@ def test_unread_on_top_open_read_mark_unread(login, inbox, member):
     expect(badge(page)).to_have_text("1", timeout=8000)
 
 
+def test_an_open_menu_stays_open_while_the_page_polls(login, inbox, settings):
+    page = login()
+    rows(page).filter(has_text="Otto Older").locator("a").click()  # read already
+    expect(page.locator(".thread-head h2")).to_contain_text("Otto Older")
+    page.locator("[data-testid=message] details.kebab summary").first.click()
+    item = page.locator("[data-testid=mark-unread]").first
+    expect(item).to_be_visible()
+
+    # the header's badge asks every poll; its answer closes no menu
+    page.wait_for_timeout(2.5 * settings.PARLEY_POLL_SECONDS * 1000)
+    expect(item).to_be_visible()
+    item.click()
+    expect(page.locator("[data-testid=no-thread]")).to_contain_text("Marked as unread")
+
+
 def test_filter_by_campaign_then_tag_then_reset(login, inbox, member):
     campaign_member = CampaignMemberFactory(
         campaign__workspace=member.workspace,

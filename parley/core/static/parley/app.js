@@ -30,11 +30,13 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (box && event.target.contains && event.target.contains(box)) {
     scrollThread();
   }
-  // A menu whose item made the request closes; one opened meanwhile stays open (the inbox's
-  // own refreshes settle too).
+  // A menu whose item made the request closes; one opened meanwhile stays open. The inbox's
+  // own refreshes settle too, the header's badge every poll: their element was swapped out
+  // (no longer in the page), and they close nothing.
   const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!source || !source.isConnected) return;
   document.querySelectorAll("details.kebab[open]").forEach((d) => {
-    if (!source || !source.isConnected || d.contains(source)) d.removeAttribute("open");
+    if (d.contains(source)) d.removeAttribute("open");
   });
 });
 document.addEventListener("DOMContentLoaded", scrollThread);
