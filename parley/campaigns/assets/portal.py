@@ -7,8 +7,6 @@ through the creator's reverse relation, without importing the portal app, which 
 this one; every caller (services, pages, the API) goes through these functions.
 """
 
-from collections.abc import Iterable
-
 from django.utils.translation import gettext as _
 
 from parley.creators.models import Creator
@@ -19,14 +17,10 @@ def creator_has_portal(*, creator: Creator) -> bool:
     return Creator.objects.filter(id=creator.id, portal_access__isnull=False).exists()
 
 
-def creators_with_portal(*, creator_ids: Iterable[int]) -> set[int]:
-    """Those of the creators who can sign in to the portal (one query)."""
-    ids = list(creator_ids)
-    if not ids:
-        return set()
-    return set(
-        Creator.objects.filter(id__in=ids, portal_access__isnull=False).values_list("id", flat=True)
-    )
+def portal_access_table() -> str:
+    """The table of portal accounts (a row per creator who can sign in, its `creator_id`),
+    for a query that reads it beside the assets (the Members tab's, member_assets)."""
+    return str(Creator._meta.get_field("portal_access").related_model._meta.db_table)  # type: ignore[union-attr]
 
 
 def portal_required_message(*, creator: Creator, what: str) -> str:

@@ -154,15 +154,15 @@ def member_assets(*, campaign: Campaign, creator_ids: list[int]) -> dict[int, Me
 def _member_asset_rows(campaign_id: int, ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
     """(kind, creator id, text, number, time) rows: "a" agreement (status, id, sent at), "c"
     coupon code, "p" payments of a status (their number), "g" gift offer (status), "x"
-    a creator portal account. The portal's table is found through the creator's reverse
-    relation (parley.campaigns.assets.portal: this app does not import the portal)."""
+    a creator portal account (its table from the portal seam, parley.campaigns.assets.portal:
+    this app does not import the portal)."""
+    from parley.campaigns.assets import portal
+
     table = {
         model: connection.ops.quote_name(model._meta.db_table)
         for model in (Agreement, CouponCode, Payment, GiftOffer)
     }
-    portal = connection.ops.quote_name(
-        Creator._meta.get_field("portal_access").related_model._meta.db_table  # type: ignore[union-attr]
-    )
+    accounts = connection.ops.quote_name(portal.portal_access_table())
     marks = ", ".join(["%s"] * len(ids))
     mine = f"campaign_id = %s AND creator_id IN ({marks})"
     sql = (
@@ -173,7 +173,7 @@ def _member_asset_rows(campaign_id: int, ids: list[int]) -> list[tuple]:  # type
         f" WHERE {mine} GROUP BY creator_id, status"
         f" UNION ALL SELECT 'g', creator_id, status, 0, NULL FROM {table[GiftOffer]}"
         f" WHERE {mine}"
-        f" UNION ALL SELECT 'x', creator_id, '', 0, NULL FROM {portal}"
+        f" UNION ALL SELECT 'x', creator_id, '', 0, NULL FROM {accounts}"
         f" WHERE creator_id IN ({marks})"
     )
     params = [*([campaign_id, *ids] * 4), *ids]
