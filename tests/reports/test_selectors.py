@@ -15,6 +15,30 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 H = 3600
 
 
+def inbound(conversation, at):  # type: ignore[no-untyped-def]
+    message_record(
+        conversation=conversation,
+        channel="inapp",
+        direction=Message.Direction.INBOUND,
+        status=Message.Status.RECEIVED,
+        body_text="hi",
+        author_creator=conversation.creator,
+        created_at=at,
+    )
+
+
+def reply(conversation, author, at):  # type: ignore[no-untyped-def]
+    return message_record(
+        conversation=conversation,
+        channel="inapp",
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+        body_text="answer",
+        author_member=author,
+        created_at=at,
+    )
+
+
 @pytest.fixture
 def fixture(member, make_conversation):  # type: ignore[no-untyped-def]
     """Member A (the fixture's `member`) and B. In the last 30 days:
@@ -23,28 +47,6 @@ def fixture(member, make_conversation):  # type: ignore[no-untyped-def]
     conversation for two days (over the goal), one for an hour."""
     a = member
     b = MemberFactory(workspace=member.workspace)
-
-    def inbound(conversation, at):  # type: ignore[no-untyped-def]
-        message_record(
-            conversation=conversation,
-            channel="inapp",
-            direction=Message.Direction.INBOUND,
-            status=Message.Status.RECEIVED,
-            body_text="hi",
-            author_creator=conversation.creator,
-            created_at=at,
-        )
-
-    def reply(conversation, author, at):  # type: ignore[no-untyped-def]
-        return message_record(
-            conversation=conversation,
-            channel="inapp",
-            direction=Message.Direction.OUTBOUND,
-            status=Message.Status.SENT,
-            body_text="answer",
-            author_member=author,
-            created_at=at,
-        )
 
     old = NOW - timedelta(days=40)
     c0 = make_conversation(at=old)
@@ -162,24 +164,8 @@ def test_days_follow_the_workspace_zone_across_a_summer_time_change(member, make
         (datetime(2026, 10, 25, 21, 0, tzinfo=UTC), 300),  # Oct 25, 23:05 local (UTC+2)
     ):
         conversation = make_conversation(at=inbound_at)
-        message_record(
-            conversation=conversation,
-            channel="inapp",
-            direction=Message.Direction.INBOUND,
-            status=Message.Status.RECEIVED,
-            body_text="hi",
-            author_creator=conversation.creator,
-            created_at=inbound_at,
-        )
-        message_record(
-            conversation=conversation,
-            channel="inapp",
-            direction=Message.Direction.OUTBOUND,
-            status=Message.Status.SENT,
-            body_text="answer",
-            author_member=member,
-            created_at=inbound_at + timedelta(seconds=seconds),
-        )
+        inbound(conversation, inbound_at)
+        reply(conversation, member, inbound_at + timedelta(seconds=seconds))
 
     report = response_report(workspace=member.workspace, days=7, now=now)
 
