@@ -15,14 +15,14 @@ from parley.accounts.forms import ApiTokenForm, NotificationPreferencesForm, Wor
 from parley.accounts.middleware import SESSION_KEY
 from parley.accounts.models import Member
 from parley.accounts.selectors import api_token_get, api_token_list
-from parley.accounts.services import api_token_create, api_token_revoke, workspace_update
+from parley.accounts.services import api_token_create, api_token_revoke
 from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
 from parley.core.errors import NotFound, ValidationFailed
 from parley.core.net import client_ip
 from parley.core.views import apply_errors, int_or_none, member_view
 from parley.inbox.preferences import notification_preferences
-from parley.inbox.search import workspace_search_language_set
 from parley.inbox.services import notification_preferences_update
+from parley.inbox.workspace import workspace_general_update
 
 
 @login_required
@@ -96,10 +96,7 @@ def settings_general(request: HttpRequest, member: Member) -> HttpResponse:
             return render(request, "settings/general.html", {"form": form}, status=403)
         if form.is_valid():
             try:
-                fields = dict(form.cleaned_data)
-                language = fields.pop("search_language")
-                workspace_update(member=member, **fields)
-                workspace_search_language_set(member=member, language=language)
+                workspace_general_update(member=member, **form.cleaned_data)
             except ValidationFailed as exc:
                 apply_errors(form, exc)
             else:

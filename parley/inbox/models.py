@@ -1,5 +1,4 @@
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -111,7 +110,7 @@ class Message(models.Model):
     is_malformed = models.BooleanField(default=False)
     # A member's reply that ended a wait: how long the creator had waited (seconds since
     # the conversation's awaiting_reply_since), and whether it is the thread's first reply
-    # by the team. Written by message_record; the Reports page reads them.
+    # by the team. Written by message_record, which counts the reply in ResponseCount too.
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
     first_response = models.BooleanField(default=False)
 
@@ -119,19 +118,6 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at", "id"], name="message_thread"),
             models.Index(fields=["workspace", "provider_sid"], name="message_sid"),
-            # The replies of a period, with all the Reports page reads (covering, so the
-            # figures come from the index alone), holding only the replies.
-            models.Index(
-                fields=[
-                    "workspace",
-                    "created_at",
-                    "author_member",
-                    "response_seconds",
-                    "first_response",
-                ],
-                condition=Q(response_seconds__isnull=False),
-                name="message_responses",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -140,6 +126,51 @@ class Message(models.Model):
     @property
     def is_event(self) -> bool:
         return self.direction == self.Direction.EVENT
+
+
+class ResponseCount(models.Model):
+    """How many of a member's replies on a day (in the workspace's time zone) ended a wait
+    of about `seconds`: the Reports page's figures come from these counts, a few hundred
+    rows a day whatever the number of replies, not from the replies themselves. Waits are
+    bucketed exactly under 100 seconds and 2% wide above (inbox.responses.response_bucket),
+    and a bucket reads as its mean wait. Kept by message_record; rebuilt from the messages
+    when the workspace's time zone changes (inbox.responses.response_counts_rebuild)."""
+
+    # responsecount_unique starts with it: no index of its own.
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    # (A removed member's counts stay, without the member: they are the team's work.)
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    first = models.BooleanField()
+    seconds = models.PositiveIntegerField()  # the bucket (its middle)
+    count = models.PositiveIntegerField()
+    # The exact waits added up: a bucket's replies are read as their mean wait, so a bucket
+    # of one reply (or of equal waits) is exact.
+    total_seconds = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index of a period's counts by member.
+            models.UniqueConstraint(
+                fields=["workspace", "day", "member", "first", "seconds"],
+                name="responsecount_unique",
+            )
+        ]
+        indexes = [
+            # A period's counts by day and bucket, in that order, from the index alone (the
+            # Reports page's figures by day).
+            models.Index(
+                fields=["workspace", "day", "seconds", "count", "total_seconds"],
+                name="responsecount_days",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} replies after {self.seconds} s on {self.day}"
 
 
 class Attachment(models.Model):

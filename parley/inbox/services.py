@@ -27,6 +27,7 @@ from parley.inbox.models import (
     Notification,
     NotificationPreference,
 )
+from parley.inbox.responses import response_count_add
 from parley.inbox.search import search_index_messages
 
 PREVIEW_LENGTH = 140
@@ -143,6 +144,14 @@ def message_record(
             first_response=first_response,
             **provider_fields,
         )
+        if response_seconds is not None and author_member is not None:
+            response_count_add(
+                workspace_id=conversation.workspace_id,
+                at=at,
+                member_id=author_member.id,
+                first=first_response,
+                seconds=response_seconds,
+            )
         _conversation_touch(conversation, message)
         search_index_messages(ids=[message.id])
     return message

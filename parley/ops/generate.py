@@ -7,6 +7,7 @@ per-member unread) computed as `message_record` would have left them.
 
 import itertools
 import random
+import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -19,6 +20,7 @@ from parley.campaigns.models import Campaign, CampaignMember
 from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.inbox.responses import response_counts_add, response_counts_of
 from parley.inbox.search import search_index_since
 
 T = TypeVar("T")
@@ -329,6 +331,18 @@ def _batch(
         ),
     )
     search_index_since(after_id=last_id)
+    replies = (
+        (at, author_member_id, first, waited)
+        for thread, responses in zip(threads, thread_responses, strict=True)
+        for (at, _in, _ch, _camp, author_member_id, _body), (waited, first) in zip(
+            thread, responses, strict=True
+        )
+        if waited is not None
+    )
+    response_counts_add(
+        workspace_id=ws,
+        counts=response_counts_of(replies, zoneinfo.ZoneInfo(workspace.time_zone)),
+    )
     rows_insert(InboxEntry, ENTRY_COLUMNS, entries)
     by_id = {c.id: c for c in conversations}
     Notification.objects.bulk_create(

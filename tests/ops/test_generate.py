@@ -6,7 +6,8 @@ import pytest
 from parley.campaigns.models import CampaignMember
 from parley.creators.models import Creator, Identity
 from parley.inbox.filters import InboxFilters
-from parley.inbox.models import Conversation, InboxEntry, Message
+from parley.inbox.models import Conversation, InboxEntry, Message, ResponseCount
+from parley.inbox.responses import response_counts_rebuild
 from parley.inbox.selectors import conversation_list, thread_messages
 from parley.ops.generate import generate
 from tests.factories import CampaignFactory, MemberFactory, TagFactory, WorkspaceFactory
@@ -72,3 +73,19 @@ def test_generated_rows_read_back_through_the_selectors(generated):
     assert keys == sorted(keys, reverse=True)
     thread = thread_messages(conversation=page.entries[0].conversation)
     assert thread and thread[-1].created_at == page.entries[0].conversation.last_activity_at
+
+
+def test_the_response_counts_agree_with_the_replies(generated):
+    """The generator counts its replies as message_record would: what a rebuild from the
+    replies makes is what it wrote (the Reports page reads the counts)."""
+    workspace, _members = generated
+
+    def counts() -> list[tuple[object, ...]]:
+        rows = ResponseCount.objects.filter(workspace=workspace)
+        return sorted(rows.values_list("day", "member_id", "first", "seconds", "count"))
+
+    written = counts()
+    replies = Message.objects.filter(workspace=workspace, response_seconds__isnull=False)
+    assert sum(row[-1] for row in written) == replies.count() > 0
+    response_counts_rebuild(workspace_id=workspace.id)
+    assert counts() == written

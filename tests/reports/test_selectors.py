@@ -1,18 +1,31 @@
-"""Response-time figures against a hand-computed fixture (on SQLite and PostgreSQL: the two
-compute the percentiles differently and must agree)."""
+"""Response-time figures against a hand-computed fixture, on SQLite and PostgreSQL. The
+figures come from the response counts: exact where a bucket holds one wait (as in the
+fixture), within 1% where waits share buckets."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from parley.core.errors import ValidationFailed
-from parley.inbox.models import Message
+from parley.inbox.models import Message, ResponseCount
+from parley.inbox.responses import response_bucket, response_counts_rebuild
 from parley.inbox.services import message_record
+from parley.inbox.tasks import response_counts_rebuild_task
+from parley.inbox.workspace import workspace_general_update
 from parley.reports.selectors import Figures, period_days, response_report
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 H = 3600
+
+
+def about(count: int, median: float, p90: float) -> Figures:
+    """Figures that equal these to within 1% (waits that share a bucket)."""
+    return Figures(
+        count=count,
+        median=pytest.approx(median, rel=0.01),  # type: ignore[arg-type]
+        p90=pytest.approx(p90, rel=0.01),  # type: ignore[arg-type]
+    )
 
 
 def inbound(conversation, at):  # type: ignore[no-untyped-def]
@@ -148,7 +161,7 @@ def test_period_defaults_to_thirty_and_reads_the_three_choices():
 
 
 def test_report_query_count_is_pinned(fixture, member, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(4):
         response_report(workspace=member.workspace, days=90, now=NOW)
 
 
@@ -171,3 +184,87 @@ def test_days_follow_the_workspace_zone_across_a_summer_time_change(member, make
 
     by_day = {d.day: d.responses.median for d in report.daily if d.responses.count}
     assert by_day == {date(2026, 10, 24): 1800, date(2026, 10, 25): 300, date(2026, 10, 26): 600}
+
+
+def test_waits_are_bucketed_exactly_under_100_seconds_and_to_1_percent_above():
+    assert [response_bucket(s) for s in range(100)] == list(range(100))
+    values = [*range(100, 20_000, 7), *range(20_000, 40_000_000, 9_973)]
+    buckets = [response_bucket(s) for s in values]
+    assert all(abs(b - s) <= 0.01 * s + 0.5 for s, b in zip(values, buckets, strict=True))
+    assert buckets == sorted(buckets)  # rounding keeps the order of waits
+    assert len(set(buckets)) < 700  # waits from 100 s to 15 months: a few hundred buckets
+
+
+def test_figures_of_many_waits_stay_within_one_percent(member, make_conversation):
+    """Waits of 90 s to 30 h, exact percentiles computed here against the report's."""
+    waits = [90 + (k * 7919) % 108_000 for k in range(41)]
+    at = NOW - timedelta(days=2)
+    for seconds in waits:
+        conversation = make_conversation(at=at)
+        inbound(conversation, at)
+        reply(conversation, member, at + timedelta(seconds=seconds))
+
+    def cont(p: float) -> float:
+        ordered, position = sorted(waits), (len(waits) - 1) * p
+        low = int(position)
+        return ordered[low] + (position - low) * (ordered[low + 1] - ordered[low])
+
+    report = response_report(workspace=member.workspace, days=7, now=NOW)
+
+    assert report.team == about(41, cont(0.5), cont(0.9))
+    assert report.team_first == report.team  # each reply the first in its thread
+
+
+def test_the_counts_kept_by_each_reply_are_the_counts_rebuilt_from_the_replies(fixture, member):
+    def counts() -> list[tuple[object, ...]]:
+        return sorted(
+            ResponseCount.objects.filter(workspace=member.workspace).values_list(
+                "day", "member_id", "first", "seconds", "count"
+            )
+        )
+
+    kept = counts()
+    assert sum(row[-1] for row in kept) == 6
+    assert response_counts_rebuild(workspace_id=member.workspace.id) == 6
+    assert counts() == kept
+
+
+def test_a_new_time_zone_counts_the_replies_again_by_its_days(
+    member, make_conversation, django_capture_on_commit_callbacks
+):
+    """23:30 UTC on June 12 is June 13 in Helsinki: once the zone is saved (Settings →
+    General), the worker's rebuild moves the reply to that day."""
+    at = datetime(2026, 6, 12, 23, 0, tzinfo=UTC)
+    conversation = make_conversation(at=at)
+    inbound(conversation, at)
+    reply(conversation, member, at + timedelta(minutes=30))
+
+    def days() -> dict[date, int]:
+        report = response_report(workspace=member.workspace, days=7, now=NOW)
+        return {d.day: d.responses.count for d in report.daily if d.responses.count}
+
+    assert days() == {date(2026, 6, 12): 1}
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        workspace_general_update(
+            member=member,
+            name="Brand",
+            kind="brand",
+            time_zone="Europe/Helsinki",
+            search_language=member.workspace.search_language,
+        )
+    assert len(callbacks) == 1  # the rebuild is queued, nothing else
+    response_counts_rebuild_task.call(member.workspace.id)
+    member.workspace.refresh_from_db()
+    assert days() == {date(2026, 6, 13): 1}
+
+
+def test_an_unchanged_time_zone_queues_no_rebuild(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        workspace_general_update(
+            member=member,
+            name="Renamed",
+            kind=member.workspace.kind,
+            time_zone=member.workspace.time_zone,
+            search_language=member.workspace.search_language,
+        )
+    assert callbacks == []
