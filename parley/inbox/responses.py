@@ -11,6 +11,7 @@ import math
 import zoneinfo
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -53,7 +54,7 @@ def response_counts_add(*, workspace_id: int, counts: Counts) -> None:
         for start in range(0, len(items), per_batch):
             batch = items[start : start + per_batch]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
-            params: list[object] = []
+            params: list[Any] = []
             for (day, member_id, first, seconds), (n, total) in batch:
                 params += [workspace_id, day, member_id, first, seconds, n, total]
             cursor.execute(
@@ -79,7 +80,7 @@ def response_count_add(
 
 
 def response_counts_of(
-    rows: Iterable[tuple[datetime, int | None, bool, int]], zone: zoneinfo.ZoneInfo
+    rows: Iterable[tuple[datetime, Any, bool, Any]], zone: zoneinfo.ZoneInfo
 ) -> Counts:
     """The counts of (created_at, author member id, first response, wait) rows."""
     counts: Counts = {}

@@ -155,7 +155,7 @@ def _grouped(workspace: Workspace, first_day: date, last_day: date) -> Grouped:
     each day's figures taken as its rows go by)."""
     table = connection.ops.quote_name(ResponseCount._meta.db_table)
     where = f"FROM {table} WHERE workspace_id = %s AND day >= %s AND day <= %s"
-    params = [workspace.id, first_day, last_day]
+    params: list[Any] = [workspace.id, first_day, last_day]
     # (SUM of a bigint is a numeric on PostgreSQL: read as a float instead of a Decimal.)
     sums = "SUM(count), CAST(SUM(total_seconds) AS DOUBLE PRECISION)"
     members: dict[Any, dict[int, list[float]]] = defaultdict(dict)
