@@ -17,16 +17,19 @@ import codecs
 import io
 import json
 import logging
+import multiprocessing
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import django
+import psycopg
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -455,6 +458,27 @@ def _existing(workspace_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, 
     found: dict[tuple[str, str], int] = {}
     items = sorted(keys)
     table = connection.ops.quote_name(Identity._meta.db_table)
+    if connection.vendor == "postgresql":
+        # The pairs as two JSON arrays (json.dumps is C; psycopg binds a list in Python,
+        # and thousands of placeholders cost more to bind than the lookup takes), each pair
+        # probed on the unique index by a
+        # LATERAL … LIMIT 1 the planner cannot turn into a join, which, while a bulk load
+        # outruns the table's statistics, it made a hash of the workspace's every identity
+        # for each chunk (7 s of a 100k import instead of 1).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT k.kind, k.normalized, i.creator_id FROM ROWS FROM "
+                "(json_array_elements_text(%s::json), json_array_elements_text(%s::json)) "
+                "AS k(kind, normalized) "
+                f"JOIN LATERAL (SELECT creator_id FROM {table} WHERE workspace_id = %s "
+                "AND kind = k.kind AND normalized = k.normalized LIMIT 1) AS i ON true",
+                [
+                    json.dumps([k for k, _n in items]),
+                    json.dumps([n for _k, n in items]),
+                    workspace_id,
+                ],
+            )
+            return {(kind, normalized): creator for kind, normalized, creator in cursor.fetchall()}
     with connection.cursor() as cursor:
         for start in range(0, len(items), LOOKUP_BATCH):
             batch = items[start : start + LOOKUP_BATCH]
@@ -574,8 +598,26 @@ def _search_text(name: str, normalized: list[str]) -> str:
     return " ".join(p.lower() for p in [name, *normalized] if p)
 
 
-def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkResult) -> None:
-    """Write the chunk's creators, identities and tags (inside the caller's transaction)."""
+_CREATOR_COLUMNS = ["id", "workspace_id", "name", "first_name", "preferred_channel"]
+_CREATOR_COLUMNS += ["custom_fields", "search_text", "followers", "created_at", "updated_at"]
+_IDENTITY_COLUMNS = ["workspace_id", "creator_id", "kind", "value", "normalized", "url"]
+_IDENTITY_COLUMNS += ["followers", "is_primary", "created_at", "updated_at"]
+
+
+@dataclass
+class _Writes:
+    """A chunk's rows as they go into the database (_prepare makes them, _put writes them)."""
+
+    creators: list[tuple[Any, ...]] = field(default_factory=list)
+    dirty: list[Creator] = field(default_factory=list)
+    identities: list[tuple[Any, ...]] = field(default_factory=list)
+    followers_changed: list[Identity] = field(default_factory=list)
+    tags: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _prepare(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkResult) -> _Writes:
+    """The chunk's creators, identities and tags as rows, the new creators' ids reserved,
+    missing tags created; reads what the matched creators have on file."""
     targets: list[_Target] = []
     seen: set[int] = set()
     for row, target in pairs:
@@ -601,7 +643,6 @@ def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkRes
         "id", "creator_id", "kind", "normalized", "followers"
     ).order_by("id"):
         on_file.setdefault(creator_id, []).append((kind, normalized, identity_id, followers))
-    # Creators: new ones inserted (their ids come back), changed ones updated.
     for target in targets:
         known = [n for _k, n, _i, _f in on_file.get(target.creator.pk or 0, [])]
         text = _search_text(target.creator.name, [*known, *[n for _k, _v, n in target.identities]])
@@ -609,18 +650,34 @@ def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkRes
             target.creator.search_text = text
             target.changed = True
     now = timezone.now()
-    _insert_creators(workspace_id, [t.creator for t in targets if t.new], now)
-    dirty = [
+    stamp = _db_datetime(now)
+    writes = _Writes()
+    # Creators: new ones with ids of their own (what refers to them needs them), changed
+    # ones updated.
+    people = [t.creator for t in targets if t.new]
+    for person, pk in zip(people, ids_reserve(Creator, len(people)), strict=True):
+        person.pk = pk
+        writes.creators.append(
+            (
+                pk,
+                workspace_id,
+                person.name,
+                person.first_name,
+                person.preferred_channel,
+                json.dumps(person.custom_fields),
+                person.search_text,
+                person.followers,
+                stamp,
+                stamp,
+            )
+        )
+    writes.dirty = [
         Creator(id=t.creator.pk, updated_at=now, **{f: getattr(t.creator, f) for f in _FIELDS})
         for t in targets
         if not t.new and t.changed
     ]
-    Creator.objects.bulk_update(dirty, [*_FIELDS, "updated_at"], batch_size=500)
     # Identities: new ones (the first of a kind is primary); a platform's followers go to
     # the creator's first profile on it.
-    identities: list[tuple[Any, ...]] = []
-    followers_changed: list[Identity] = []
-    stamp = _db_datetime(now)
     for target in targets:
         have = on_file.get(target.creator.pk or 0, [])
         kinds = {k for k, _n, _i, _f in have}
@@ -630,10 +687,10 @@ def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkRes
             if first is None:
                 continue
             if first[3] != count:
-                followers_changed.append(Identity(id=first[2], followers=count))
+                writes.followers_changed.append(Identity(id=first[2], followers=count))
             del counts[kind]
         for kind, value, normalized in target.identities:
-            identities.append(
+            writes.identities.append(
                 (
                     workspace_id,
                     target.creator.pk,
@@ -648,34 +705,21 @@ def _write(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkRes
                 )
             )
             kinds.add(kind)
-    _insert(
-        Identity,
-        [
-            "workspace_id",
-            "creator_id",
-            "kind",
-            "value",
-            "normalized",
-            "url",
-            "followers",
-            "is_primary",
-            "created_at",
-            "updated_at",
-        ],
-        identities,
-        ignore_conflicts=True,
-    )
-    Identity.objects.bulk_update(followers_changed, ["followers"], batch_size=500)
     # Tags: the workspace's by name, missing ones created; then every (tag, creator).
     names = {tag for t in targets for tag in t.tags}
     if names:
         tag_ids = _tag_ids(workspace_id, names)
-        _insert(
-            CreatorTag,
-            ["tag_id", "creator_id"],
-            [(tag_ids[name], t.creator.pk) for t in targets for name in t.tags],
-            ignore_conflicts=True,
-        )
+        writes.tags = [(tag_ids[name], t.creator.pk) for t in targets for name in t.tags]  # type: ignore[misc]
+    return writes
+
+
+def _put(writes: _Writes) -> None:
+    """Write a prepared chunk (inside the caller's transaction)."""
+    _insert(Creator, _CREATOR_COLUMNS, writes.creators)
+    Creator.objects.bulk_update(writes.dirty, [*_FIELDS, "updated_at"], batch_size=500)
+    _insert(Identity, _IDENTITY_COLUMNS, writes.identities, ignore_conflicts=True)
+    Identity.objects.bulk_update(writes.followers_changed, ["followers"], batch_size=500)
+    _insert(CreatorTag, ["tag_id", "creator_id"], writes.tags, ignore_conflicts=True)
 
 
 # Raw inserts: one INSERT of many rows per batch (COPY on PostgreSQL), values ready for the
@@ -685,23 +729,18 @@ def _db_datetime(value: Any) -> Any:
 
 
 def _insert(
-    model: Any,
-    columns: list[str],
-    rows: list[tuple[Any, ...]],
-    *,
-    ignore_conflicts: bool = False,
-    returning: str | None = None,
-) -> list[Any]:
+    model: Any, columns: list[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False
+) -> None:
     """INSERT the rows in batches (within the database's parameter limit; PostgreSQL:
-    COPY, _insert_copy); with `returning`, that column of each row, in the rows' order."""
+    COPY, _insert_copy)."""
     if not rows:
-        return []
+        return
     # Every other column gets its field's default, prepared once (fields other apps add
     # to these models are filled in as the ORM would).
     rest = [
         f
         for f in model._meta.concrete_fields
-        if not f.primary_key and f.column not in columns and f.attname not in columns
+        if f.column not in columns and f.attname not in columns and not f.primary_key
     ]
     extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
     if extra:
@@ -709,7 +748,8 @@ def _insert(
         rows = [(*row, *extra) for row in rows]
     vendor = connection.vendor
     if vendor == "postgresql":
-        return _insert_copy(model, columns, rows, ignore_conflicts, returning)
+        _insert_copy(model, columns, rows, ignore_conflicts)
+        return
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     quote = connection.ops.quote_name
     head = (
@@ -717,86 +757,54 @@ def _insert(
         "VALUES "
     )
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if returning:
-        tail += f" RETURNING {quote(returning)}"
     per_batch = max(1, (30_000 if vendor == "sqlite" else 60_000) // len(columns))
-    out: list[Any] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
             batch = rows[start : start + per_batch]
             params = [value for row in batch for value in row]
             cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
-            if returning:
-                out.extend(r[0] for r in cursor.fetchall())
-    return out
 
 
 def _insert_copy(
-    model: Any,
-    columns: list[str],
-    rows: list[tuple[Any, ...]],
-    ignore_conflicts: bool,
-    returning: str | None,
-) -> list[Any]:
+    model: Any, columns: list[str], rows: list[tuple[Any, ...]], ignore_conflicts: bool
+) -> None:
     """PostgreSQL: the rows go in by COPY (psycopg formats them in C; binding them as one
     array a column spent more time in Python than the database spent inserting). With
-    `returning` ("id"), the ids are reserved from the sequence first and copied in with
-    their rows, so they come back in the rows' order. With `ignore_conflicts`, the rows are
-    copied into a temporary table of the same columns, then moved with `INSERT … SELECT …
-    ON CONFLICT DO NOTHING` (COPY itself has no ON CONFLICT)."""
+    `ignore_conflicts`, the rows are copied straight in under a savepoint; only if one is
+    already there (another writer got there between the chunk's lookup and now: COPY has no
+    ON CONFLICT) does the chunk go through a temporary table and `INSERT … SELECT … ON
+    CONFLICT DO NOTHING`."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    ids: list[int] = []
-    if returning:
-        assert returning == model._meta.pk.column and not ignore_conflicts, returning
-        ids = ids_reserve(model, len(rows))
-        columns = [returning, *columns]
-        rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
     names = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        target = table
-        if ignore_conflicts:
-            target = quote(f"import_{model._meta.db_table}")
+    if not ignore_conflicts:
+        _copy(table, names, rows)
+        return
+    try:
+        with transaction.atomic():
+            _copy(table, names, rows)
+    except psycopg.errors.UniqueViolation:
+        staging = quote(f"import_{model._meta.db_table}")
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
                 f"SELECT {names} FROM {table} WITH NO DATA"
             )
-        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if ignore_conflicts:
+            _copy(staging, names, rows)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} ON CONFLICT DO NOTHING"
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} "
+                "ON CONFLICT DO NOTHING"
             )
-            cursor.execute(f"DROP TABLE {target}")
-    return ids
+            cursor.execute(f"DROP TABLE {staging}")
 
 
-def _insert_creators(workspace_id: int, people: list[_Person], now: Any) -> None:
-    stamp = _db_datetime(now)
-    columns = ["workspace_id", "name", "first_name", "preferred_channel", "custom_fields"]
-    columns += ["search_text", "followers", "created_at", "updated_at"]
-    ids = _insert(
-        Creator,
-        columns,
-        [
-            (
-                workspace_id,
-                p.name,
-                p.first_name,
-                p.preferred_channel,
-                json.dumps(p.custom_fields),
-                p.search_text,
-                p.followers,
-                stamp,
-                stamp,
-            )
-            for p in people
-        ],
-        returning="id",
-    )
-    for person, pk in zip(people, ids, strict=True):
-        person.pk = pk
+def _copy(table: str, names: str, rows: list[tuple[Any, ...]]) -> None:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _tag_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
@@ -815,11 +823,23 @@ def _tag_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
     return ids
 
 
-def _chunk(creator_import: CreatorImport, rows: list[Row]) -> ChunkResult:
+Resolved = tuple[list[tuple[Row, _Target]], list[Row]]
+
+
+def _chunk(creator_import: CreatorImport, resolved: Resolved) -> tuple[_Writes, ChunkResult]:
+    """A matched chunk made ready to write: its rows, and what it adds, updates and fails."""
+    pairs, failed = resolved
     result = ChunkResult()
-    pairs, failed, _creators = _resolve(rows, creator_import.workspace_id)
     result.failures.extend(failed)
-    _write(creator_import.workspace_id, pairs, result)
+    return _prepare(creator_import.workspace_id, pairs, result), result
+
+
+def _store(
+    creator_import: CreatorImport, rows: list[Row], writes: _Writes, result: ChunkResult
+) -> None:
+    """Write a prepared chunk, its failed rows and the import's counters (inside the
+    caller's transaction)."""
+    _put(writes)
     CreatorImportFailure.objects.bulk_create(
         [
             CreatorImportFailure(
@@ -833,7 +853,12 @@ def _chunk(creator_import: CreatorImport, rows: list[Row]) -> ChunkResult:
         ],
         batch_size=CHUNK,
     )
-    return result
+    CreatorImport.objects.filter(id=creator_import.pk).update(
+        rows_done=F("rows_done") + len(rows),
+        created=F("created") + result.created,
+        updated=F("updated") + result.updated,
+        failed=F("failed") + len(result.failures),
+    )
 
 
 # The run --------------------------------------------------------------------------------
@@ -887,23 +912,21 @@ def creator_import_run(*, import_id: int) -> CreatorImport:
             )
             creator_import.refresh_from_db()
         plan = _plan(creator_import.mapping)
-        # Each chunk is parsed (and its phones read by phonenumbers, pure Python) in a
-        # second thread while the one before it is written: the writer mostly waits for
-        # the database, which frees the interpreter for the parser.
+        # Each chunk is parsed (and its phones read by phonenumbers, pure Python) while the
+        # one before it is matched and written: in a second process when chunks are written
+        # by a thread of their own (_Writer), so that the three do not share one
+        # interpreter lock; else in a second thread.
         language = translation.get_language()
-        with ThreadPoolExecutor(max_workers=1) as parser:
+        writer = _Writer(creator_import)
+        with _parser(writer.pipelined) as parser, writer:
             ahead: Future[list[Row]] | None = None
-            chunks = 0
             for batch in _batches(creator_import, skip=creator_import.rows_done):
                 parsing = parser.submit(_parse, batch, plan, creator_import.phone_region, language)
                 if ahead is not None:
-                    _commit_chunk(creator_import, ahead.result())
-                    chunks += 1
-                    if chunks in _ANALYZE_AFTER:
-                        _analyze()
+                    _commit_chunk(creator_import, ahead.result(), writer)
                 ahead = parsing
             if ahead is not None:
-                _commit_chunk(creator_import, ahead.result())
+                _commit_chunk(creator_import, ahead.result(), writer)
         _analyze()
     except Exception as exc:
         logger.exception("Import %s failed", import_id)
@@ -925,14 +948,12 @@ def creator_import_run(*, import_id: int) -> CreatorImport:
     return creator_import
 
 
-# PostgreSQL plans the identity lookups (and later the list and the export) from table
-# statistics that autovacuum refreshes only now and then: a bulk load makes them stale (a
-# workspace's first 100k creators read as a few hundred, and the lookups and the export
-# scanned whole tables). They are refreshed after chunks 1, 4, 16 and 64, and at the end.
-_ANALYZE_AFTER = {1, 4, 16, 64}
-
-
 def _analyze() -> None:
+    """PostgreSQL plans the list and the export from table statistics that autovacuum
+    refreshes only now and then: a bulk load makes them stale (a workspace's first 100k
+    creators read as a few hundred, and the export scanned whole tables), so they are
+    refreshed when an import ends. (The identity lookups during the import do not depend
+    on them: _existing probes the index pair by pair.)"""
     if connection.vendor != "postgresql":
         return
     tables = [m._meta.db_table for m in (Creator, Identity, CreatorTag)]
@@ -940,15 +961,94 @@ def _analyze() -> None:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
-def _commit_chunk(creator_import: CreatorImport, rows: list[Row]) -> None:
-    with transaction.atomic():
-        result = _chunk(creator_import, rows)
-        CreatorImport.objects.filter(id=creator_import.pk).update(
-            rows_done=F("rows_done") + len(rows),
-            created=F("created") + result.created,
-            updated=F("updated") + result.updated,
-            failed=F("failed") + len(result.failures),
+def _parser(separate_process: bool) -> Executor:
+    if not separate_process:
+        return ThreadPoolExecutor(max_workers=1)
+    # spawn, not fork: a forked child would share the parent's database connections.
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=django.setup
+    )
+
+
+def _commit_chunk(creator_import: CreatorImport, rows: list[Row], writer: "_Writer") -> None:
+    """Match a chunk's rows against the workspace and prepare them, then write them
+    (_Writer: in this transaction, or in the writer's thread while the next chunk is
+    matched)."""
+    workspace_id = creator_import.workspace_id
+    if not writer.pipelined:
+        with transaction.atomic():
+            _store(creator_import, rows, *_chunk(creator_import, _resolve(rows, workspace_id)[:2]))
+        return
+    resolved = _resolve(rows, workspace_id)[:2]
+    if writer.overlaps(resolved):
+        # A creator of the chunk still being written: match again once it is in.
+        writer.wait()
+        resolved = _resolve(rows, workspace_id)[:2]
+    writer.write(rows, resolved, *_chunk(creator_import, resolved))
+
+
+class _Writer:
+    """On PostgreSQL, outside a transaction, chunks are written by a second thread on a
+    connection of its own, each in a transaction, while this one matches the next chunk:
+    the database's work on a chunk (COPY, the search index) overlaps the matching and
+    preparing of the next, where one connection made each wait for the other. One chunk is
+    in flight at a time, so every chunk before it is committed and seen by the lookups;
+    a chunk that shares a creator or an identity with the one in flight is matched again
+    once that one is in (a creator twice in a row of chunks is neither doubled nor
+    overwritten). Chunks commit in file order, so `rows_done` stays a resume point.
+    Elsewhere (SQLite, which has one writer; or inside a caller's transaction, as in
+    tests) chunks are written in turn, in the caller's transaction."""
+
+    def __init__(self, creator_import: CreatorImport) -> None:
+        self.creator_import = creator_import
+        self.pipelined = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.pool: ThreadPoolExecutor | None = None
+        self.writing: Future[None] | None = None
+        self.keys: set[tuple[str, str]] = set()
+        self.creators: set[int] = set()
+
+    def __enter__(self) -> "_Writer":
+        if self.pipelined:
+            self.pool = ThreadPoolExecutor(max_workers=1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is None:
+            return
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
+
+    def overlaps(self, resolved: Resolved) -> bool:
+        if self.writing is None:
+            return False
+        return any(
+            target.creator.pk in self.creators
+            or any((kind, norm) in self.keys for kind, _value, norm in row.identities)
+            for row, target in resolved[0]
         )
+
+    def wait(self) -> None:
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()
+
+    def write(
+        self, rows: list[Row], resolved: Resolved, writes: _Writes, result: ChunkResult
+    ) -> None:
+        assert self.pool is not None
+        self.wait()
+        pairs = resolved[0]
+        self.keys = {(kind, norm) for row, _t in pairs for kind, _value, norm in row.identities}
+        self.creators = {t.creator.pk for _row, t in pairs if t.creator.pk is not None}
+        self.writing = self.pool.submit(self._write, rows, writes, result)
+
+    def _write(self, rows: list[Row], writes: _Writes, result: ChunkResult) -> None:
+        with transaction.atomic():
+            _store(self.creator_import, rows, writes, result)
 
 
 # Preview --------------------------------------------------------------------------------
