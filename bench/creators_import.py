@@ -81,8 +81,8 @@ def current_rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 # The worker side (a process of its own, so its peak RSS is its own) ----------------------
@@ -139,6 +139,8 @@ def worker(kind: str, csv_path: str) -> dict[str, float]:
         "seconds": seconds,
         "upload_seconds": upload_s,
         "peak_rss_mb": peak_rss_mb(),
+        # The process that parses the rows on PostgreSQL (creators.imports._parser), gone now.
+        "parser_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
         "rss_first_tenth_mb": max(tenth),
         "rss_last_chunk_mb": samples[-1],
         "workspace": member.workspace_id,
@@ -283,6 +285,8 @@ def main() -> None:
         f"{p['seconds']:>8.1f} {p['peak_rss_mb']:>12.0f}"
     )
     print(f"{'  of which upload check':34} {'':>9} {p['upload_seconds']:>8.1f}")
+    if p["parser_peak_rss_mb"]:
+        print(f"{'  its parsing process':34} {'':>9} {'':>8} {p['parser_peak_rss_mb']:>12.0f}")
     print(
         f"{'Parley import, a tenth of the rows':34} {s['rows'] / s['seconds']:>9,.0f} "
         f"{s['seconds']:>8.1f} {s['peak_rss_mb']:>12.0f}"
