@@ -125,9 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An inbox page reads ~30 rows; starting a parallel worker costs more than the query
-    # (bench/inbox.py: a Gather Merge turned a 20 ms tag filter into 60-75 ms).
+    # (bench/inbox.py: a Gather Merge turned a 20 ms tag filter into 60-75 ms). JIT
+    # compiles a plan whose estimated cost is high, even in a branch that never runs: 15 to
+    # 30 ms on a message search that takes 5 (bench/search.py, a common word).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c max_parallel_workers_per_gather=0"
+        "-c max_parallel_workers_per_gather=0 -c jit=off"
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

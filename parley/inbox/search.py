@@ -15,9 +15,10 @@ deleted with its creator or workspace (a cascade, which tells the index nothing)
 FTS5 entry on SQLite; the query joins the messages, so it is never found.
 
 Results come newest stored first (by id). SQLite's FTS5 walks a term's entries in rowid
-order with a LIMIT. PostgreSQL takes a word's matches from the GIN index when they are
-fewer than FEW_MATCHES and sorts them, else walks the newest ids testing each (a common word
-fills a page within a few rows; a rare one would make the walk read the whole table).
+order with a LIMIT. PostgreSQL first walks the newest WALK messages testing each (a common
+word fills a page within a few hundred, whatever the table's size); if they do not fill the
+page, it takes every match from the GIN index and sorts them (a rare word: few; a walk of
+the whole table would be the size of the table).
 
 Terms: bare words must all be found, each as a word's beginning on SQLite (which has no
 stemmers: "vertrag" finds "Verträge"), or as a stem and prefix on PostgreSQL; a quoted
@@ -47,9 +48,9 @@ FTS_TABLE = "inbox_message_fts"
 INDEXED_CHARS = 100_000
 MAX_QUERY = 100
 MAX_TERMS = 8
-# PostgreSQL: a search with fewer matches than this takes them all from the GIN index and
-# sorts them; more, and it walks the newest ids testing each (bench/search.py).
-FEW_MATCHES = 2000
+# PostgreSQL: a search tests the newest this many messages first; if they do not fill the
+# page, it takes every match from the GIN index and sorts them (bench/search.py).
+WALK = 5000
 MIN_WORD = 2
 SNIPPET_CHARS = 160
 
@@ -235,34 +236,28 @@ def _match_ids(
     after = " AND m.id < %s" if before else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Newest first from a walk down the ids (the common words: a page is near) or,
-            # when the word matches fewer than FEW_MATCHES messages, from all of them,
-            # found through the GIN index (a walk would read the whole table for a rare
-            # word, and PostgreSQL cannot tell the two apart for a prefix). One statement:
+            # Newest first from a walk down the workspace's newest WALK messages, testing
+            # each: a common word (or prefix) fills the page within a few hundred, however
+            # many messages match in all. Only when the walk does not fill it are the
+            # matches taken from the GIN index and sorted (a rare word: few of them; a GIN
+            # bitmap of a common word's every match grows with the table). One statement:
             # the branch not taken is never executed.
             tsq = "to_tsquery(%s::regconfig, %s)"
             query: list[str | int] = [workspace.search_language, _pg_query(terms)]
             before_p: list[str | int] = [before] if before else []
-            match = f"m.workspace_id = %s AND m.search_vector @@ {tsq}{after}"
-            hits_params: list[str | int] = [workspace.pk, *query, *before_p, FEW_MATCHES]
-            few_params: list[str | int] = [*query, FEW_MATCHES, limit]  # all of them, sorted
-            walk_params: list[str | int] = [
-                *query,
-                FEW_MATCHES,
-                workspace.pk,
-                *query,
-                *before_p,
-                limit,
-            ]
+            walk_params: list[str | int] = [workspace.pk, *before_p, WALK, *query, limit]
+            all_params: list[str | int] = [limit, workspace.pk, *query, *before_p]
             cursor.execute(
-                f"WITH hits AS MATERIALIZED (SELECT m.id FROM inbox_message AS m "
-                f"WHERE {match} LIMIT %s) "
-                f"(SELECT id, {tsq}::text FROM hits "
-                "WHERE (SELECT count(*) FROM hits) < %s ORDER BY id DESC LIMIT %s) "
-                f"UNION ALL (SELECT m.id, {tsq}::text FROM inbox_message AS m "
-                f"WHERE (SELECT count(*) FROM hits) >= %s AND {match} "
-                "ORDER BY m.id DESC LIMIT %s)",
-                [*hits_params, *few_params, *walk_params],
+                "WITH walk AS MATERIALIZED (SELECT w.id FROM (SELECT m.id, m.search_vector "
+                f"FROM inbox_message AS m WHERE m.workspace_id = %s{after} "
+                f"ORDER BY m.id DESC LIMIT %s) AS w WHERE w.search_vector @@ {tsq} LIMIT %s), "
+                # (No ORDER BY here, or the planner walks the ids instead of the index.)
+                "found AS MATERIALIZED (SELECT m.id FROM inbox_message AS m "
+                "WHERE (SELECT count(*) FROM walk) < %s AND m.workspace_id = %s "
+                f"AND m.search_vector @@ {tsq}{after}) "
+                f"(SELECT id, {tsq}::text FROM walk WHERE (SELECT count(*) FROM walk) >= %s) "
+                f"UNION ALL (SELECT id, {tsq}::text FROM found ORDER BY id DESC LIMIT %s)",
+                [*walk_params, *all_params, *query, limit, *query, limit],
             )
             rows = cursor.fetchall()
             lexemes = tuple(

@@ -222,11 +222,11 @@ def test_pages_follow_the_cursor(member, say):
     assert second.next_cursor is None
 
 
-@pytest.mark.parametrize("few", [2, 3, 100])
-def test_common_and_rare_words_page_alike(member, say, monkeypatch, few):
-    # PostgreSQL walks the newest ids for a word with FEW_MATCHES matches or more, and sorts
-    # the GIN index's matches below that: the same pages either way.
-    monkeypatch.setattr("parley.inbox.search.FEW_MATCHES", few)
+@pytest.mark.parametrize("walk", [1, 3, 100])
+def test_common_and_rare_words_page_alike(member, say, monkeypatch, walk):
+    # PostgreSQL takes a page from a walk of the newest WALK messages when it fills it, and
+    # sorts the GIN index's matches when not: the same pages either way.
+    monkeypatch.setattr("parley.inbox.search.WALK", walk)
     made = [say(f"unboxing video {i}") for i in range(5)]
     say("something else")
     pages, cursor = [], None
