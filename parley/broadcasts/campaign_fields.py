@@ -86,7 +86,7 @@ def _coupon_load(load: FieldsLoad) -> list[str]:
         have = {creator_id: code.code for creator_id, code in codes.items()}
     else:
         have = dict(
-            CouponCode.objects.filter(campaign=campaign, creator_id__in=ids).values_list(
+            CouponCode.objects.filter(campaign=campaign, creator_id__among=ids).values_list(
                 "creator_id", "code"
             )
         )
@@ -188,7 +188,7 @@ def _link_load(load: FieldsLoad) -> list[str]:
             urls.update({(c, destination): link_url(link) for c, link in made.items()})
     latest: dict[int, str] = {}
     for creator_id, destination, code in (
-        TrackingLink.objects.filter(campaign=campaign, creator_id__in=ids)
+        TrackingLink.objects.filter(campaign=campaign, creator_id__among=ids)
         .order_by("creator_id", "created_at", "id")
         .values_list("creator_id", "destination", "code")
     ):

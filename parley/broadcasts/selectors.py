@@ -65,7 +65,7 @@ def creator_ids_in_workspace(*, workspace_id: int, ids: list[int]) -> list[int]:
     for first in range(0, len(wanted), CHUNK):
         known.update(
             Creator.objects.filter(
-                workspace_id=workspace_id, id__in=wanted[first : first + CHUNK]
+                workspace_id=workspace_id, id__among=wanted[first : first + CHUNK]
             ).values_list("id", flat=True)
         )
     return [i for i in wanted if i in known]
@@ -88,7 +88,7 @@ def recipients_load(
         chunk = creator_ids[first : first + CHUNK]
         creators = {
             c[0]: c
-            for c in Creator.objects.filter(workspace_id=workspace_id, id__in=chunk).values_list(
+            for c in Creator.objects.filter(workspace_id=workspace_id, id__among=chunk).values_list(
                 "id", "name", "first_name", "custom_fields"
             )
         }
@@ -96,7 +96,7 @@ def recipients_load(
         handles: dict[int, str] = {}
         phones: dict[int, str] = {}
         identities = (
-            Identity.objects.filter(creator_id__in=chunk)
+            Identity.objects.filter(creator_id__among=chunk)
             .order_by("creator_id", "-is_primary", "id")
             .values_list("creator_id", "kind", "value", "normalized", "bounced_at", "bounce_status")
         )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member
 from parley.core.bulk import ids_reserve, rows_insert
 from parley.core.errors import ValidationFailed
+from parley.core.lookups import ids_in
 from parley.creators.models import Creator
 from parley.inbox.models import (
     Conversation,
@@ -213,7 +214,7 @@ def conversations_for_creators(
     for first in range(0, len(creator_ids), CHUNK):
         chunk = creator_ids[first : first + CHUNK]
         for conversation in Conversation.objects.filter(
-            workspace_id=workspace_id, creator_id__in=chunk
+            workspace_id=workspace_id, creator_id__among=chunk
         ):
             found[conversation.creator_id] = conversation
     missing = [c for c in creator_ids if c not in found]
@@ -323,14 +324,14 @@ def _threads_touch_outbound(
         )
         ids = [c.id for c in conversations]
         for first in range(0, len(ids), CHUNK):
-            chunk = ids[first : first + CHUNK]
+            among, chunk = ids_in("conversation_id", ids[first : first + CHUNK], connection.vendor)
             cursor.execute(
                 f"UPDATE {entries} SET "
                 "sort_at = CASE WHEN sort_at < %s THEN %s ELSE sort_at END, "
                 "unread = CASE WHEN member_id = %s THEN %s ELSE unread END, "
                 "marked_unread = CASE WHEN member_id = %s THEN %s ELSE marked_unread END, "
                 "last_read_at = CASE WHEN member_id = %s THEN %s ELSE last_read_at END "
-                f"WHERE conversation_id IN ({', '.join(['%s'] * len(chunk))})",
+                f"WHERE {among}",
                 [when, when, author.id, False, author.id, False, author.id, when, *chunk],
             )
 
@@ -626,8 +627,8 @@ def events_record_many(
     ids = [conversations[c].id for c in creator_ids]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]
-        Conversation.objects.filter(id__in=chunk, last_activity_at__lt=at).update(
+        Conversation.objects.filter(id__among=chunk, last_activity_at__lt=at).update(
             last_activity_at=at
         )
-        InboxEntry.objects.filter(conversation_id__in=chunk, sort_at__lt=at).update(sort_at=at)
+        InboxEntry.objects.filter(conversation_id__among=chunk, sort_at__lt=at).update(sort_at=at)
     return messages

@@ -107,7 +107,7 @@ def outbox_plan(*, sender_key: str) -> int:
     with transaction.atomic():
         for (to_day, to_due), ids in moves.items():
             for first in range(0, len(ids), PLAN_CHUNK):
-                OutboxItem.objects.filter(id__in=ids[first : first + PLAN_CHUNK]).update(
+                OutboxItem.objects.filter(id__among=ids[first : first + PLAN_CHUNK]).update(
                     planned_day=to_day, not_before=to_due
                 )
     return sum(len(ids) for ids in moves.values())

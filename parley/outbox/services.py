@@ -252,8 +252,8 @@ def outbox_cancel_items(*, items: QuerySet[OutboxItem]) -> int:
         )
         for first in range(0, len(ids), 1000):
             chunk = ids[first : first + 1000]
-            OutboxItem.objects.filter(id__in=chunk).update(state=OutboxItem.State.CANCELLED)
-            Message.objects.filter(outbox_item__id__in=chunk).update(
+            OutboxItem.objects.filter(id__among=chunk).update(state=OutboxItem.State.CANCELLED)
+            Message.objects.filter(outbox_item__id__among=chunk).update(
                 status=Message.Status.FAILED, status_reason=_("Cancelled before it was sent.")
             )
     return len(ids)
