@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
@@ -40,6 +41,7 @@ from django.utils.translation import gettext as _
 from parley.accounts.models import Member, SearchLanguage, Workspace
 from parley.core import cursor as cursors
 from parley.core.errors import ValidationFailed
+from parley.core.lookups import ids_in
 from parley.core.text import has_nul
 from parley.inbox.models import Message
 
@@ -112,7 +114,7 @@ _SQLITE_INDEX = (
 _CHUNK = 2000
 
 
-def _index(where: str, params: list[int]) -> None:
+def _index(where: str, params: list[Any]) -> None:
     using = router.db_for_write(Message)
     connection = connections[using]
     template = _PG_INDEX if connection.vendor == "postgresql" else _SQLITE_INDEX
@@ -123,9 +125,9 @@ def _index(where: str, params: list[int]) -> None:
 def search_index_messages(*, ids: Sequence[int]) -> None:
     """Index messages just written (each exactly once: SQLite's table would keep a second
     entry). Call in the transaction that wrote them."""
+    vendor = connections[router.db_for_write(Message)].vendor
     for first in range(0, len(ids), _CHUNK):
-        chunk = list(ids[first : first + _CHUNK])
-        _index(f"m.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        _index(*ids_in("m.id", list(ids[first : first + _CHUNK]), vendor))
 
 
 def search_index_replace(*, message: Message, old_subject: str, old_body: str) -> None:

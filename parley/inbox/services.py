@@ -5,6 +5,7 @@ denormalised inbox columns (last activity, awaiting reply, preview, per-member u
 in the same transaction.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -302,29 +303,46 @@ def _threads_touch_outbound(
     channel: str,
     at: datetime,
 ) -> None:
-    """The inbox state after an outbound message in each conversation, one statement a row
-    for the threads and one a chunk for their inbox entries (each row written once): the
-    preview and channels, last activity moved on (never back), no longer awaiting our
-    reply; every entry sorted at the new activity (never back), the author's read."""
+    """The inbox state after an outbound message in each conversation, each row written
+    once: the threads' preview and channels, last activity moved on (never back), no longer
+    awaiting our reply (SQLite: a statement a row; PostgreSQL: one a chunk, the values as
+    JSON arrays); every entry sorted at the new activity (never back), the author's read
+    (one statement a chunk)."""
     qn = connection.ops.quote_name
     when = Conversation._meta.get_field("last_activity_at").get_db_prep_save(at, connection)
-    threads = []
     for conversation, body, subject in zip(conversations, bodies, subjects, strict=True):
         conversation.preview = _preview(body or subject)
         if channel not in conversation.channel_list:
             conversation.channels = ",".join([*conversation.channel_list, channel])
-        threads.append((conversation.preview, conversation.channels, when, when, conversation.id))
+    table = qn(Conversation._meta.db_table)
     entries = qn(InboxEntry._meta.db_table)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {qn(Conversation._meta.db_table)} SET preview = %s, channels = %s, "
-            "awaiting_reply_since = NULL, last_activity_at = CASE WHEN last_activity_at < %s "
-            "THEN %s ELSE last_activity_at END WHERE id = %s",
-            threads,
-        )
+        if connection.vendor == "postgresql":
+            for first in range(0, len(conversations), CHUNK):
+                chunk = conversations[first : first + CHUNK]
+                cursor.execute(
+                    f"UPDATE {table} AS c SET preview = v.preview, channels = v.channels, "
+                    "awaiting_reply_since = NULL, last_activity_at = GREATEST("
+                    "c.last_activity_at, %s) FROM ROWS FROM (json_array_elements_text(%s::json), "
+                    "json_array_elements_text(%s::json), json_array_elements_text(%s::json)) "
+                    "AS v(id, preview, channels) WHERE c.id = v.id::bigint",
+                    [
+                        when,
+                        json.dumps([c.id for c in chunk]),
+                        json.dumps([c.preview for c in chunk]),
+                        json.dumps([c.channels for c in chunk]),
+                    ],
+                )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET preview = %s, channels = %s, awaiting_reply_since = NULL, "
+                "last_activity_at = CASE WHEN last_activity_at < %s THEN %s "
+                "ELSE last_activity_at END WHERE id = %s",
+                [(c.preview, c.channels, when, when, c.id) for c in conversations],
+            )
         ids = [c.id for c in conversations]
         for first in range(0, len(ids), CHUNK):
-            among, chunk = ids_in("conversation_id", ids[first : first + CHUNK], connection.vendor)
+            among, values = ids_in("conversation_id", ids[first : first + CHUNK], connection.vendor)
             cursor.execute(
                 f"UPDATE {entries} SET "
                 "sort_at = CASE WHEN sort_at < %s THEN %s ELSE sort_at END, "
@@ -332,7 +350,7 @@ def _threads_touch_outbound(
                 "marked_unread = CASE WHEN member_id = %s THEN %s ELSE marked_unread END, "
                 "last_read_at = CASE WHEN member_id = %s THEN %s ELSE last_read_at END "
                 f"WHERE {among}",
-                [when, when, author.id, False, author.id, False, author.id, when, *chunk],
+                [when, when, author.id, False, author.id, False, author.id, when, *values],
             )
 
 
