@@ -45,7 +45,11 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
 
 
 def rows_insert(
-    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[object]]
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    computed: dict[str, str] | None = None,
 ) -> None:
     """Insert plain value tuples: COPY on PostgreSQL, executemany elsewhere.
 
@@ -54,6 +58,12 @@ def rows_insert(
     ("conversation_id"; "id" when the ids were reserved with ids_reserve); every other
     field gets its default, auto_now fields the time now. Values are plain (no
     expressions); JSON columns take their JSON text.
+
+    `computed` (PostgreSQL only): columns the model does not declare, each an SQL
+    expression over the row being inserted, aliased `s` (the messages' search vector).
+    The rows are then copied into a temporary table and inserted from it with those
+    columns, rather than written and then updated (twice the writes, and every index entry
+    twice).
     """
     fields = {f.attname: f for f in model._meta.concrete_fields}
     rest = [
@@ -72,9 +82,23 @@ def rows_insert(
     column_sql = ", ".join(qn(n) for n in names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+            target = qn(f"staging_{model._meta.db_table}") if computed else table
+            if computed:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                    f"SELECT {column_sql} FROM {table} WITH NO DATA"
+                )
+            with cursor.cursor.copy(f"COPY {target} ({column_sql}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row((*row, *fixed))
+            if computed:
+                extra = ", ".join(qn(c) for c in computed)
+                cursor.execute(
+                    f"INSERT INTO {table} ({column_sql}, {extra}) "
+                    f"SELECT {', '.join(f's.{qn(n)}' for n in names)}, "
+                    f"{', '.join(computed.values())} FROM {target} AS s"
+                )
+                cursor.execute(f"DROP TABLE {target}")
             return
         # Other databases take datetimes as the backend adapts them (SQLite: ISO text).
         kinds = [fields[c] for c in columns] + rest

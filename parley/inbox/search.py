@@ -100,12 +100,18 @@ def search_terms(q: str) -> SearchTerms:
 
 # --- The index ------------------------------------------------------------------------------
 
-# The text a message is found by: its subject and body, cut at INDEXED_CHARS.
-_PG_INDEX = (
-    "UPDATE inbox_message AS m SET search_vector = to_tsvector("
-    "w.search_language::regconfig, left(m.subject || ' ' || m.body_text, {chars})) "
-    "FROM accounts_workspace AS w WHERE w.id = m.workspace_id AND {where}"
-)
+
+def pg_search_vector(row: str) -> str:
+    """PostgreSQL: the SQL of a message's search vector, `row` the message row's alias: its
+    subject and body, cut at INDEXED_CHARS, in its workspace's search language."""
+    return (
+        "to_tsvector((SELECT w.search_language FROM accounts_workspace AS w "
+        f"WHERE w.id = {row}.workspace_id)::regconfig, "
+        f"left({row}.subject || ' ' || {row}.body_text, {INDEXED_CHARS}))"
+    )
+
+
+_PG_INDEX = f"UPDATE inbox_message AS m SET search_vector = {pg_search_vector('m')} WHERE {{where}}"
 _SQLITE_INDEX = (
     f"INSERT INTO {FTS_TABLE}(rowid, ws, subject, body_text) "
     "SELECT m.id, 'w' || m.workspace_id, m.subject, substr(m.body_text, 1, {chars}) "

@@ -30,7 +30,7 @@ from parley.inbox.models import (
     NotificationPreference,
 )
 from parley.inbox.responses import response_count_add
-from parley.inbox.search import search_index_messages
+from parley.inbox.search import pg_search_vector, search_index_messages
 
 PREVIEW_LENGTH = 140
 
@@ -375,13 +375,13 @@ _BULK_COLUMNS = (
 
 def _messages_insert(messages: list[Message]) -> None:
     """Write messages whose ids were reserved (COPY on PostgreSQL: a mass message's
-    thousands of rows without an INSERT statement built for each), then index them for
-    search."""
-    rows_insert(
-        Message,
-        _BULK_COLUMNS,
-        ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages),
-    )
+    thousands of rows without an INSERT statement built for each), indexed for search:
+    on PostgreSQL their vectors made as they go in, elsewhere the index written after."""
+    rows = ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages)
+    if connection.vendor == "postgresql":
+        rows_insert(Message, _BULK_COLUMNS, rows, computed={"search_vector": pg_search_vector("s")})
+        return
+    rows_insert(Message, _BULK_COLUMNS, rows)
     search_index_messages(ids=[m.id for m in messages])
 
 
