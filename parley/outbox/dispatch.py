@@ -79,7 +79,7 @@ def _ahead_of(ids: list[int]) -> Q:
     """The items of the same senders that come before these in the queue: a higher
     priority, or the same priority queued first."""
     ahead = Q(pk__in=[])
-    heads = OutboxItem.objects.filter(id__in=ids).exclude(sender_key="")
+    heads = OutboxItem.objects.filter(id__among=ids).exclude(sender_key="")
     for key, priority, item_id in heads.values_list("sender_key", "priority", "id"):
         ahead |= Q(sender_key=key) & (
             Q(priority__lt=priority) | Q(priority=priority, id__lt=item_id)
@@ -106,13 +106,13 @@ def outbox_claim(
         ordered = due.order_by("priority", "not_before", "id").values_list("id", flat=True)
         claimed = list(ordered[:limit])
         if claimed:
-            OutboxItem.objects.filter(id__in=claimed).update(
+            OutboxItem.objects.filter(id__among=claimed).update(
                 lease_until=now + LEASE, leased_by=worker_id
             )
     return list(
         OutboxItem.objects.select_related("message", "message__conversation__creator")
         .prefetch_related("message__attachments")
-        .filter(id__in=claimed, leased_by=worker_id)
+        .filter(id__among=claimed, leased_by=worker_id)
         .order_by("priority", "not_before", "id")
     )
 
@@ -229,7 +229,7 @@ class _Lease:
 
     def _renew(self) -> None:
         mine = OutboxItem.objects.filter(
-            id__in=self.ids, state=OutboxItem.State.SENDING, leased_by=self.worker_id
+            id__among=self.ids, state=OutboxItem.State.SENDING, leased_by=self.worker_id
         )
         if mine.update(lease_until=timezone.now() + LEASE) < len(self.ids):
             self.ids = set(mine.values_list("id", flat=True))
@@ -249,7 +249,7 @@ def _reserve(items: list[OutboxItem], policy: SenderPolicy | None) -> list[Outbo
     later = items[got:]
     if later:
         tomorrow = today + timedelta(days=1)
-        OutboxItem.objects.filter(id__in=[i.id for i in later]).update(
+        OutboxItem.objects.filter(id__among=[i.id for i in later]).update(
             planned_day=tomorrow,
             not_before=day_start(policy, tomorrow),
             lease_until=None,
@@ -264,12 +264,12 @@ def _record_attempt(items: list[OutboxItem]) -> None:
     now = timezone.now()
     ids = [i.id for i in items]
     with transaction.atomic():
-        OutboxItem.objects.filter(id__in=ids).update(
+        OutboxItem.objects.filter(id__among=ids).update(
             state=OutboxItem.State.SENDING,
             reserved_day=items[0].reserved_day,  # one sender, one day
             attempts=F("attempts") + 1,
         )
-        Message.objects.filter(outbox_item__id__in=ids).update(status=Message.Status.SENDING)
+        Message.objects.filter(outbox_item__id__among=ids).update(status=Message.Status.SENDING)
     for item in items:
         item.state = OutboxItem.State.SENDING
         item.attempts += 1
@@ -339,7 +339,7 @@ def _record_outcomes(
         # already) stands: those messages keep what it wrote.
         reported = set(
             Message.objects.select_for_update()
-            .filter(id__in=[i.message_id for i in done_items])
+            .filter(id__among=[i.message_id for i in done_items])
             .exclude(status=Message.Status.SENDING)
             .values_list("id", flat=True)
         )
@@ -384,19 +384,19 @@ def _hold(items: list[OutboxItem]) -> None:
     after HOLD."""
     ids = [i.id for i in items]
     with transaction.atomic():
-        OutboxItem.objects.filter(id__in=ids).update(
+        OutboxItem.objects.filter(id__among=ids).update(
             lease_until=None,
             leased_by="",
             not_before=timezone.now() + HOLD,
             last_error=_("Waiting for the sender to be reconnected."),
         )
-        Message.objects.filter(outbox_item__id__in=ids).update(
+        Message.objects.filter(outbox_item__id__among=ids).update(
             status_reason=_("Waiting for the mailbox to be reconnected.")
         )
 
 
 def _unlease(ids: list[int]) -> None:
-    OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.PENDING).update(
+    OutboxItem.objects.filter(id__among=ids, state=OutboxItem.State.PENDING).update(
         lease_until=None, leased_by=""
     )
 
