@@ -300,36 +300,37 @@ def _batch(
                 )
             )
     # The messages go in by COPY, which gives no ids back: index those above the highest
-    # id before them (generation runs alone, in one transaction).
+    # id before them (generation runs alone, in one transaction). In the order they were
+    # written, as real messages are stored, so ids follow time within a batch (message
+    # search lists the newest stored first).
     last_id = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    rows_insert(
-        Message,
-        MESSAGE_COLUMNS,
+    rows = [
         (
-            (
-                ws,
-                conversation.id,
-                channel,
-                "in" if inbound else "out",
-                campaign_id,
-                author_member_id,
-                conversation.creator_id if inbound else None,
-                "Collaboration" if channel == "email" else "",
-                body,
-                "received" if inbound else "sent",
-                at,
-                None if inbound else at,
-                waited,
-                first,
-            )
-            for conversation, thread, responses in zip(
-                conversations, threads, thread_responses, strict=True
-            )
-            for (at, inbound, channel, campaign_id, author_member_id, body), (waited, first) in zip(
-                thread, responses, strict=True
-            )
-        ),
-    )
+            ws,
+            conversation.id,
+            channel,
+            "in" if inbound else "out",
+            campaign_id,
+            author_member_id,
+            conversation.creator_id if inbound else None,
+            "Collaboration" if channel == "email" else "",
+            body,
+            "received" if inbound else "sent",
+            at,
+            None if inbound else at,
+            waited,
+            first,
+        )
+        for conversation, thread, responses in zip(
+            conversations, threads, thread_responses, strict=True
+        )
+        for (at, inbound, channel, campaign_id, author_member_id, body), (
+            waited,
+            first,
+        ) in zip(thread, responses, strict=True)
+    ]
+    rows.sort(key=lambda row: row[10])  # created_at
+    rows_insert(Message, MESSAGE_COLUMNS, rows)
     search_index_since(after_id=last_id)
     replies = (
         (at, author_member_id, first, waited)

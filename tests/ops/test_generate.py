@@ -89,3 +89,25 @@ def test_the_response_counts_agree_with_the_replies(generated):
     assert sum(row[-1] for row in written) == replies.count() > 0
     response_counts_rebuild(workspace_id=workspace.id)
     assert counts() == written
+
+
+def test_a_batch_stores_its_messages_in_the_order_they_were_written():
+    """Ids follow time within a batch, as real messages are stored (message search lists
+    the newest stored first)."""
+    workspace = WorkspaceFactory()
+    members = [MemberFactory(workspace=workspace)]
+    generate(
+        workspace=workspace,
+        members=members,
+        campaigns=[],
+        tags=[],
+        creators=10,
+        messages=100,
+        batch=10,
+    )
+    times = list(
+        Message.objects.filter(workspace=workspace)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+    )
+    assert len(times) > 50 and times == sorted(times)
