@@ -20,6 +20,7 @@ bucket holds one wait (inbox.responses).
 import math
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -95,33 +96,19 @@ Buckets = list[tuple[int, float]]
 
 
 def _figures(buckets: Buckets) -> Figures:
-    """The count, median and 90th percentile of the waits in `buckets`, each bucket's waits
-    read as their mean: percentile_cont, linear between the values at the two ranks around
+    """The count, median and 90th percentile of the waits in `buckets`."""
+    ranges, seen = [], 0
+    for count, total in buckets:
+        ranges.append((seen, seen + count, count, total))
+        seen += count
+    return _ranked_figures(seen, ranges) if seen else Figures()
+
+
+def _ranked_figures(n: int, buckets: Sequence[tuple[int, int, float, float]]) -> Figures:
+    """The count, median and 90th percentile of `n` waits from the buckets around the ranks
+    that matter, each (first 0-based rank, last + 1, how many, their waits added up) and
+    read as its mean: percentile_cont, linear between the values at the two ranks around
     (n - 1) · p."""
-    n = sum(count for count, _total in buckets)
-    if not n:
-        return Figures()
-
-    def at(p: float) -> float:
-        position = (n - 1) * p
-        low = math.floor(position)
-        below: float | None = None
-        seen = 0
-        for count, total in buckets:  # the values at 0-based ranks low and low + 1
-            seen += count
-            if below is None and seen > low:
-                below = total / count
-            if seen > low + 1:
-                return below + (position - low) * (total / count - below)  # type: ignore[operator]
-        assert below is not None
-        return below
-
-    return Figures(count=n, median=at(0.5), p90=at(0.9))
-
-
-def _ranked_figures(n: int, buckets: list[tuple[int, int, int, float]]) -> Figures:
-    """Figures from the buckets around the ranks that matter: (first 0-based rank, last + 1,
-    how many, their waits added up)."""
 
     def value(rank: int) -> float:
         return next(t / count for low, high, count, t in buckets if low <= rank < high)
@@ -151,8 +138,8 @@ Grouped = tuple[dict[Any, Figures], dict[Any, Figures], Figures, Figures, dict[d
 
 def _grouped(workspace: Workspace, first_day: date, last_day: date) -> Grouped:
     """Every figure from two reads of the period's counts: by member, first response and
-    bucket (a few thousand rows); by day and bucket, in order (at 90 days some 30,000 rows,
-    each day's figures taken as its rows go by)."""
+    bucket (a few thousand rows); by day, its percentiles' buckets picked in the database
+    (a few rows a day)."""
     table = connection.ops.quote_name(ResponseCount._meta.db_table)
     where = f"FROM {table} WHERE workspace_id = %s AND day >= %s AND day <= %s"
     params: list[Any] = [workspace.id, first_day, last_day]
@@ -188,7 +175,7 @@ def _grouped(workspace: Workspace, first_day: date, last_day: date) -> Grouped:
             "OR (hi - n <= (total - 1) * 9 / 10 + 1 AND (total - 1) * 9 / 10 < hi)",
             params,
         )
-        ranked: dict[Any, list[tuple[int, int, int, float]]] = defaultdict(list)
+        ranked: dict[Any, list[tuple[int, int, float, float]]] = defaultdict(list)
         totals: dict[Any, int] = {}
         for day, total, low, high, n, t in cursor.fetchall():
             ranked[day].append((low, high, n, t))
