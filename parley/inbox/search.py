@@ -29,7 +29,7 @@ out; a search with nothing left is refused with a message rather than run.
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, SearchLanguage, Workspace
 from parley.core import cursor as cursors
+from parley.core.bulk import rows_insert
 from parley.core.errors import ValidationFailed
 from parley.core.lookups import ids_in
 from parley.core.text import has_nul
@@ -114,7 +115,7 @@ def pg_search_vector(row: str) -> str:
 _PG_INDEX = f"UPDATE inbox_message AS m SET search_vector = {pg_search_vector('m')} WHERE {{where}}"
 _SQLITE_INDEX = (
     f"INSERT INTO {FTS_TABLE}(rowid, ws, subject, body_text) "
-    "SELECT m.id, 'w' || m.workspace_id, m.subject, substr(m.body_text, 1, {chars}) "
+    f"SELECT m.id, 'w' || m.workspace_id, m.subject, substr(m.body_text, 1, {INDEXED_CHARS}) "
     "FROM inbox_message AS m WHERE {where}"
 )
 _CHUNK = 2000
@@ -125,7 +126,21 @@ def _index(where: str, params: list[Any]) -> None:
     connection = connections[using]
     template = _PG_INDEX if connection.vendor == "postgresql" else _SQLITE_INDEX
     with connection.cursor() as cursor:
-        cursor.execute(template.format(chars=INDEXED_CHARS, where=where), params)
+        cursor.execute(template.format(where=where), params)
+
+
+def messages_insert_indexed(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, index: Callable[[], None]
+) -> None:
+    """Write message rows in bulk (core.bulk.rows_insert) and index them for search:
+    PostgreSQL makes each vector as its row goes in (rather than writing every row and its
+    index entries twice, with an UPDATE after); elsewhere `index` indexes the rows after
+    (search_index_messages with their ids, or search_index_since)."""
+    if connections[router.db_for_write(Message)].vendor == "postgresql":
+        rows_insert(Message, columns, rows, computed={"search_vector": pg_search_vector("s")})
+        return
+    rows_insert(Message, columns, rows)
+    index()
 
 
 def search_index_messages(*, ids: Sequence[int]) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
-from parley.core.bulk import ids_reserve, rows_insert
+from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.lookups import ids_in
 from parley.creators.models import Creator
@@ -30,7 +30,7 @@ from parley.inbox.models import (
     NotificationPreference,
 )
 from parley.inbox.responses import response_count_add
-from parley.inbox.search import pg_search_vector, search_index_messages
+from parley.inbox.search import messages_insert_indexed, search_index_messages
 
 PREVIEW_LENGTH = 140
 
@@ -375,14 +375,12 @@ _BULK_COLUMNS = (
 
 def _messages_insert(messages: list[Message]) -> None:
     """Write messages whose ids were reserved (COPY on PostgreSQL: a mass message's
-    thousands of rows without an INSERT statement built for each), indexed for search:
-    on PostgreSQL their vectors made as they go in, elsewhere the index written after."""
-    rows = ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages)
-    if connection.vendor == "postgresql":
-        rows_insert(Message, _BULK_COLUMNS, rows, computed={"search_vector": pg_search_vector("s")})
-        return
-    rows_insert(Message, _BULK_COLUMNS, rows)
-    search_index_messages(ids=[m.id for m in messages])
+    thousands of rows without an INSERT statement built for each), indexed for search."""
+    messages_insert_indexed(
+        _BULK_COLUMNS,
+        ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages),
+        index=lambda: search_index_messages(ids=[m.id for m in messages]),
+    )
 
 
 def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:

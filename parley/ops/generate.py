@@ -21,7 +21,7 @@ from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.responses import response_counts_add, response_counts_of
-from parley.inbox.search import search_index_since
+from parley.inbox.search import messages_insert_indexed, search_index_since
 
 T = TypeVar("T")
 
@@ -299,8 +299,9 @@ def _batch(
                     last_activity,
                 )
             )
-    # The messages go in by COPY, which gives no ids back: index those above the highest
-    # id before them (generation runs alone, in one transaction). In the order they were
+    # The messages go in by COPY, which gives no ids back: where they are not indexed as
+    # they go in (SQLite), index those above the highest id before them (generation runs
+    # alone, in one transaction). In the order they were
     # written, as real messages are stored, so ids follow time within a batch (message
     # search lists the newest stored first).
     last_id = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -330,16 +331,11 @@ def _batch(
         ) in zip(thread, responses, strict=True)
     ]
     rows.sort(key=lambda row: row[10])  # created_at
-    rows_insert(Message, MESSAGE_COLUMNS, rows)
-    search_index_since(after_id=last_id)
-    replies = (
-        (at, author_member_id, first, waited)
-        for thread, responses in zip(threads, thread_responses, strict=True)
-        for (at, _in, _ch, _camp, author_member_id, _body), (waited, first) in zip(
-            thread, responses, strict=True
-        )
-        if waited is not None
+    messages_insert_indexed(
+        MESSAGE_COLUMNS, rows, index=lambda: search_index_since(after_id=last_id)
     )
+    # The replies that ended a wait: (created_at, author, first response, seconds waited).
+    replies = ((r[10], r[5], r[13], r[12]) for r in rows if r[12] is not None)
     response_counts_add(
         workspace_id=ws,
         counts=response_counts_of(replies, zoneinfo.ZoneInfo(workspace.time_zone)),

@@ -8,6 +8,7 @@ from parley.creators.models import Creator, Identity
 from parley.inbox.filters import InboxFilters
 from parley.inbox.models import Conversation, InboxEntry, Message, ResponseCount
 from parley.inbox.responses import response_counts_rebuild
+from parley.inbox.search import message_search
 from parley.inbox.selectors import conversation_list, thread_messages
 from parley.ops.generate import generate
 from tests.factories import CampaignFactory, MemberFactory, TagFactory, WorkspaceFactory
@@ -111,3 +112,13 @@ def test_a_batch_stores_its_messages_in_the_order_they_were_written():
         .values_list("created_at", flat=True)
     )
     assert len(times) > 50 and times == sorted(times)
+
+
+def test_generated_messages_are_found_by_search(generated):
+    """Indexed as they go in (PostgreSQL) or after (SQLite), as message_record indexes."""
+    workspace, _members = generated
+    newest = Message.objects.filter(workspace=workspace).order_by("-id").first()
+    assert newest is not None
+    word = max(newest.body_text.split(), key=len).strip(".,!?'\"")
+    found = message_search(workspace=workspace, q=word, limit=100).hits
+    assert newest.id in [hit.message.id for hit in found]
