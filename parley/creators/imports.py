@@ -456,16 +456,14 @@ def _existing(workspace_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, 
     """Which of these (kind, normalized) identities the workspace has: their creator ids.
     Raw SQL on the (workspace, kind, normalized) unique index (the ORM spent longer
     preparing 4,000 parameters than the database spent answering)."""
-    found: dict[tuple[str, str], int] = {}
     items = sorted(keys)
     table = connection.ops.quote_name(Identity._meta.db_table)
     if connection.vendor == "postgresql":
         # The pairs as two JSON arrays (json.dumps is C; psycopg binds a list in Python,
         # and thousands of placeholders cost more to bind than the lookup takes), each pair
-        # probed on the unique index by a
-        # LATERAL … LIMIT 1 the planner cannot turn into a join, which, while a bulk load
-        # outruns the table's statistics, it made a hash of the workspace's every identity
-        # for each chunk (7 s of a 100k import instead of 1).
+        # probed on the unique index by a LATERAL … LIMIT 1 that the planner cannot turn
+        # into a join: while a bulk load outran the table's statistics, the join hashed
+        # the workspace's every identity for each chunk (7 s of a 100k import, now 1).
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT k.kind, k.normalized, i.creator_id FROM ROWS FROM "
@@ -480,6 +478,7 @@ def _existing(workspace_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, 
                 ],
             )
             return {(kind, normalized): creator for kind, normalized, creator in cursor.fetchall()}
+    found: dict[tuple[str, str], int] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(items), LOOKUP_BATCH):
             batch = items[start : start + LOOKUP_BATCH]
@@ -502,8 +501,6 @@ class ChunkResult:
     created: int = 0
     updated: int = 0
     failures: list[Row] = field(default_factory=list)
-    # For the preview: per row line, "new", the matched creator's id, or the error.
-    outcome: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass
