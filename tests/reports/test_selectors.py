@@ -9,11 +9,11 @@ import pytest
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Message, ResponseCount
 from parley.inbox.responses import response_bucket, response_counts_rebuild
-from parley.inbox.services import message_record
 from parley.inbox.tasks import response_counts_rebuild_task
 from parley.inbox.workspace import workspace_general_update
 from parley.reports.selectors import Figures, period_days, response_report
 from tests.factories import MemberFactory
+from tests.reports.messages import inbound, reply
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 H = 3600
@@ -25,30 +25,6 @@ def about(count: int, median: float, p90: float) -> Figures:
         count=count,
         median=pytest.approx(median, rel=0.01),  # type: ignore[arg-type]
         p90=pytest.approx(p90, rel=0.01),  # type: ignore[arg-type]
-    )
-
-
-def inbound(conversation, at):  # type: ignore[no-untyped-def]
-    message_record(
-        conversation=conversation,
-        channel="inapp",
-        direction=Message.Direction.INBOUND,
-        status=Message.Status.RECEIVED,
-        body_text="hi",
-        author_creator=conversation.creator,
-        created_at=at,
-    )
-
-
-def reply(conversation, author, at):  # type: ignore[no-untyped-def]
-    return message_record(
-        conversation=conversation,
-        channel="inapp",
-        direction=Message.Direction.OUTBOUND,
-        status=Message.Status.SENT,
-        body_text="answer",
-        author_member=author,
-        created_at=at,
     )
 
 

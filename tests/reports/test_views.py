@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from parley.inbox.models import Message
-from parley.inbox.services import message_record
+from tests.reports.messages import inbound, reply
 
 
 @pytest.fixture
@@ -15,24 +14,8 @@ def answered(member, make_conversation):  # type: ignore[no-untyped-def]
     """One reply after 2 h 30 min, yesterday; one creator waiting for two days."""
     now = timezone.now()
     conversation = make_conversation(at=now - timedelta(days=1))
-    message_record(
-        conversation=conversation,
-        channel="inapp",
-        direction=Message.Direction.INBOUND,
-        status=Message.Status.RECEIVED,
-        body_text="hi",
-        author_creator=conversation.creator,
-        created_at=now - timedelta(days=1),
-    )
-    message_record(
-        conversation=conversation,
-        channel="inapp",
-        direction=Message.Direction.OUTBOUND,
-        status=Message.Status.SENT,
-        body_text="hello",
-        author_member=member,
-        created_at=now - timedelta(days=1) + timedelta(hours=2, minutes=30),
-    )
+    inbound(conversation, now - timedelta(days=1))
+    reply(conversation, member, now - timedelta(days=1) + timedelta(hours=2, minutes=30))
     make_conversation(inbound=1, at=now - timedelta(days=2))
 
 
