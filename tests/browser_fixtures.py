@@ -33,6 +33,15 @@ def page(browser: Browser, live_server) -> Iterator[Page]:  # type: ignore[no-un
     page = context.new_page()
     yield page
     context.close()
+    _wait_for_requests_in_flight(live_server)
+
+
+def _wait_for_requests_in_flight(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Let the live server finish what the closed page had asked (a poll, say) before the
+    test's database is flushed: a request still reading while PostgreSQL truncates the
+    tables is a deadlock. The server keeps its request threads in `_threads`."""
+    for thread in list(getattr(live_server.thread.httpd, "_threads", [])):
+        thread.join(timeout=10)
 
 
 @pytest.fixture
