@@ -5,10 +5,11 @@ benchmarks (Parley's outbox and django-post-office are timed against the same on
 
 Standard library only (it runs under any Python 3.11+, the scratch venvs' too). Prints
 `ready <port>` once listening, then serves until killed. It speaks just enough SMTP for
-smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT; no TLS, no AUTH) and one extra
-verb, `XCOUNT`, answered `250 <messages> <bytes>`: what it has accepted so far, so a
-benchmark can check every email arrived. A thread per connection, no parsing of the
-message: about 0.06 ms of CPU an email, far less than either sender spends.
+smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT; no TLS, no AUTH), offering
+PIPELINING (RFC 2920) as Gmail, Microsoft 365 and Postfix do (smtplib never uses it; Parley
+does), and one extra verb, `XCOUNT`, answered `250 <messages> <bytes>`: what it has
+accepted so far, so a benchmark can check every email arrived. A thread per connection, no
+parsing of the message: about 0.06 ms of CPU an email, far less than either sender spends.
 """
 
 import argparse
@@ -53,7 +54,7 @@ def _session(conn: socket.socket) -> None:
                     _counts[1] += size
                 send(b"250 2.0.0 accepted\r\n")
             elif verb == b"EHLO":
-                send(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 104857600\r\n")
+                send(b"250-sink\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SIZE 104857600\r\n")
             elif verb == b"QUIT":
                 send(b"221 bye\r\n")
                 break

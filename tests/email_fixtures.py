@@ -50,6 +50,8 @@ def smtp_server(smtp_server_session: SmtpServer) -> Iterator[SmtpServer]:
     """The session's SMTP server, answering normally again after each test."""
     yield smtp_server_session
     smtp_server_session.handler.refuse = None
+    smtp_server_session.handler.refuse_rcpt = None
+    smtp_server_session.handler.pipelining = True
     smtp_server_session.handler.on_accept = None
 
 

@@ -172,7 +172,7 @@ def smtp_deliver(smtp: smtplib.SMTP, raw: bytes, *, from_addr: str, to: str) -> 
     """Send one message (its bytes, as email_render made them) over an open connection;
     errors sorted for the outbox."""
     try:
-        smtp.sendmail(from_addr, [to], raw)
+        _sendmail(smtp, raw, from_addr=from_addr, to=to)
     except smtplib.SMTPRecipientsRefused as exc:
         answer = next(iter(exc.recipients.values()), (0, b""))
         code, text = int(answer[0]), bytes(answer[1]).decode("utf-8", "replace")
@@ -195,6 +195,57 @@ def smtp_deliver(smtp: smtplib.SMTP, raw: bytes, *, from_addr: str, to: str) -> 
         raise Unreachable(
             _("The SMTP connection broke: %(reason)s") % {"reason": _reason(exc)}
         ) from exc
+
+
+def _sendmail(smtp: smtplib.SMTP, raw: bytes, *, from_addr: str, to: str) -> None:
+    """smtplib's `sendmail` for one recipient, pipelined (RFC 2920) when the server offers
+    it, as Gmail, Microsoft 365 and Postfix do: MAIL, RCPT and DATA go in one write and their
+    answers are read together, then the content. Two round trips an email instead of four.
+    Raises what `sendmail` raises; a refusal leaves the connection ready for the next email."""
+    if not (smtp.has_extn("pipelining") and from_addr.isascii() and to.isascii()):
+        smtp.sendmail(from_addr, [to], raw)
+        return
+    size = f" SIZE={len(raw)}" if smtp.has_extn("size") else ""
+    smtp.send(
+        f"MAIL FROM:{smtplib.quoteaddr(from_addr)}{size}\r\n"
+        f"RCPT TO:{smtplib.quoteaddr(to)}\r\nDATA\r\n"
+    )
+    answers: list[tuple[int, bytes]] = []
+    for _command in ("MAIL", "RCPT", "DATA"):
+        answers.append(smtp.getreply())
+        if answers[-1][0] == 421:  # the server is closing the connection: no more answers
+            break
+    answers += [(503, b"")] * (3 - len(answers))
+    (mail, mail_said), (rcpt, rcpt_said), (data, data_said) = answers
+    if mail != 250 or rcpt not in (250, 251) or data != 354:
+        if data == 354:  # a server that should have refused DATA: end it, empty
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        _sendmail_abort(smtp, mail, rcpt, data)
+        if mail != 250:
+            raise smtplib.SMTPSenderRefused(mail, mail_said, from_addr)
+        if rcpt not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({to: (rcpt, rcpt_said)})
+        raise smtplib.SMTPDataError(data, data_said)
+    content = _LEADING_DOT.sub(b"..", raw)
+    smtp.send(content + (b".\r\n" if content.endswith(b"\r\n") else b"\r\n.\r\n"))
+    code, said = smtp.getreply()
+    if code != 250:
+        _sendmail_abort(smtp, code)
+        raise smtplib.SMTPDataError(code, said)
+
+
+def _sendmail_abort(smtp: smtplib.SMTP, *codes: int) -> None:
+    """After a refusal, as `sendmail` does: a server that answered 421 is closing the
+    connection; else the transaction is reset for the next email."""
+    if 421 in codes:
+        smtp.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            smtp.rset()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def _smtp_said(code: int, text: str) -> str:

@@ -284,7 +284,27 @@ class SmtpHandler:
         # Tests script the server: refuse every message with this answer (e.g. a provider's
         # daily quota), or call this once a message is taken, before answering.
         self.refuse: str | None = None
+        # ... or refuse recipients with this answer; and whether EHLO offers PIPELINING
+        # (RFC 2920), as Gmail, Microsoft 365 and Postfix do.
+        self.refuse_rcpt: str | None = None
+        self.pipelining = True
         self.on_accept: Callable[[], None] | None = None
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_rcpt is not None:
+            return self.refuse_rcpt
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse is not None:
