@@ -15,13 +15,16 @@ deleted with its creator or workspace (a cascade, which tells the index nothing)
 FTS5 entry on SQLite; the query joins the messages, so it is never found.
 
 Results come newest stored first (by id). SQLite's FTS5 walks a term's entries in rowid
-order with a LIMIT. PostgreSQL first walks the newest WALK messages testing each (a common
+order with a LIMIT; the index keeps every word's prefixes of 4 to 8 letters, so a word
+(looked for as a beginning) is one entry read newest first, not the merge of every word
+that begins so. PostgreSQL first walks the newest WALK messages testing each (a common
 word fills a page within a few hundred, whatever the table's size); if they do not fill the
 page, it takes every match from the GIN index and sorts them (a rare word: few; a walk of
 the whole table would be the size of the table).
 
 Terms: bare words must all be found, each as a word's beginning on SQLite (which has no
-stemmers: "vertrag" finds "Verträge"), or as a stem and prefix on PostgreSQL; a quoted
+stemmers: "vertrag" finds "Verträge"; a word of more than 8 letters by its first 8, like a
+stemmer: "verträgen" finds "Verträge" too), or as a stem and prefix on PostgreSQL; a quoted
 "phrase" is those words in that order. Words of one character, outside quotes, are left
 out; a search with nothing left is refused with a message rather than run.
 """
@@ -54,6 +57,9 @@ MAX_TERMS = 8
 # PostgreSQL: a search tests the newest this many messages first; if they do not fill the
 # page, it takes every match from the GIN index and sorts them (bench/search.py).
 WALK = 5000
+# SQLite: the index keeps every word's prefixes of 4 to 8 letters (migration 0008); a longer
+# word is looked for by its first 8.
+FTS_PREFIX = 8
 MIN_WORD = 2
 SNIPPET_CHARS = 160
 
@@ -243,8 +249,14 @@ def _pg_query(terms: SearchTerms) -> str:
     return " & ".join(parts)
 
 
+def _fts_word(word: str) -> str:
+    """SQLite: what a word is looked for by, as a word's beginning: the word, or its first
+    FTS_PREFIX letters when it is longer (the longest prefix the index keeps)."""
+    return word[:FTS_PREFIX]
+
+
 def _fts_query(terms: SearchTerms, workspace_id: int) -> str:
-    parts = [f'"{w}"*' for w in terms.words]
+    parts = [f'"{_fts_word(w)}"*' for w in terms.words]
     parts += ['"' + " ".join(p) + '"' for p in terms.phrases]
     return f'ws : "w{workspace_id:d}" AND {{subject body_text}} : ({" AND ".join(parts)})'
 
@@ -252,8 +264,9 @@ def _fts_query(terms: SearchTerms, workspace_id: int) -> str:
 def _match_ids(
     terms: SearchTerms, workspace: Workspace, before: int | None, limit: int
 ) -> tuple[list[int], tuple[str, ...]]:
-    """Ids of up to `limit` matching messages, newest first, and on PostgreSQL the lexemes
-    the query looked for (to mark the stems that matched in the snippets)."""
+    """Ids of up to `limit` matching messages, newest first, and the beginnings the query
+    looked for (PostgreSQL's stems, SQLite's words cut at FTS_PREFIX), to mark them in the
+    snippets."""
     using = router.db_for_read(Message)
     connection = connections[using]
     after = " AND m.id < %s" if before else ""
@@ -293,7 +306,7 @@ def _match_ids(
             "ORDER BY f.rowid DESC LIMIT %s",
             [_fts_query(terms, workspace.pk), workspace.pk, *([before] if before else []), limit],
         )
-        return [r[0] for r in cursor.fetchall()], ()
+        return [r[0] for r in cursor.fetchall()], tuple(_fts_word(w) for w in terms.words)
 
 
 @dataclass

@@ -96,6 +96,20 @@ def test_diacritics_and_case_do_not_matter_on_sqlite_words_are_prefixes(member, 
         assert _found(member.workspace, "vertrag munchen") == [hit.id]
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index")
+def test_sqlite_a_long_word_is_looked_for_by_its_first_eight_letters(member, say):
+    hit = say("Die Verträge für München")
+    say("Der Vertrag")
+    # "verträgen" (9 letters) by "verträge", which the index keeps as a prefix (migration
+    # 0008: prefixes of 4 to 8 letters, so a word is one entry, not a merge of many).
+    found = message_search(workspace=member.workspace, q="Verträgen")
+    assert [h.message.id for h in found.hits] == [hit.id]
+    assert "<mark>Verträge</mark>" in found.hits[0].snippet
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'inbox_message_fts'")
+        assert "prefix='4 5 6 7 8'" in cursor.fetchone()[0]
+
+
 @on_postgres
 @pytest.mark.parametrize(
     ("language", "text", "q"),
