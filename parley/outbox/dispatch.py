@@ -109,9 +109,10 @@ def outbox_claim(
             OutboxItem.objects.filter(id__among=claimed).update(
                 lease_until=now + LEASE, leased_by=worker_id
             )
+    # The messages only: a channel's batch loads what its sends need for all of them at once
+    # (the email batch: records, attachments, recipients).
     return list(
-        OutboxItem.objects.select_related("message", "message__conversation__creator")
-        .prefetch_related("message__attachments")
+        OutboxItem.objects.select_related("message")
         .filter(id__among=claimed, leased_by=worker_id)
         .order_by("priority", "not_before", "id")
     )
