@@ -13,6 +13,10 @@ Exactly once, under faults:
   Not sent: it is sent again. Cannot tell (a send-only mailbox): it is held, "outcome
   unknown", for a person to retry or mark as sent, never sent twice by itself.
 - One connection per sender per batch; the outcomes of a batch are written together.
+- A worker's pass is pipelined (_Pipeline): a second thread, on a database connection of
+  its own, claims and readies the next batch and writes the last one's outcomes while the
+  first sends. The attempt is still recorded right before a group is sent, by the thread
+  that sends it, so a worker that dies leaves only that group SENDING.
 - A sender with a per-second rate (`SenderPolicy.min_interval`: an SMS number's throughput)
   is paced across workers (outbox.senders.sender_turn): each send waits for the sender's
   turn and takes it, right before the provider is called (the batch's `wait_turn`, so the
@@ -27,9 +31,11 @@ Exactly once, under faults:
 import logging
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -120,12 +126,19 @@ def outbox_claim(
 
 def outbox_dispatch_due(*, worker_id: str = WORKER_ID, limit: int = CLAIM) -> int:
     """Periodic: recover what dead workers left, plan changed queues, then deliver what is
-    due, sender by sender, for up to PASS_SECONDS. How many were delivered."""
+    due, sender by sender, for up to PASS_SECONDS. How many were delivered.
+
+    Outside a transaction the pass is pipelined (_Pipeline): a second thread, on a
+    connection of its own, claims and prepares the next batch and writes the outcomes of
+    the last one while this thread sends. Inside one (a caller's, or a test's) every step
+    runs here, one after the other, in it."""
     outbox_recover(worker_id=worker_id)
     outbox_plan_expired_pauses()
     outbox_plan_dirty()
-    delivered = 0
     deadline = time.monotonic() + PASS_SECONDS
+    if not connections[router.db_for_write(OutboxItem)].in_atomic_block:
+        return _Pipeline(worker_id, limit).run(deadline)
+    delivered = 0
     while time.monotonic() < deadline:
         items = outbox_claim(worker_id=worker_id, limit=limit)
         if not items:
@@ -136,25 +149,46 @@ def outbox_dispatch_due(*, worker_id: str = WORKER_ID, limit: int = CLAIM) -> in
 
 def outbox_deliver_items(*, items: list[OutboxItem], worker_id: str = WORKER_ID) -> int:
     """Deliver claimed items, grouped by sender (one connection each). Sent count."""
-    groups: dict[tuple[str, str], list[OutboxItem]] = defaultdict(list)
-    for item in items:
-        groups[(item.channel, item.sender_key)].append(item)
     sent = 0
-    for (channel, sender_key), group in groups.items():
+    for (channel, sender_key), group in _by_sender(items).items():
         try:
-            sent += _deliver_group(channel, sender_key, group, worker_id)
+            ready = _group_ready(channel, sender_key, group)
+            if ready is not None:
+                sent += _group_finish(*_group_send(ready, worker_id))
         except Exception:  # one broken sender must not hold up the others
             logger.exception("outbox: delivering for %s failed", sender_key or channel)
             _unlease([i.id for i in group if i.state == OutboxItem.State.PENDING])
     return sent
 
 
-def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worker_id: str) -> int:
+def _by_sender(items: list[OutboxItem]) -> dict[tuple[str, str], list[OutboxItem]]:
+    groups: dict[tuple[str, str], list[OutboxItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.channel, item.sender_key)].append(item)
+    return groups
+
+
+@dataclass
+class _Group:
+    """One sender's claimed items, ready to send: their slots reserved, the batch opened
+    and prepared (nothing has reached the provider, no attempt is recorded)."""
+
+    channel: str
+    sender_key: str
+    items: list[OutboxItem]
+    policy: SenderPolicy | None
+    interval: float
+    batch: BatchSender | None
+
+
+def _group_ready(channel: str, sender_key: str, items: list[OutboxItem]) -> _Group | None:
+    """Before sending: hold a sender that needs a person, keep what a paced sender fits,
+    reserve today's slots, open the batch and load what it needs. None: nothing to send."""
     adapter = channel_adapter(channel)
     ready = getattr(adapter, "sender_ready", None)
     if ready is not None and not ready(items[0].message):
         _hold(items)
-        return 0
+        return None
     policy = sender_policy(channel=channel, sender_key=sender_key)
     interval = policy.min_interval if policy is not None else 0.0
     if interval > 0:
@@ -163,25 +197,53 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
         items = items[:fits]
     items = _reserve(items, policy)
     if not items:
-        return 0
+        return None
+    group = _Group(channel, sender_key, items, policy, interval, None)
+    opener = getattr(adapter, "open_batch", None)
+    try:
+        if opener is not None and (len(items) > 1 or interval > 0):
+            group.batch = opener(sender_key)
+            prepare = getattr(group.batch, "prepare", None)
+            if prepare is not None:  # what the batch needs, loaded for all of it at once
+                prepare([item.message for item in items])
+    except Exception:
+        _group_abandon(group)
+        raise
+    return group
+
+
+def _group_abandon(group: _Group) -> None:
+    """A group that will not be sent now: its slots go back, its items to any worker."""
+    if group.batch is not None:
+        group.batch.close()
+    reserved = [i for i in group.items if i.reserved_day is not None]
+    if reserved:
+        day = reserved[0].reserved_day
+        assert day is not None
+        slots_release(sender_key=group.sender_key, day=day, count=len(reserved))
+    OutboxItem.objects.filter(id__among=[i.id for i in group.items]).update(
+        lease_until=None, leased_by="", reserved_day=None
+    )
+
+
+def _group_send(
+    group: _Group, worker_id: str
+) -> tuple[_Group, list[OutboxItem], dict[int, DeliveryResult], bool]:
+    """Record the attempt, send, close: the items still this worker's, the results by item
+    id, and whether the failures are the sender's (it needs reconnecting)."""
+    items, batch, sender_key = group.items, group.batch, group.sender_key
+    adapter = channel_adapter(group.channel)
     _record_attempt(items)
     results: dict[int, DeliveryResult] = {}
-    batch: BatchSender | None = None
-    opener = getattr(adapter, "open_batch", None)
     lease = _Lease(items, worker_id)
     turn = None
-    if interval > 0:
-        workspace_id = items[0].workspace_id
+    if group.interval > 0:
+        workspace_id, interval = items[0].workspace_id, group.interval
 
         def turn() -> None:
             sender_turn(workspace_id=workspace_id, sender_key=sender_key, interval=interval)
 
     try:
-        if opener is not None and (len(items) > 1 or turn is not None):
-            batch = opener(sender_key)
-            prepare = getattr(batch, "prepare", None)
-            if prepare is not None:  # what the batch needs, loaded for all of it at once
-                prepare([item.message for item in items])
         # A batch that takes its turn itself waits right before it calls the provider.
         batch_waits = turn is not None and hasattr(batch, "wait_turn")
         if batch_waits:
@@ -200,16 +262,113 @@ def _deliver_group(channel: str, sender_key: str, items: list[OutboxItem], worke
         if batch is not None:
             batch.close()
     items = [i for i in items if lease.holds(i)]
-    if not items:
-        return 0
     # A failure because the sender now needs a person (re-authorisation) holds the items:
     # no attempt counted, nothing failed.
-    held = (
-        ready is not None
+    ready = getattr(adapter, "sender_ready", None)
+    held = bool(
+        items
+        and ready is not None
         and any(not r.ok for r in results.values())
         and not ready(items[0].message)
     )
-    return _record_outcomes(items, results, policy, held=held)
+    return group, items, results, held
+
+
+def _group_finish(
+    group: _Group, items: list[OutboxItem], results: dict[int, DeliveryResult], held: bool
+) -> int:
+    if not items:
+        return 0
+    return _record_outcomes(items, results, group.policy, held=held)
+
+
+class _Pipeline:
+    """One dispatch pass in two threads. A second thread (its own database connection)
+    claims the next batch and gets its groups ready (_group_ready), then writes the last
+    batch's outcomes, while this one records each group's attempt and sends it: the
+    database's time and the providers' overlap. The guarantees are the sequential pass's:
+    an attempt is recorded, in this thread, right before its group is sent, so only the
+    group being sent is ever SENDING; a batch claimed ahead is leased and PENDING, as any
+    claimed batch is. A sender that paused (or needs a person) in one batch is not sent
+    to again in the pass: its groups claimed ahead are given back (_group_abandon)."""
+
+    def __init__(self, worker_id: str, limit: int) -> None:
+        self.worker_id = worker_id
+        self.limit = limit
+        self.stopped: set[tuple[str, str]] = set()
+
+    def run(self, deadline: float) -> int:
+        delivered = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db") as db:
+            try:
+                ahead = db.submit(self._claim_ready)
+                finishing: list[Future[int]] = []
+                while True:
+                    claimed, groups = ahead.result()
+                    if not claimed:
+                        break
+                    more = time.monotonic() < deadline
+                    if more:
+                        ahead = db.submit(self._claim_ready)
+                    for group in groups:
+                        finishing.append(db.submit(self._finish, *self._send(group, db)))
+                    delivered += sum(f.result() for f in finishing[:-1])
+                    finishing = finishing[-1:]
+                    if not more:
+                        break
+                delivered += sum(f.result() for f in finishing)
+            finally:
+                db.submit(connections.close_all).result()
+        return delivered
+
+    def _claim_ready(self) -> tuple[int, list[_Group]]:
+        """In the second thread: how many items the next claim took, and its groups ready to
+        send (a sender held or out of slots has none)."""
+        claimed = outbox_claim(worker_id=self.worker_id, limit=self.limit)
+        groups = []
+        for (channel, sender_key), items in _by_sender(claimed).items():
+            try:
+                ready = _group_ready(channel, sender_key, items)
+            except Exception:
+                logger.exception("outbox: delivering for %s failed", sender_key or channel)
+                _unlease([i.id for i in items if i.state == OutboxItem.State.PENDING])
+                continue
+            if ready is not None:
+                groups.append(ready)
+        return len(claimed), groups
+
+    def _send(
+        self, group: _Group, db: ThreadPoolExecutor
+    ) -> tuple[_Group, list[OutboxItem], dict[int, DeliveryResult], bool]:
+        key = (group.channel, group.sender_key)
+        if key in self.stopped:
+            db.submit(_group_abandon, group)
+            return group, [], {}, False
+        try:
+            sent = _group_send(group, self.worker_id)
+        except Exception:
+            logger.exception("outbox: delivering for %s failed", group.sender_key or key[0])
+            self.stopped.add(key)
+            pending = [i.id for i in group.items if i.state == OutboxItem.State.PENDING]
+            db.submit(_unlease, pending)
+            return group, [], {}, False
+        results, held = sent[2], sent[3]
+        if held or any(r.pause for r in results.values()):
+            self.stopped.add(key)
+        return sent
+
+    def _finish(
+        self,
+        group: _Group,
+        items: list[OutboxItem],
+        results: dict[int, DeliveryResult],
+        held: bool,
+    ) -> int:
+        try:
+            return _group_finish(group, items, results, held)
+        except Exception:  # left SENDING: recovered as a dead worker's would be
+            logger.exception("outbox: recording for %s failed", group.sender_key)
+            return 0
 
 
 class _Lease:

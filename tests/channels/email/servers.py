@@ -284,6 +284,7 @@ class SmtpHandler:
         # Tests script the server: refuse every message with this answer (e.g. a provider's
         # daily quota), or call this once a message is taken, before answering.
         self.refuse: str | None = None
+        self.refused = 0  # how many emails were refused so far
         # ... or refuse recipients with this answer; and whether EHLO offers PIPELINING
         # (RFC 2920), as Gmail, Microsoft 365 and Postfix do.
         self.refuse_rcpt: str | None = None
@@ -308,6 +309,7 @@ class SmtpHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse is not None:
+            self.refused += 1
             return self.refuse
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
