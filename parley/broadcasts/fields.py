@@ -191,9 +191,12 @@ def renderer(source: str) -> Renderer:
     """The template compiled once, to render for many recipients. Call templates_check
     first: a syntax error here raises. RenderError says what went wrong for one recipient."""
     template = _env.from_string(source)
+    # Only the fields the template reads are looked up for each recipient.
+    names = fields_used([source])
+    used = [personal for name, personal in _FIELDS.items() if name in names]
 
     def render(recipient: Recipient) -> str:
-        context = {name: personal.value(recipient) for name, personal in _FIELDS.items()}
+        context = {personal.name: personal.value(recipient) for personal in used}
         context.update(recipient.extra)
         try:
             return template.render(context)
