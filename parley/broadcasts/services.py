@@ -280,6 +280,14 @@ def _queue_chunk(
         email_records_bulk(messages=messages, mailbox=mailbox)
         sender_key, sender_label = mailbox.sender_key, mailbox.address
     send_after = broadcast.send_at or now
+    # Placed on the day they were asked for: the plan after the last chunk (outbox_plan)
+    # moves only the items that do not fit it, instead of every item of the broadcast.
+    policy = sender_policy(channel=broadcast.channel, sender_key=sender_key)
+    planned = (
+        max(local_day(policy), local_day(policy, send_after))
+        if policy is not None and policy.daily_limit is not None
+        else None
+    )
     rows_insert(
         OutboxItem,
         [
@@ -292,6 +300,7 @@ def _queue_chunk(
             "broadcast_id",
             "send_after",
             "not_before",
+            "planned_day",
         ],
         (
             (
@@ -304,6 +313,7 @@ def _queue_chunk(
                 broadcast.id,
                 send_after,
                 send_after,
+                planned,
             )
             for message in messages
         ),

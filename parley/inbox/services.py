@@ -279,7 +279,7 @@ def messages_record_outbound(
             body_text=body,
             subject=subject,
             campaign_id=campaign_id,
-            author_member=author,
+            author_member_id=author.pk,
             created_at=at,
             sent_at=at if status == Message.Status.SENT else None,
             scheduled_for=scheduled_for,
