@@ -1,11 +1,16 @@
 """Writing many rows: ids reserved ahead of the rows (ids_reserve), plain rows inserted
 (rows_insert) and updated (rows_update), on SQLite and PostgreSQL alike."""
 
+from datetime import date, timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from parley.accounts.models import Client
 from parley.core.bulk import ids_reserve, rows_insert, rows_update
+from parley.outbox.models import OutboxItem
+from parley.outbox.services import message_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,3 +54,25 @@ def test_rows_update_writes_each_rows_own_values(member):
     assert list(
         Client.objects.filter(id__in=ids).order_by("id").values_list("name", flat=True)
     ) == [f"renamed {i}" for i in ids]
+
+
+def test_rows_update_writes_every_kind_of_value_and_nulls(member, make_conversation):
+    later = timezone.now() + timedelta(days=1)
+    conversation = make_conversation(name="Ada")
+    for body in ("one", "two"):
+        message_send(
+            member=member, conversation=conversation, channel="inapp", body=body, send_at=later
+        )
+    first, second = OutboxItem.objects.filter(message__conversation=conversation).order_by("id")
+    when = timezone.now().replace(microsecond=123456)
+    first.state, first.attempts, first.lease_until, first.leased_by = "done", 3, None, ""
+    first.last_error, first.reserved_day = "it's \u202e“quoted”, ünïcödé", date(2026, 11, 28)
+    second.state, second.attempts, second.lease_until, second.leased_by = "pending", 0, when, "w1"
+    second.last_error, second.reserved_day = "", None
+    fields = ["state", "attempts", "lease_until", "leased_by", "last_error", "reserved_day"]
+    assert rows_update([first, second], fields) == 2
+    got = OutboxItem.objects.filter(id__in=[first.id, second.id]).order_by("id")
+    assert list(got.values_list(*fields)) == [
+        ("done", 3, None, "", "it's \u202e“quoted”, ünïcödé", date(2026, 11, 28)),
+        ("pending", 0, when, "w1", "", None),
+    ]
