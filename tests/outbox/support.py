@@ -11,16 +11,20 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from parley.accounts.models import Member, Workspace
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import ServerSettings, mailbox_connect_imap
 from parley.creators.models import Creator
-from parley.inbox.models import Conversation
+from parley.inbox.models import Conversation, Message
 from parley.inbox.services import conversation_get_or_create
+from parley.outbox.email_send import email_message_send
+from parley.outbox.models import OutboxItem
 from tests.channels.email.servers import PASSWORD, SmtpServer
 from tests.conftest import database_url
 from tests.factories import CreatorFactory, IdentityFactory
@@ -52,6 +56,27 @@ def conversation_with(workspace: Workspace, name: str) -> Conversation:
     creator: Creator = CreatorFactory(workspace=workspace, name=name)  # type: ignore[assignment]
     IdentityFactory(creator=creator, value=f"{name.lower().replace(' ', '.')}@creators.test")
     return conversation_get_or_create(creator=creator)
+
+
+def emails_due(member: Member, mailbox: Mailbox, names: Iterable[str]) -> list[Message]:
+    """An email to a new creator of each name that become due together, so a worker's
+    first pass takes them as one batch over one connection (queued for later, so no
+    delivery task is enqueued, then due)."""
+    later = timezone.now() + timedelta(hours=1)
+    messages = [
+        email_message_send(
+            member=member,
+            conversation=conversation_with(member.workspace, name),
+            mailbox=mailbox,
+            subject="Hello",
+            body=f"Hi {name}!",
+            send_at=later,
+        )
+        for name in names
+    ]
+    now = timezone.now()
+    OutboxItem.objects.filter(message__in=messages).update(send_after=now, not_before=now)
+    return messages
 
 
 def accepted(smtp: SmtpServer, since: int = 0) -> list[str]:

@@ -13,13 +13,11 @@ import pytest
 from django.utils import timezone
 
 from parley.channels.email.models import Mailbox
-from parley.inbox.models import Message
-from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem, SenderDay, SenderState
 from tests.outbox.support import (
     Workers,
     accepted,
-    conversation_with,
+    emails_due,
     send_only_mailbox,
 )
 
@@ -60,24 +58,6 @@ def _noon_zone() -> str:
     return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
-def _queue(member, mailbox: Mailbox, count: int, name: str) -> list[Message]:  # type: ignore[no-untyped-def]
-    later = timezone.now() + timedelta(hours=1)  # no delivery task: only the workers send
-    messages = [
-        email_message_send(
-            member=member,
-            conversation=conversation_with(member.workspace, f"{name} {i}"),
-            mailbox=mailbox,
-            subject="Hello",
-            body=f"Hi {i}!",
-            send_at=later,
-        )
-        for i in range(count)
-    ]
-    now = timezone.now()
-    OutboxItem.objects.filter(message__in=messages).update(send_after=now, not_before=now)
-    return messages
-
-
 @pytest.mark.parametrize("processes", [2, 4])
 def test_concurrent_workers_never_exceed_the_limit_nor_send_twice(  # type: ignore[no-untyped-def]
     processes, member, smtp_server, tmp_path
@@ -89,8 +69,8 @@ def test_concurrent_workers_never_exceed_the_limit_nor_send_twice(  # type: igno
     # Given 40 emails due on a mailbox and 40 on another, all planned for today
     limited = send_only_mailbox(member, smtp_server)
     unlimited = send_only_mailbox(member, smtp_server)
-    capped = _queue(member, limited, LIMITED, "Capped")
-    free = _queue(member, unlimited, UNLIMITED, "Free")
+    capped = emails_due(member, limited, (f"Capped {i}" for i in range(LIMITED)))
+    free = emails_due(member, unlimited, (f"Free {i}" for i in range(UNLIMITED)))
     # And then the first mailbox's limit set to 25, with its plan out of date on purpose:
     # the day's slots alone stand between 40 due emails and the limit
     Mailbox.objects.filter(id=limited.id).update(daily_limit=LIMIT)

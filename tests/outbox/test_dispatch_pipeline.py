@@ -3,16 +3,15 @@ claims ahead and records outcomes while the first sends), against a real SMTP se
 whichever database the tests run on: every email once, and a provider's pause mid-pass
 gives back what was claimed ahead."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from parley.inbox.models import Message
 from parley.outbox import dispatch
-from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem, SenderDay, SenderState
-from tests.outbox.support import accepted_counts, conversation_with, send_only_mailbox
+from tests.outbox.support import accepted_counts, emails_due, send_only_mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,17 +30,8 @@ def pipelined(monkeypatch):  # type: ignore[no-untyped-def]
     return runs
 
 
-def _queue(member, mailbox, count, prefix):  # type: ignore[no-untyped-def]
-    return [
-        email_message_send(
-            member=member,
-            conversation=conversation_with(member.workspace, f"{prefix} Number{i}"),
-            mailbox=mailbox,
-            subject="Hello",
-            body=f"Hi {i}!",
-        )
-        for i in range(count)
-    ]
+def _due(member, mailbox, count, prefix):  # type: ignore[no-untyped-def]
+    return emails_due(member, mailbox, (f"{prefix} Number{i}" for i in range(count)))
 
 
 def _ids(messages):  # type: ignore[no-untyped-def]
@@ -51,7 +41,7 @@ def _ids(messages):  # type: ignore[no-untyped-def]
 def test_two_mailboxes_over_many_batches_every_email_once(member, smtp_server, pipelined):  # type: ignore[no-untyped-def]
     first = send_only_mailbox(member, smtp_server, limit=1000)
     second = send_only_mailbox(member, smtp_server, limit=1000)
-    queued = _queue(member, first, 11, "Ada") + _queue(member, second, 7, "Bo")
+    queued = _due(member, first, 11, "Ada") + _due(member, second, 7, "Bo")
     since = len(smtp_server.handler.messages)
 
     assert dispatch.outbox_dispatch_due(limit=4) == 18
@@ -70,7 +60,7 @@ def test_a_quota_mid_pass_pauses_and_gives_back_what_was_claimed_ahead(  # type:
     member, smtp_server, pipelined
 ):
     mailbox = send_only_mailbox(member, smtp_server, limit=1000)
-    queued = _queue(member, mailbox, 12, "Cy")
+    queued = _due(member, mailbox, 12, "Cy")
     since, refused = len(smtp_server.handler.messages), smtp_server.handler.refused
 
     def quota_after_six() -> None:
@@ -91,7 +81,7 @@ def test_a_quota_mid_pass_pauses_and_gives_back_what_was_claimed_ahead(  # type:
     sent = [m for m in queued if counts[m.provider_message_id.lower()]]
     assert [items[m.id].state for m in sent] == ["done"] * 6
     until = SenderState.objects.get(sender_key=mailbox.sender_key).paused_until
-    tomorrow = timezone.localdate() + timezone.timedelta(days=1)
+    tomorrow = timezone.localdate() + timedelta(days=1)
     assert until == timezone.make_aware(datetime.combine(tomorrow, time.min))
     waiting = [items[m.id] for m in queued if m not in sent]
     # Nothing failed, nothing is leased or counted: they go tomorrow.

@@ -7,21 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from parley.outbox.dispatch import outbox_dispatch_due
-from parley.outbox.email_send import email_message_send
-from tests.outbox.support import conversation_with, send_only_mailbox
+from tests.outbox.support import emails_due, send_only_mailbox
 
 pytestmark = pytest.mark.django_db
-
-
-def _queue(member, mailbox, names):  # type: ignore[no-untyped-def]
-    for name in names:
-        email_message_send(
-            member=member,
-            conversation=conversation_with(member.workspace, name),
-            mailbox=mailbox,
-            subject="Hello",
-            body=f"Hi {name}!",
-        )
 
 
 def _dispatch() -> tuple[int, int]:
@@ -33,12 +21,12 @@ def _dispatch() -> tuple[int, int]:
 
 def test_a_batch_costs_the_same_queries_for_three_emails_or_nine(member, smtp_server):  # type: ignore[no-untyped-def]
     mailbox = send_only_mailbox(member, smtp_server, limit=1000)
-    _queue(member, mailbox, ["Al Zero"])
+    emails_due(member, mailbox, ["Al Zero"])
     _dispatch()  # the first of the day also makes the mailbox's day row
     before = len(smtp_server.handler.messages)
-    _queue(member, mailbox, ["Ada One", "Bo Two", "Cy Three"])
+    emails_due(member, mailbox, ["Ada One", "Bo Two", "Cy Three"])
     three = _dispatch()
-    _queue(member, mailbox, [f"Dee Number{i}" for i in range(9)])
+    emails_due(member, mailbox, [f"Dee Number{i}" for i in range(9)])
     nine = _dispatch()
     assert (three[0], nine[0]) == (3, 9)
     assert nine[1] == three[1]

@@ -34,21 +34,19 @@ from django.urls import reverse
 from django.utils import timezone
 from imapclient import IMAPClient
 
-from parley.accounts.models import Member
 from parley.channels.email.adapter import UNCONFIRMED
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import mailbox_connect_oauth
 from parley.core.workers import HOST
 from parley.inbox.models import Message, Notification
 from parley.outbox.dispatch import outbox_dispatch_due
-from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem
 from parley.outbox.services import outbox_mark_sent
 from tests.channels.email.servers import PASSWORD, Dovecot, OAuthServer, SmtpServer, free_port
 from tests.outbox.support import (
     Workers,
     accepted_counts,
-    conversation_with,
+    emails_due,
     send_only_mailbox,
     wait_until,
 )
@@ -112,26 +110,6 @@ def _header(message: Message) -> str:
     return message.provider_message_id.lower()
 
 
-def _queue(member: Member, mailbox: Mailbox, names: list[str]) -> list[Message]:
-    """Emails that become due together, so a worker's first pass takes them as one batch
-    over one connection (queued for later, so no delivery task is enqueued, then due)."""
-    later = timezone.now() + timedelta(hours=1)
-    messages = [
-        email_message_send(
-            member=member,
-            conversation=conversation_with(member.workspace, name),
-            mailbox=mailbox,
-            subject="Hello",
-            body=f"Hi {name}!",
-            send_at=later,
-        )
-        for name in names
-    ]
-    now = timezone.now()
-    OutboxItem.objects.filter(message__in=messages).update(send_after=now, not_before=now)
-    return messages
-
-
 def _states(messages: list[Message]) -> list[str]:
     by_message = dict(
         OutboxItem.objects.filter(message__in=messages).values_list("message_id", "state")
@@ -187,7 +165,9 @@ def test_generic_imap_the_accepted_email_is_held_the_others_sent_again_once(  # 
     # the first for now (its Sent copy is then discarded)
     mailbox = connect()
     provider = Provider(smtp_server, monkeypatch)
-    refused, taken, untried = messages = _queue(member, mailbox, ["Refused", "Taken", "Untried"])
+    refused, taken, untried = messages = emails_due(
+        member, mailbox, ["Refused", "Taken", "Untried"]
+    )
     provider.refuse_once[_header(refused)] = "451 4.3.0 Try again later"
     before = len(smtp_server.handler.messages)
     # When the worker is killed the moment the server has taken the second
@@ -261,7 +241,7 @@ def test_gmail_files_what_it_took_so_the_restarted_worker_records_it_as_sent(  #
     assert gmail.is_oauth and gmail.reads_mail
     provider = Provider(smtp_server, monkeypatch)
     provider.sent_folder = (dovecot.port, gmail.address)
-    taken, _untried = messages = _queue(member, gmail, ["Taken", "Untried"])
+    taken, _untried = messages = emails_due(member, gmail, ["Taken", "Untried"])
     before = len(smtp_server.handler.messages)
     # When the worker is killed the moment the server has taken the first
     _kill_mid_send(workers, provider, messages, kill_at=taken)
@@ -281,7 +261,7 @@ def test_send_only_the_email_is_held_as_outcome_unknown_and_never_sent_again(  #
     # Given a send-only mailbox (Parley may not look at its Sent folder) and an email
     mailbox = send_only_mailbox(member, smtp_server)
     provider = Provider(smtp_server, monkeypatch)
-    messages = _queue(member, mailbox, ["Taken"])
+    messages = emails_due(member, mailbox, ["Taken"])
     before = len(smtp_server.handler.messages)
     # When the worker is killed the moment the server has taken it
     _kill_mid_send(workers, provider, messages, kill_at=messages[0])
@@ -306,8 +286,8 @@ def test_a_mailbox_unreachable_while_settling_is_looked_at_again_not_left_sendin
     # Given an email a dead worker left SENDING on a full-access IMAP mailbox (the row the
     # SIGKILL tests above leave), and another mailbox with an email due
     mailbox = connect()
-    (stranded,) = _queue(member, mailbox, ["Stranded"])
-    (other,) = _queue(member, send_only_mailbox(member, smtp_server), ["Other"])
+    (stranded,) = emails_due(member, mailbox, ["Stranded"])
+    (other,) = emails_due(member, send_only_mailbox(member, smtp_server), ["Other"])
     gone = subprocess.Popen(["true"])
     gone.wait()
     OutboxItem.objects.filter(message=stranded).update(
@@ -360,7 +340,7 @@ def test_a_send_that_outlasts_the_lease_never_doubles_the_rest_of_the_batch(  # 
     # Given four emails due together on a full-access IMAP mailbox, and two workers whose
     # leases last a second
     mailbox = connect()
-    messages = _queue(member, mailbox, ["Slow", "Second", "Third", "Fourth"])
+    messages = emails_due(member, mailbox, ["Slow", "Second", "Third", "Fourth"])
     flags = {n: tmp_path / n for n in ("ready-a", "ready-b", "go-a", "go-b", "stop")}
     first, second = (
         workers.start(
