@@ -55,7 +55,7 @@ from parley.inbox.services import (
 )
 from parley.outbox.email_send import email_message_ids, email_records_bulk
 from parley.outbox.models import OutboxItem
-from parley.outbox.planner import outbox_plan
+from parley.outbox.planner import day_asked, outbox_plan
 from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
 from parley.outbox.services import outbox_cancel_items
 from parley.outbox.sms_send import sms_records_bulk
@@ -284,7 +284,7 @@ def _queue_chunk(
     # moves only the items that do not fit it, instead of every item of the broadcast.
     policy = sender_policy(channel=broadcast.channel, sender_key=sender_key)
     planned = (
-        max(local_day(policy), local_day(policy, send_after))
+        day_asked(policy, send_after)
         if policy is not None and policy.daily_limit is not None
         else None
     )

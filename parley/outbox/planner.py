@@ -43,6 +43,11 @@ def _due(
     return due
 
 
+def day_asked(policy: SenderPolicy, send_after: datetime) -> date:
+    """The first day an item may go: the day it was asked for, never before today."""
+    return max(local_day(policy), local_day(policy, send_after))
+
+
 def outbox_place(*, item: OutboxItem) -> None:
     """Place a new pending item on the first day with room for it, counting only what is
     ahead of it there (same or higher priority: it is the newest). Lower-priority items it
@@ -53,7 +58,7 @@ def outbox_place(*, item: OutboxItem) -> None:
     limit = policy.daily_limit
     today = local_day(policy)
     paused = sender_paused_until(sender_key=item.sender_key)
-    day = max(today, local_day(policy, item.send_after))
+    day = day_asked(policy, item.send_after)
     if paused is not None:
         day = max(day, local_day(policy, paused))
     queue = OutboxItem.objects.filter(
