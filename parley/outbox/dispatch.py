@@ -32,7 +32,7 @@ import logging
 import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, connections, router, transaction
@@ -154,7 +154,8 @@ def outbox_deliver_items(*, items: list[OutboxItem], worker_id: str = WORKER_ID)
         try:
             ready = _group_ready(channel, sender_key, group)
             if ready is not None:
-                sent += _group_finish(*_group_send(ready, worker_id))
+                _group_send(ready, worker_id)
+                sent += _group_finish(ready)
         except Exception:  # one broken sender must not hold up the others
             logger.exception("outbox: delivering for %s failed", sender_key or channel)
             _unlease([i.id for i in group if i.state == OutboxItem.State.PENDING])
@@ -171,7 +172,9 @@ def _by_sender(items: list[OutboxItem]) -> dict[tuple[str, str], list[OutboxItem
 @dataclass
 class _Group:
     """One sender's claimed items, ready to send: their slots reserved, the batch opened
-    and prepared (nothing has reached the provider, no attempt is recorded)."""
+    and prepared (nothing has reached the provider, no attempt is recorded). Once sent
+    (_group_send): the items still this worker's, the results by item id, and whether the
+    failures are the sender's (it needs reconnecting)."""
 
     channel: str
     sender_key: str
@@ -179,6 +182,8 @@ class _Group:
     policy: SenderPolicy | None
     interval: float
     batch: BatchSender | None
+    results: dict[int, DeliveryResult] = field(default_factory=dict)
+    held: bool = False
 
 
 def _group_ready(channel: str, sender_key: str, items: list[OutboxItem]) -> _Group | None:
@@ -226,15 +231,12 @@ def _group_abandon(group: _Group) -> None:
     )
 
 
-def _group_send(
-    group: _Group, worker_id: str
-) -> tuple[_Group, list[OutboxItem], dict[int, DeliveryResult], bool]:
-    """Record the attempt, send, close: the items still this worker's, the results by item
-    id, and whether the failures are the sender's (it needs reconnecting)."""
+def _group_send(group: _Group, worker_id: str) -> None:
+    """Record the attempt, send, close; what happened is kept on the group."""
     items, batch, sender_key = group.items, group.batch, group.sender_key
     adapter = channel_adapter(group.channel)
     _record_attempt(items)
-    results: dict[int, DeliveryResult] = {}
+    results = group.results
     lease = _Lease(items, worker_id)
     turn = None
     if group.interval > 0:
@@ -261,25 +263,23 @@ def _group_send(
     finally:
         if batch is not None:
             batch.close()
-    items = [i for i in items if lease.holds(i)]
+    group.items = items = [i for i in items if lease.holds(i)]
     # A failure because the sender now needs a person (re-authorisation) holds the items:
     # no attempt counted, nothing failed.
     ready = getattr(adapter, "sender_ready", None)
-    held = bool(
+    group.held = bool(
         items
         and ready is not None
         and any(not r.ok for r in results.values())
         and not ready(items[0].message)
     )
-    return group, items, results, held
 
 
-def _group_finish(
-    group: _Group, items: list[OutboxItem], results: dict[int, DeliveryResult], held: bool
-) -> int:
-    if not items:
+def _group_finish(group: _Group) -> int:
+    """Write what happened to a sent group's items."""
+    if not group.items:
         return 0
-    return _record_outcomes(items, results, group.policy, held=held)
+    return _record_outcomes(group.items, group.results, group.policy, held=group.held)
 
 
 class _Pipeline:
@@ -311,7 +311,8 @@ class _Pipeline:
                     if more:
                         ahead = db.submit(self._claim_ready)
                     for group in groups:
-                        finishing.append(db.submit(self._finish, *self._send(group, db)))
+                        if self._send(group, db):
+                            finishing.append(db.submit(self._finish, group))
                     delivered += sum(f.result() for f in finishing[:-1])
                     finishing = finishing[-1:]
                     if not more:
@@ -337,35 +338,27 @@ class _Pipeline:
                 groups.append(ready)
         return len(claimed), groups
 
-    def _send(
-        self, group: _Group, db: ThreadPoolExecutor
-    ) -> tuple[_Group, list[OutboxItem], dict[int, DeliveryResult], bool]:
+    def _send(self, group: _Group, db: ThreadPoolExecutor) -> bool:
+        """Send the group unless its sender stopped in this pass; whether it was sent."""
         key = (group.channel, group.sender_key)
         if key in self.stopped:
             db.submit(_group_abandon, group)
-            return group, [], {}, False
+            return False
         try:
-            sent = _group_send(group, self.worker_id)
+            _group_send(group, self.worker_id)
         except Exception:
             logger.exception("outbox: delivering for %s failed", group.sender_key or key[0])
             self.stopped.add(key)
             pending = [i.id for i in group.items if i.state == OutboxItem.State.PENDING]
             db.submit(_unlease, pending)
-            return group, [], {}, False
-        results, held = sent[2], sent[3]
-        if held or any(r.pause for r in results.values()):
+            return False
+        if group.held or any(r.pause for r in group.results.values()):
             self.stopped.add(key)
-        return sent
+        return True
 
-    def _finish(
-        self,
-        group: _Group,
-        items: list[OutboxItem],
-        results: dict[int, DeliveryResult],
-        held: bool,
-    ) -> int:
+    def _finish(self, group: _Group) -> int:
         try:
-            return _group_finish(group, items, results, held)
+            return _group_finish(group)
         except Exception:  # left SENDING: recovered as a dead worker's would be
             logger.exception("outbox: recording for %s failed", group.sender_key)
             return 0
