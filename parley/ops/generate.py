@@ -301,9 +301,8 @@ def _batch(
             )
     # The messages go in by COPY, which gives no ids back: where they are not indexed as
     # they go in (SQLite), index those above the highest id before them (generation runs
-    # alone, in one transaction). In the order they were
-    # written, as real messages are stored, so ids follow time within a batch (message
-    # search lists the newest stored first).
+    # alone, in one transaction). In the order they were written, as real messages are
+    # stored, so ids follow time within a batch (message search lists the newest first).
     last_id = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
     rows = [
         (
