@@ -55,7 +55,7 @@ from parley.inbox.services import (
 )
 from parley.outbox.email_send import email_message_ids, email_records_bulk
 from parley.outbox.models import OutboxItem
-from parley.outbox.planner import day_asked, outbox_plan
+from parley.outbox.planner import day_asked, outbox_plan_added
 from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
 from parley.outbox.services import outbox_cancel_items
 from parley.outbox.sms_send import sms_records_bulk
@@ -197,7 +197,11 @@ def broadcast_queue(*, broadcast_id: int) -> int:
             broadcast.queued += len(chunk)
             broadcast.save(update_fields=["queued", "skipped"])
     if broadcast.mailbox is not None:
-        outbox_plan(sender_key=broadcast.mailbox.sender_key)
+        outbox_plan_added(
+            channel=broadcast.channel,
+            sender_key=broadcast.mailbox.sender_key,
+            send_after=broadcast.send_at or timezone.now(),
+        )
     done = broadcast.channel == Broadcast.Channel.INAPP
     broadcast.state = Broadcast.State.DONE if done else Broadcast.State.SENDING
     broadcast.finished_at = timezone.now() if done else None
@@ -280,8 +284,8 @@ def _queue_chunk(
         email_records_bulk(messages=messages, mailbox=mailbox)
         sender_key, sender_label = mailbox.sender_key, mailbox.address
     send_after = broadcast.send_at or now
-    # Placed on the day they were asked for: the plan after the last chunk (outbox_plan)
-    # moves only the items that do not fit it, instead of every item of the broadcast.
+    # Placed on the day they were asked for: after the last chunk, outbox_plan_added plans
+    # the queue again only if they do not fit there.
     policy = sender_policy(channel=broadcast.channel, sender_key=sender_key)
     planned = (
         day_asked(policy, send_after)

@@ -114,17 +114,28 @@ def rows_insert(
                 cursor.execute(f"DROP TABLE {target}")
             return
         # Other databases take datetimes as the backend adapts them (SQLite: ISO text).
-        kinds = [fields[c] for c in columns] + rest
-        adapt = connection.ops.adapt_datetimefield_value
-        dt_at = [i for i, f in enumerate(kinds) if f.get_internal_type() == "DateTimeField"]
+        # A mass message's rows share a few times: each is adapted once.
+        adapted: dict[Any, Any] = {None: None}
+
+        def adapt(value: Any) -> Any:
+            if value not in adapted:
+                adapted[value] = connection.ops.adapt_datetimefield_value(value)
+            return adapted[value]
+
+        dt_at = [
+            i for i, c in enumerate(columns) if fields[c].get_internal_type() == "DateTimeField"
+        ]
+        fixed = tuple(
+            adapt(v) if f.get_internal_type() == "DateTimeField" else v
+            for f, v in zip(rest, fixed, strict=True)
+        )
         placeholders = ", ".join(["%s"] * len(names))
         sql = f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})"
         chunk: list[list[Any]] = []
         for row in rows:
             values: list[Any] = [*row, *fixed]
             for i in dt_at:
-                if values[i] is not None:
-                    values[i] = adapt(values[i])
+                values[i] = adapt(values[i])
             chunk.append(values)
             if len(chunk) >= 5000:
                 cursor.executemany(sql, chunk)

@@ -6,7 +6,8 @@ in the same transaction.
 """
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -206,18 +207,40 @@ def _conversation_touch(conversation: Conversation, message: Message) -> None:
 CHUNK = 2000
 
 
+@dataclass(slots=True)
+class Thread:
+    """What the bulk writers read and write of a conversation (no model instance per row)."""
+
+    id: int
+    creator_id: int
+    channels: str
+
+
+@dataclass(slots=True)
+class Written:
+    """A message the bulk writer wrote: what the records and outbox items made beside it
+    read (`provider_message_id` is filled in by the writer's `prepare`)."""
+
+    id: int
+    workspace_id: int
+    conversation_id: int
+    channel: str
+    body_text: str
+    provider_message_id: str = ""
+
+
 def conversations_for_creators(
     *, workspace_id: int, creator_ids: list[int], at: datetime
-) -> dict[int, Conversation]:
+) -> dict[int, Thread]:
     """creator id → their conversation, creating the missing ones (with every member's inbox
     entry). Call inside a transaction."""
-    found: dict[int, Conversation] = {}
+    found: dict[int, Thread] = {}
     for first in range(0, len(creator_ids), CHUNK):
         chunk = creator_ids[first : first + CHUNK]
-        for conversation in Conversation.objects.filter(
+        for conversation_id, creator_id, channels in Conversation.objects.filter(
             workspace_id=workspace_id, creator_id__among=chunk
-        ):
-            found[conversation.creator_id] = conversation
+        ).values_list("id", "creator_id", "channels"):
+            found[creator_id] = Thread(conversation_id, creator_id, channels)
     missing = [c for c in creator_ids if c not in found]
     if missing:
         created = Conversation.objects.bulk_create(
@@ -244,14 +267,14 @@ def conversations_for_creators(
             ),
             batch_size=CHUNK,
         )
-        found.update({c.creator_id: c for c in created})
+        found.update({c.creator_id: Thread(c.id, c.creator_id, c.channels) for c in created})
     return found
 
 
 def messages_record_outbound(
     *,
     author: Member,
-    conversations: list[Conversation],
+    conversations: Sequence[Thread],
     bodies: list[str],
     subjects: list[str],
     channel: str,
@@ -259,45 +282,53 @@ def messages_record_outbound(
     campaign_id: int | None,
     at: datetime,
     scheduled_for: datetime | None = None,
-    prepare: Callable[[list[Message]], None] | None = None,
-) -> list[Message]:
+    prepare: Callable[[list[Written]], None] | None = None,
+) -> list[Written]:
     """One outbound message by `author` in each conversation (bodies[i] and subjects[i] in
     conversations[i]), with the inbox state kept as message_record keeps it: last activity,
     preview, channels, no longer awaiting our reply, the author's entry read, every entry
     sorted at the new activity. `prepare` may fill in more of each message (its
     provider_message_id) once it has its id and before it is written. Call inside a
     transaction."""
-    ids = ids_reserve(Message, len(conversations))
-    messages = [
-        Message(
-            id=message_id,
-            workspace_id=author.workspace_id,
-            conversation_id=conversation.id,
-            channel=channel,
-            direction=Message.Direction.OUTBOUND,
-            status=status,
-            body_text=body,
-            subject=subject,
-            campaign_id=campaign_id,
-            author_member_id=author.pk,
-            created_at=at,
-            sent_at=at if status == Message.Status.SENT else None,
-            scheduled_for=scheduled_for,
-        )
-        for message_id, conversation, body, subject in zip(
-            ids, conversations, bodies, subjects, strict=True
+    workspace_id = author.workspace_id
+    written = [
+        Written(message_id, workspace_id, conversation.id, channel, body)
+        for message_id, conversation, body in zip(
+            ids_reserve(Message, len(conversations)), conversations, bodies, strict=True
         )
     ]
     if prepare is not None:
-        prepare(messages)
-    _messages_insert(messages)
+        prepare(written)
+    outbound, sent_at = Message.Direction.OUTBOUND, at if status == Message.Status.SENT else None
+    _messages_insert(
+        (
+            (
+                w.id,
+                workspace_id,
+                w.conversation_id,
+                channel,
+                outbound,
+                status,
+                w.body_text,
+                subject,
+                campaign_id,
+                author.pk,
+                at,
+                sent_at,
+                scheduled_for,
+                w.provider_message_id,
+            )
+            for w, subject in zip(written, subjects, strict=True)
+        ),
+        [w.id for w in written],
+    )
     _threads_touch_outbound(author, conversations, bodies, subjects, channel, at)
-    return messages
+    return written
 
 
 def _threads_touch_outbound(
     author: Member,
-    conversations: list[Conversation],
+    conversations: Sequence[Thread],
     bodies: list[str],
     subjects: list[str],
     channel: str,
@@ -310,10 +341,12 @@ def _threads_touch_outbound(
     (one statement a chunk)."""
     qn = connection.ops.quote_name
     when = Conversation._meta.get_field("last_activity_at").get_db_prep_save(at, connection)
-    for conversation, body, subject in zip(conversations, bodies, subjects, strict=True):
-        conversation.preview = _preview(body or subject)
-        if channel not in conversation.channel_list:
-            conversation.channels = ",".join([*conversation.channel_list, channel])
+    previews = [_preview(body or subject) for body, subject in zip(bodies, subjects, strict=True)]
+    for conversation in conversations:
+        if channel not in conversation.channels.split(","):
+            conversation.channels = ",".join(
+                [c for c in (*conversation.channels.split(","), channel) if c]
+            )
     table = qn(Conversation._meta.db_table)
     entries = qn(InboxEntry._meta.db_table)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -329,7 +362,7 @@ def _threads_touch_outbound(
                     [
                         when,
                         json.dumps([c.id for c in chunk]),
-                        json.dumps([c.preview for c in chunk]),
+                        json.dumps(previews[first : first + CHUNK]),
                         json.dumps([c.channels for c in chunk]),
                     ],
                 )
@@ -338,7 +371,10 @@ def _threads_touch_outbound(
                 f"UPDATE {table} SET preview = %s, channels = %s, awaiting_reply_since = NULL, "
                 "last_activity_at = CASE WHEN last_activity_at < %s THEN %s "
                 "ELSE last_activity_at END WHERE id = %s",
-                [(c.preview, c.channels, when, when, c.id) for c in conversations],
+                [
+                    (preview, c.channels, when, when, c.id)
+                    for c, preview in zip(conversations, previews, strict=True)
+                ],
             )
         ids = [c.id for c in conversations]
         for first in range(0, len(ids), CHUNK):
@@ -354,7 +390,7 @@ def _threads_touch_outbound(
             )
 
 
-# What the bulk writers set on a message; every other column takes its default.
+# What the bulk writers set on a message, in this order; every other column takes its default.
 _BULK_COLUMNS = (
     "id",
     "workspace_id",
@@ -373,14 +409,10 @@ _BULK_COLUMNS = (
 )
 
 
-def _messages_insert(messages: list[Message]) -> None:
-    """Write messages whose ids were reserved (COPY on PostgreSQL: a mass message's
+def _messages_insert(rows: Iterable[Sequence[object]], ids: list[int]) -> None:
+    """Write message rows (_BULK_COLUMNS, ids reserved; COPY on PostgreSQL: a mass message's
     thousands of rows without an INSERT statement built for each), indexed for search."""
-    messages_insert_indexed(
-        _BULK_COLUMNS,
-        ([getattr(m, column) for column in _BULK_COLUMNS] for m in messages),
-        index=lambda: search_index_messages(ids=[m.id for m in messages]),
-    )
+    messages_insert_indexed(_BULK_COLUMNS, rows, index=lambda: search_index_messages(ids=ids))
 
 
 def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:
@@ -606,8 +638,8 @@ def events_record_many(
     campaign_id: int | None,
     author: Member | None,
     at: datetime | None = None,
-    conversations: dict[int, Conversation] | None = None,
-) -> list[Message]:
+    conversations: dict[int, Thread] | None = None,
+) -> list[Written]:
     """A system event (channel and direction "event") in each creator's thread, for many
     creators in a few statements: `bodies` maps creator id → the event's text. Missing
     conversations are made. The conversations' last activity and the entries' sort key move
@@ -622,24 +654,36 @@ def events_record_many(
         conversations = conversations_for_creators(
             workspace_id=workspace_id, creator_ids=creator_ids, at=at
         )
-    messages = [
-        Message(
-            id=message_id,
-            workspace_id=workspace_id,
-            conversation_id=conversations[creator_id].id,
-            channel=Channel.EVENT,
-            direction=Message.Direction.EVENT,
-            status=Message.Status.DELIVERED,
-            body_text=body,
-            campaign_id=campaign_id,
-            author_member=author,
-            created_at=at,
-        )
+    events = [
+        Written(message_id, workspace_id, conversations[creator_id].id, Channel.EVENT, body)
         for message_id, (creator_id, body) in zip(
             ids_reserve(Message, len(bodies)), bodies.items(), strict=True
         )
     ]
-    _messages_insert(messages)
+    direction, status = Message.Direction.EVENT, Message.Status.DELIVERED
+    author_id = author.pk if author is not None else None
+    _messages_insert(
+        (
+            (
+                e.id,
+                workspace_id,
+                e.conversation_id,
+                e.channel,
+                direction,
+                status,
+                e.body_text,
+                "",
+                campaign_id,
+                author_id,
+                at,
+                None,
+                None,
+                "",
+            )
+            for e in events
+        ),
+        [e.id for e in events],
+    )
     ids = [conversations[c].id for c in creator_ids]
     for first in range(0, len(ids), CHUNK):
         chunk = ids[first : first + CHUNK]
@@ -647,4 +691,4 @@ def events_record_many(
             last_activity_at=at
         )
         InboxEntry.objects.filter(conversation_id__among=chunk, sort_at__lt=at).update(sort_at=at)
-    return messages
+    return events

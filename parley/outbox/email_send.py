@@ -23,7 +23,7 @@ from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Identity
 from parley.inbox.models import Attachment, Channel, Conversation, Message
-from parley.inbox.services import message_record
+from parley.inbox.services import Written, message_record
 from parley.outbox.models import OutboxItem
 from parley.outbox.services import MAX_BODY, outbox_enqueue
 
@@ -149,7 +149,7 @@ def email_message_send(
     return message
 
 
-def email_message_ids(messages: list[Message], mailbox: Mailbox) -> None:
+def email_message_ids(messages: list[Written], mailbox: Mailbox) -> None:
     """Our own Message-ID for each of many emails about to be written (a mass email; their
     ids are reserved): messages_record_outbound's `prepare`. A mass email starts a new
     email thread (no References): replies still find their Parley thread by this
@@ -157,11 +157,11 @@ def email_message_ids(messages: list[Message], mailbox: Mailbox) -> None:
     domain = mailbox.address.rpartition("@")[2]
     for message in messages:
         message.provider_message_id = message_id_make(
-            workspace_id=message.workspace_id, message_id=message.pk, domain=domain
+            workspace_id=message.workspace_id, message_id=message.id, domain=domain
         ).strip("<>")
 
 
-def email_records_bulk(*, messages: list[Message], mailbox: Mailbox) -> None:
+def email_records_bulk(*, messages: list[Written], mailbox: Mailbox) -> None:
     """The email records of many queued emails written with their Message-IDs
     (email_message_ids), in bulk. Call inside the caller's transaction."""
     rows_insert(

@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from parley.channels.base import SenderPolicy
@@ -116,6 +117,33 @@ def outbox_plan(*, sender_key: str) -> int:
                     planned_day=to_day, not_before=to_due
                 )
     return sum(len(ids) for ids in moves.values())
+
+
+def outbox_plan_added(*, channel: str, sender_key: str, send_after: datetime) -> int:
+    """After many items asked for `send_after` were placed on their day_asked (a mass
+    message's): the full plan only if they do not fit there; how many items moved.
+
+    When the queue was planned before them (the sender is not marked for a plan, nothing is
+    left on a day gone by or unplaced, no pause) and their day still has room for everything
+    on it, the plan would move nothing: no item waits on a later day for room on theirs (it
+    would have had it), and the days before and after are as they were."""
+    policy = sender_policy(channel=channel, sender_key=sender_key)
+    if policy is None or policy.daily_limit is None:
+        return 0
+    today, day = local_day(policy), day_asked(policy, send_after)
+    used = slots_used(sender_key=sender_key, day=today) if day == today else 0
+    room = policy.daily_limit - used
+    pending = OutboxItem.objects.filter(sender_key=sender_key, state=OutboxItem.State.PENDING)
+    unsettled = SenderState.objects.filter(sender_key=sender_key).filter(
+        Q(plan_dirty=True) | Q(paused_until__gt=timezone.now())
+    )
+    if (
+        not unsettled.exists()
+        and not pending.filter(Q(planned_day__lt=today) | Q(planned_day__isnull=True)).exists()
+        and pending.filter(planned_day=day).count() <= room
+    ):
+        return 0
+    return outbox_plan(sender_key=sender_key)
 
 
 def outbox_plan_dirty(*, limit: int = PLAN_SENDERS) -> int:

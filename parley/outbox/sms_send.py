@@ -18,7 +18,7 @@ from parley.channels.sms.segments import sms_segments
 from parley.channels.sms.selectors import creator_phone, opted_out
 from parley.core.errors import ValidationFailed
 from parley.inbox.models import Channel, Conversation, Message
-from parley.inbox.services import message_record
+from parley.inbox.services import Written, message_record
 from parley.outbox.models import OutboxItem
 from parley.outbox.services import outbox_enqueue
 
@@ -106,7 +106,7 @@ def sms_message_send(
     return message
 
 
-def sms_records_bulk(*, messages: list[Message], number: SmsNumber, phones: list[str]) -> None:
+def sms_records_bulk(*, messages: list[Written], number: SmsNumber, phones: list[str]) -> None:
     """The SMS record of each of many queued messages (a bulk SMS): messages[i] goes to
     phones[i]. Call inside the caller's transaction."""
     now = timezone.now()
@@ -116,7 +116,7 @@ def sms_records_bulk(*, messages: list[Message], number: SmsNumber, phones: list
         records.append(
             SmsRecord(
                 workspace_id=message.workspace_id,
-                message=message,
+                message_id=message.id,
                 number=number,
                 direction=SmsRecord.Direction.OUTBOUND,
                 from_number=number.phone_number or number.twilio_sid,
