@@ -112,6 +112,13 @@ def fields_used(sources: list[str]) -> set[str]:
     return used
 
 
+def fields_made(sources: list[str]) -> bool:
+    """Whether the templates use a field whose values are looked up or made for the send
+    (a `load`: coupon codes, tracking links)."""
+    used = fields_used(sources)
+    return any(p.load is not None and p.name in used for p in _FIELDS.values())
+
+
 def fields_load(
     *,
     workspace_id: int,

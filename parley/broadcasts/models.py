@@ -55,3 +55,25 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return f"Broadcast {self.pk}"
+
+
+class BroadcastChunk(models.Model):
+    """A chunk of a mass message's recipients whose messages are written: the writer's
+    bookmark (chunks are written in any order, two at once on PostgreSQL), with whoever the
+    chunk left out (a creator changed since the check), added to the broadcast's skipped
+    once every chunk is written."""
+
+    # broadcastchunk_unique starts with it: no index of its own.
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, related_name="chunks", db_index=False
+    )
+    number = models.PositiveIntegerField()
+    skipped = models.JSONField(default=list, help_text="[{creator_id, name, reason}]")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["broadcast", "number"], name="broadcastchunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.number} of broadcast {self.broadcast_id}"

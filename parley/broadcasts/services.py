@@ -3,17 +3,21 @@
 Sending checks everything first (broadcast_check) and queues nothing on any problem. The
 messages are then written by the worker (`broadcast_queue`, a task): every recipient gets
 their own message in their own thread (an email with its own signed Message-ID), in a few
-bulk statements per chunk of 2,000, each chunk in one transaction with the broadcast's
-progress, so a worker that dies half-way resumes where it stopped. Emails go through the
-outbox like any other, with the broadcast's priority, under the mailbox's daily limit.
+bulk statements per chunk of 1,000, each chunk in one transaction with its bookmark, so a
+worker that dies half-way resumes where it stopped. Emails go through the outbox like any
+other, with the broadcast's priority, under the mailbox's daily limit.
 """
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,10 +28,11 @@ from parley.broadcasts.fields import (
     Recipient,
     Renderer,
     RenderError,
+    fields_made,
     renderer,
     templates_check,
 )
-from parley.broadcasts.models import Broadcast
+from parley.broadcasts.models import Broadcast, BroadcastChunk
 from parley.broadcasts.selectors import (
     Check,
     broadcast_check,
@@ -60,7 +65,7 @@ from parley.outbox.senders import local_day, sender_policy, slots_release, slots
 from parley.outbox.services import outbox_cancel_items
 from parley.outbox.sms_send import sms_records_bulk
 
-CHUNK = 2000
+CHUNK = 1000
 MAX_SUBJECT = 900
 
 
@@ -172,41 +177,130 @@ def _enqueue(broadcast_id: int) -> None:
 
 
 def broadcast_queue(*, broadcast_id: int) -> int:
-    """Write the broadcast's messages, chunk by chunk from where it stopped. Idempotent."""
+    """Write the broadcast's messages, chunk by chunk, skipping the chunks already written:
+    each chunk commits with its bookmark (a BroadcastChunk), so a worker that dies half-way
+    resumes where it stopped. Idempotent. On PostgreSQL, outside a transaction (as the
+    worker runs it), two threads write chunks at once, each on a database connection of its
+    own: one's statements run while the other renders, and the database works on two."""
     broadcast = Broadcast.objects.select_related("author", "mailbox", "sms_number", "campaign").get(
         id=broadcast_id
     )
     if broadcast.state != Broadcast.State.PREPARING or broadcast.author is None:
         return broadcast.queued
-    subject, body = renderer(broadcast.subject_template), renderer(broadcast.body_template)
-    ids = list(broadcast.recipient_ids)
-    while broadcast.queued < len(ids):
-        chunk = ids[broadcast.queued : broadcast.queued + CHUNK]
+    writer = _ChunkWriter(broadcast)
+    done = set(broadcast.chunks.values_list("number", flat=True))
+    todo = [n for n in range(len(writer.chunks)) if n not in done]
+    Broadcast.objects.filter(id=broadcast.id).update(
+        queued=sum(len(c) for n, c in enumerate(writer.chunks) if n in done)
+    )
+    numbers = iter(todo)
+    if (
+        WRITERS > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        # Codes and links are given out in the recipients' order, one chunk at a time.
+        and not fields_made([broadcast.subject_template, broadcast.body_template])
+    ):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-writer") as second:
+            try:
+                other = second.submit(writer.write_all, numbers)
+                writer.write_all(numbers)
+                other.result()
+            finally:
+                second.submit(connections.close_all).result()
+    else:
+        writer.write_all(numbers)
+    return _queue_finish(broadcast)
+
+
+# PostgreSQL: how many threads write a broadcast's chunks at once.
+WRITERS = 2
+
+
+class _ChunkWriter:
+    """Writes chunks of a broadcast's recipients, each in a transaction of its own with its
+    bookmark. Shared by the threads writing them: `write_all` takes chunk numbers from one
+    iterator until none are left, or the broadcast is cancelled, or another thread failed."""
+
+    def __init__(self, broadcast: Broadcast) -> None:
+        self.broadcast = broadcast
+        ids = list(broadcast.recipient_ids)
+        self.chunks = [ids[first : first + CHUNK] for first in range(0, len(ids), CHUNK)]
+        self.subject = renderer(broadcast.subject_template)
+        self.body = renderer(broadcast.body_template)
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def write_all(self, numbers: Iterator[int]) -> None:
+        while not self.stopped:
+            with self.lock:
+                number = next(numbers, None)
+            if number is None:
+                return
+            try:
+                if not self.write(number):
+                    self.stopped = True
+            except BaseException:
+                self.stopped = True
+                raise
+
+    def write(self, number: int) -> bool:
+        """Write one chunk; False when the broadcast is no longer being prepared."""
+        broadcast = self.broadcast
+        chunk = self.chunks[number]
         loaded = recipients_load(
             workspace_id=broadcast.workspace_id,
             creator_ids=chunk,
             campaign=broadcast.campaign.name if broadcast.campaign else "",
         )
         with transaction.atomic():
-            # Cancelled meanwhile: stop (what was queued is cancelled with it).
-            if not Broadcast.objects.filter(
-                id=broadcast.id, state=Broadcast.State.PREPARING
-            ).exists():
-                return broadcast.queued
-            _queue_chunk(broadcast, [x.recipient for x in loaded], subject, body)
-            broadcast.queued += len(chunk)
-            broadcast.save(update_fields=["queued", "skipped"])
-    if broadcast.mailbox is not None:
+            if _state_held(broadcast.id) != Broadcast.State.PREPARING:
+                return False  # cancelled meanwhile (what was queued is cancelled with it)
+            skipped = _queue_chunk(
+                broadcast, [x.recipient for x in loaded], self.subject, self.body
+            )
+            BroadcastChunk.objects.create(broadcast_id=broadcast.id, number=number, skipped=skipped)
+        Broadcast.objects.filter(id=broadcast.id).update(queued=F("queued") + len(chunk))
+        return True
+
+
+def _state_held(broadcast_id: int) -> str | None:
+    """The broadcast's state, its row held until the transaction ends: FOR KEY SHARE on
+    PostgreSQL, which chunks written at once and their progress updates do not wait for,
+    and a cancel (FOR UPDATE) does: it cancels what they wrote too. (SQLite's transactions
+    hold the write lock from their start.)"""
+    held = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    table = connection.ops.quote_name(Broadcast._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state FROM {table} WHERE id = %s{held}", [broadcast_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _queue_finish(broadcast: Broadcast) -> int:
+    """After the last chunk: the progress, and the skipped from the chunks' bookmarks; the
+    broadcast sending (in-app: done), and the queue planned."""
+    with transaction.atomic():
+        locked = Broadcast.objects.select_for_update().get(id=broadcast.id)
+        chunks = list(locked.chunks.order_by("number").values_list("skipped", flat=True))
+        if locked.state != Broadcast.State.PREPARING or len(chunks) < -(
+            -len(locked.recipient_ids) // CHUNK
+        ):
+            return locked.queued  # cancelled, or a chunk not written (it failed)
+        locked.queued = len(locked.recipient_ids)
+        locked.skipped = [*locked.skipped, *(s for skipped in chunks for s in skipped)]
+        done = locked.channel == Broadcast.Channel.INAPP
+        locked.state = Broadcast.State.DONE if done else Broadcast.State.SENDING
+        locked.finished_at = timezone.now() if done else None
+        locked.save(update_fields=["queued", "skipped", "state", "finished_at"])
+    if locked.mailbox is not None:
         outbox_plan_added(
-            channel=broadcast.channel,
-            sender_key=broadcast.mailbox.sender_key,
-            send_after=broadcast.send_at or timezone.now(),
+            channel=locked.channel,
+            sender_key=locked.mailbox.sender_key,
+            send_after=locked.send_at or timezone.now(),
         )
-    done = broadcast.channel == Broadcast.Channel.INAPP
-    broadcast.state = Broadcast.State.DONE if done else Broadcast.State.SENDING
-    broadcast.finished_at = timezone.now() if done else None
-    broadcast.save(update_fields=["state", "finished_at"])
-    return broadcast.queued
+    broadcast.state, broadcast.queued = locked.state, locked.queued
+    return locked.queued
 
 
 def _queue_chunk(
@@ -214,13 +308,15 @@ def _queue_chunk(
     recipients: list[Recipient],
     subject: Renderer,
     body: Renderer,
-) -> None:
+) -> list[dict[str, object]]:
+    """Write the messages of one chunk of recipients; those left out, with the reason."""
     now = timezone.now()
     author = broadcast.author
     assert author is not None
     sms = broadcast.channel == Broadcast.Channel.SMS
+    skipped: list[dict[str, object]] = []
     if sms:
-        recipients = _sms_reachable(broadcast, recipients)
+        recipients = _sms_reachable(broadcast, recipients, skipped)
     # Codes and links the templates use are given out now, in bulk (in this transaction).
     recipients_fill(broadcast=broadcast, recipients=recipients, mode=WRITE)
     rendered: list[tuple[Recipient, str, str]] = []
@@ -234,10 +330,9 @@ def _queue_chunk(
                 rendered.pop()
             # Checked before sending; a creator changed meanwhile, or the coupon pool ran
             # out: left out, and listed with the skipped.
-            broadcast.skipped = [
-                *broadcast.skipped,
-                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)},
-            ]
+            skipped.append(
+                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)}
+            )
     conversations = conversations_for_creators(
         workspace_id=broadcast.workspace_id,
         creator_ids=[r.creator_id for r, _s, _b in rendered],
@@ -271,7 +366,7 @@ def _queue_chunk(
             conversations=conversations,
         )
     if not email and not sms:
-        return
+        return skipped
     if sms:
         number = broadcast.sms_number
         assert number is not None
@@ -322,11 +417,14 @@ def _queue_chunk(
             for message in messages
         ),
     )
+    return skipped
 
 
-def _sms_reachable(broadcast: Broadcast, recipients: list[Recipient]) -> list[Recipient]:
+def _sms_reachable(
+    broadcast: Broadcast, recipients: list[Recipient], skipped: list[dict[str, object]]
+) -> list[Recipient]:
     """The recipients a bulk SMS can go to now; the others (no valid phone, or opted out
-    since the check) are listed with the skipped and the reason."""
+    since the check) are added to `skipped` with the reason."""
     opt_outs = sms_opt_outs_for(
         workspace_id=broadcast.workspace_id, phones=[r.phone for r in recipients]
     )
@@ -334,10 +432,9 @@ def _sms_reachable(broadcast: Broadcast, recipients: list[Recipient]) -> list[Re
     for recipient in recipients:
         reason = sms_skip_reason(recipient.phone, opt_outs)
         if reason:
-            broadcast.skipped = [
-                *broadcast.skipped,
-                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": reason},
-            ]
+            skipped.append(
+                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": reason}
+            )
         else:
             reachable.append(recipient)
     return reachable

@@ -191,11 +191,14 @@ class InboxEntry(models.Model):
     most recent activity" for one member is a walk down one index, never a count or a scan.
     """
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
-    # No single-column indexes of their own for member and conversation: entry_unique
-    # starts with the member and entry_conversation is the conversation's. Every index is
-    # written again each time a thread's activity moves its entries (a mass message moves
-    # thousands), so none is kept twice.
+    # No single-column indexes of their own for workspace, member and conversation: entries
+    # are found by member (entry_unique and entry_order start with it) or by conversation
+    # (entry_conversation), never by workspace alone. Every index is written again each
+    # time a thread's activity moves its entries (a mass message moves thousands), so none
+    # is kept that no query uses.
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     member = models.ForeignKey(
         "accounts.Member", on_delete=models.CASCADE, related_name="inbox_entries", db_index=False
     )

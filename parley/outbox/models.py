@@ -26,7 +26,11 @@ class OutboxItem(models.Model):
         UNKNOWN = "unknown", _("Outcome unknown")
         CANCELLED = "cancelled", _("Cancelled")
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: items are found by sender, state, broadcast or message (each
+    # index is written for every item of a mass message).
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     message = models.OneToOneField(
         "inbox.Message", on_delete=models.CASCADE, related_name="outbox_item"
     )

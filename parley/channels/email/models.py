@@ -155,9 +155,15 @@ class EmailRecord(models.Model):
     # record with no message when not even a flagged copy could be stored (a poison UID).
     error = models.TextField(blank=True)
     # A delivery status notification (bounce) is never stored as a message: its record has
-    # no message and names the Parley email it reported on.
+    # no message and names the Parley email it reported on. Indexed only where set
+    # (emailrecord_bounce_of): the emails Parley sends, thousands at a time, have none.
     bounce_of = models.ForeignKey(
-        "inbox.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "inbox.Message",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -171,7 +177,17 @@ class EmailRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["workspace", "header_id"], name="emailrecord_msgid"),
-            models.Index(fields=["folder", "content_hash"], name="emailrecord_hash"),
+            # Only records of a folder (synced mail): a sent email's record has none.
+            models.Index(
+                fields=["folder", "content_hash"],
+                name="emailrecord_hash",
+                condition=models.Q(folder__isnull=False),
+            ),
+            models.Index(
+                fields=["bounce_of"],
+                name="emailrecord_bounce_of",
+                condition=models.Q(bounce_of__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
