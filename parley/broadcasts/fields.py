@@ -201,12 +201,19 @@ def renderer(source: str) -> Renderer:
     # Only the fields the template reads are looked up for each recipient.
     names = fields_used([source])
     used = [personal for name, personal in _FIELDS.items() if name in names]
+    # The template's globals as one plain dict, copied for each recipient (Template.render
+    # makes it again from a ChainMap each time: most of the time of a short template).
+    base = dict(template.globals)
 
     def render(recipient: Recipient) -> str:
-        context = {personal.name: personal.value(recipient) for personal in used}
+        context = base.copy()
+        for personal in used:
+            context[personal.name] = personal.value(recipient)
         context.update(recipient.extra)
         try:
-            return template.render(context)
+            return _env.concat(
+                template.root_render_func(template.new_context(context, shared=True))
+            )
         except (UndefinedError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
             raise RenderError(str(exc)) from exc
 
