@@ -26,7 +26,6 @@ from parley.broadcasts.fields import (
     MAX_TEMPLATE,
     WRITE,
     Recipient,
-    Renderer,
     RenderError,
     fields_made,
     renderer,
@@ -181,7 +180,9 @@ def broadcast_queue(*, broadcast_id: int) -> int:
     each chunk commits with its bookmark (a BroadcastChunk), so a worker that dies half-way
     resumes where it stopped. Idempotent. On PostgreSQL, outside a transaction (as the
     worker runs it), two threads write chunks at once, each on a database connection of its
-    own: one's statements run while the other renders, and the database works on two."""
+    own: one loads and renders its chunk while the other's statements run, and the database
+    works on both. (On SQLite, whose write transactions run one at a time, two threads
+    fighting over the GIL were slower than one.)"""
     broadcast = Broadcast.objects.select_related("author", "mailbox", "sms_number", "campaign").get(
         id=broadcast_id
     )
@@ -199,7 +200,7 @@ def broadcast_queue(*, broadcast_id: int) -> int:
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
         # Codes and links are given out in the recipients' order, one chunk at a time.
-        and not fields_made([broadcast.subject_template, broadcast.body_template])
+        and not writer.made
     ):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-writer") as second:
             try:
@@ -215,6 +216,8 @@ def broadcast_queue(*, broadcast_id: int) -> int:
 
 # PostgreSQL: how many threads write a broadcast's chunks at once.
 WRITERS = 2
+# A recipient, and their subject and body.
+Rendered = tuple[Recipient, str, str]
 
 
 class _ChunkWriter:
@@ -228,6 +231,8 @@ class _ChunkWriter:
         self.chunks = [ids[first : first + CHUNK] for first in range(0, len(ids), CHUNK)]
         self.subject = renderer(broadcast.subject_template)
         self.body = renderer(broadcast.body_template)
+        # Codes or links given out for the send: in the transaction that writes the messages.
+        self.made = fields_made([broadcast.subject_template, broadcast.body_template])
         self.lock = threading.Lock()
         self.stopped = False
 
@@ -253,15 +258,44 @@ class _ChunkWriter:
             creator_ids=chunk,
             campaign=broadcast.campaign.name if broadcast.campaign else "",
         )
+        recipients = [x.recipient for x in loaded]
+        skipped: list[dict[str, object]] = []
+        rendered = None if self.made else self._render(recipients, skipped)
         with transaction.atomic():
             if _state_held(broadcast.id) != Broadcast.State.PREPARING:
                 return False  # cancelled meanwhile (what was queued is cancelled with it)
-            skipped = _queue_chunk(
-                broadcast, [x.recipient for x in loaded], self.subject, self.body
-            )
+            if rendered is None:
+                rendered = self._render(recipients, skipped)
+            _queue_chunk(broadcast, rendered)
             BroadcastChunk.objects.create(broadcast_id=broadcast.id, number=number, skipped=skipped)
         Broadcast.objects.filter(id=broadcast.id).update(queued=F("queued") + len(chunk))
         return True
+
+    def _render(
+        self, recipients: list[Recipient], skipped: list[dict[str, object]]
+    ) -> list[Rendered]:
+        """Each recipient's subject and body (codes and links the templates use given out
+        first, in bulk); whom they cannot be made for is added to `skipped`."""
+        broadcast = self.broadcast
+        sms = broadcast.channel == Broadcast.Channel.SMS
+        if sms:
+            recipients = _sms_reachable(broadcast, recipients, skipped)
+        recipients_fill(broadcast=broadcast, recipients=recipients, mode=WRITE)
+        rendered: list[Rendered] = []
+        for recipient in recipients:
+            try:
+                rendered.append((recipient, self.subject(recipient), self.body(recipient)))
+                if sms and (problem := sms_body_problem(rendered[-1][2].strip())):
+                    raise RenderError(problem)  # over the cap once written for this creator
+            except RenderError as exc:
+                if rendered and rendered[-1][0] is recipient:
+                    rendered.pop()
+                # Checked before sending; a creator changed meanwhile, or the coupon pool
+                # ran out: left out, and listed with the skipped.
+                skipped.append(
+                    {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)}
+                )
+        return rendered
 
 
 def _state_held(broadcast_id: int) -> str | None:
@@ -303,36 +337,12 @@ def _queue_finish(broadcast: Broadcast) -> int:
     return locked.queued
 
 
-def _queue_chunk(
-    broadcast: Broadcast,
-    recipients: list[Recipient],
-    subject: Renderer,
-    body: Renderer,
-) -> list[dict[str, object]]:
-    """Write the messages of one chunk of recipients; those left out, with the reason."""
+def _queue_chunk(broadcast: Broadcast, rendered: list[Rendered]) -> None:
+    """Write the messages of one chunk of recipients, rendered. Call in its transaction."""
     now = timezone.now()
     author = broadcast.author
     assert author is not None
     sms = broadcast.channel == Broadcast.Channel.SMS
-    skipped: list[dict[str, object]] = []
-    if sms:
-        recipients = _sms_reachable(broadcast, recipients, skipped)
-    # Codes and links the templates use are given out now, in bulk (in this transaction).
-    recipients_fill(broadcast=broadcast, recipients=recipients, mode=WRITE)
-    rendered: list[tuple[Recipient, str, str]] = []
-    for recipient in recipients:
-        try:
-            rendered.append((recipient, subject(recipient), body(recipient)))
-            if sms and (problem := sms_body_problem(rendered[-1][2].strip())):
-                raise RenderError(problem)  # over the cap once written for this creator
-        except RenderError as exc:
-            if rendered and rendered[-1][0] is recipient:
-                rendered.pop()
-            # Checked before sending; a creator changed meanwhile, or the coupon pool ran
-            # out: left out, and listed with the skipped.
-            skipped.append(
-                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)}
-            )
     conversations = conversations_for_creators(
         workspace_id=broadcast.workspace_id,
         creator_ids=[r.creator_id for r, _s, _b in rendered],
@@ -366,7 +376,7 @@ def _queue_chunk(
             conversations=conversations,
         )
     if not email and not sms:
-        return skipped
+        return
     if sms:
         number = broadcast.sms_number
         assert number is not None
@@ -417,7 +427,6 @@ def _queue_chunk(
             for message in messages
         ),
     )
-    return skipped
 
 
 def _sms_reachable(
