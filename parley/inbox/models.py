@@ -232,7 +232,6 @@ class InboxEntry(models.Model):
                 fields=["member", "-unread", "-sort_at", "-conversation", "creator"],
                 name="entry_order",
             ),
-            models.Index(fields=["member", "-sort_at"], name="entry_member_recent"),
             models.Index(fields=["conversation"], name="entry_conversation"),
         ]
 

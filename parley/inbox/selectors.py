@@ -256,7 +256,7 @@ def conversation_list(
     pulse = None
     if with_pulse and rows:
         first: Any = rows[0]  # carries the pulse annotations
-        pulse = _pulse(first.pulse_unread, first.pulse_latest)
+        pulse = _pulse(*(getattr(first, name) for name in PULSE_FIELDS))
     elif with_pulse:
         pulse = inbox_pulse(member=member)
     return InboxPage(entries=rows, next_cursor=next_cursor, pulse=pulse)
@@ -351,9 +351,18 @@ UNREAD_BADGE_CAP = 999
 
 
 def _pulse_annotations(member_id: int) -> dict[str, BaseExpression]:
-    """The pulse as two uncorrelated scalar subqueries on the member's own index ranges
-    (entry_order for the capped unread count, entry_member_recent for the latest activity):
-    the database evaluates them once per query however many rows carry them."""
+    """The pulse as uncorrelated scalar subqueries on the member's own entry_order ranges
+    (the capped unread count; the latest activity among their unread entries and among the
+    others, the top of each range): the database evaluates them once per query however
+    many rows carry them."""
+    latest = {
+        f"pulse_latest_{name}": Subquery(
+            InboxEntry.objects.filter(member_id=member_id, unread=unread)
+            .order_by("-sort_at")
+            .values("sort_at")[:1]
+        )
+        for name, unread in (("unread", True), ("read", False))
+    }
     return {
         "pulse_unread": RawSQL(
             f'SELECT COUNT(*) FROM (SELECT 1 FROM "{ENTRY_TABLE}" '
@@ -361,17 +370,17 @@ def _pulse_annotations(member_id: int) -> dict[str, BaseExpression]:
             (member_id, True, UNREAD_BADGE_CAP + 1),
             output_field=IntegerField(),
         ),
-        "pulse_latest": Subquery(
-            InboxEntry.objects.filter(member_id=member_id)
-            .order_by("-sort_at")
-            .values("sort_at")[:1]
-        ),
+        **latest,
     }
 
 
-def _pulse(unread: int | None, latest: datetime | None) -> tuple[int, str]:
+PULSE_FIELDS = ("pulse_unread", "pulse_latest_unread", "pulse_latest_read")
+
+
+def _pulse(unread: int | None, *latest: datetime | None) -> tuple[int, str]:
     unread = unread or 0
-    stamp = f"{latest.timestamp():.6f}" if latest else "0"
+    newest = max((at for at in latest if at is not None), default=None)
+    stamp = f"{newest.timestamp():.6f}" if newest else "0"
     return unread, f"{unread}-{stamp}"
 
 
@@ -381,10 +390,10 @@ def inbox_pulse(*, member: Member) -> tuple[int, str]:
     row = (
         Member.objects.filter(pk=member.pk)
         .annotate(**_pulse_annotations(member.pk))
-        .values_list("pulse_unread", "pulse_latest")  # type: ignore[misc]
+        .values_list(*PULSE_FIELDS)  # type: ignore[misc]
         .first()
     )
-    return _pulse(*row) if row else _pulse(0, None)
+    return _pulse(*row) if row else _pulse(0)
 
 
 def notification_list(*, member: Member, limit: int = 10) -> list[Notification]:

@@ -211,3 +211,31 @@ def test_pulse_changes_when_a_message_arrives(member, make_conversation):
     )
     after = inbox_pulse(member=member)
     assert after != before and after[0] == before[0] + 1
+
+
+def test_pulse_moves_when_a_read_thread_moves_and_the_page_carries_the_same(  # type: ignore[no-untyped-def]
+    member, make_conversation
+):
+    waiting, ours = make_conversation(name="Waiting"), make_conversation(name="Ours")
+    message_record(
+        conversation=waiting,
+        channel="inapp",
+        direction="in",
+        status="received",
+        body_text="hi",
+        author_creator=waiting.creator,
+    )
+    before = inbox_pulse(member=member)
+    # Our own message in a thread we have read: no unread moves, the latest activity does.
+    message_record(
+        conversation=ours,
+        channel="inapp",
+        direction="out",
+        status="sent",
+        body_text="hello",
+        author_member=member,
+    )
+    after = inbox_pulse(member=member)
+    assert after[0] == before[0] == 1 and after[1] != before[1]
+    page = conversation_list(member=member, filters=InboxFilters(), with_pulse=True)
+    assert page.pulse == after
