@@ -10,6 +10,7 @@ from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
+    DateTimeField,
     Exists,
     F,
     Func,
@@ -355,11 +356,14 @@ def _pulse_annotations(member_id: int) -> dict[str, BaseExpression]:
     (the capped unread count; the latest activity among their unread entries and among the
     others, the top of each range): the database evaluates them once per query however
     many rows carry them."""
+    # `unread = %s`, not the ORM's bare `unread` / `NOT unread`, which SQLite cannot look up
+    # in the index (it walked all the member's entries: the inbox page 13 → 33 ms at 100k).
     latest = {
-        f"pulse_latest_{name}": Subquery(
-            InboxEntry.objects.filter(member_id=member_id, unread=unread)
-            .order_by("-sort_at")
-            .values("sort_at")[:1]
+        f"pulse_latest_{name}": RawSQL(
+            f'SELECT sort_at FROM "{ENTRY_TABLE}" WHERE member_id = %s AND unread = %s '
+            "ORDER BY sort_at DESC LIMIT 1",
+            (member_id, unread),
+            output_field=DateTimeField(),
         )
         for name, unread in (("unread", True), ("read", False))
     }

@@ -239,3 +239,25 @@ def test_pulse_moves_when_a_read_thread_moves_and_the_page_carries_the_same(  # 
     assert after[0] == before[0] == 1 and after[1] != before[1]
     page = conversation_list(member=member, filters=InboxFilters(), with_pulse=True)
     assert page.pulse == after
+
+
+def test_the_pulse_is_three_lookups_in_entry_order(member, make_conversation):  # type: ignore[no-untyped-def]
+    make_conversation()
+    with CaptureQueriesContext(connection) as queries:
+        inbox_pulse(member=member)
+    sql = queries.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            # Each looked up by member and unread (a bare `unread` test walks the member's
+            # every entry).
+            assert plan.count("entry_order (member_id=? AND unread=?)") == 3, plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            # The latest activity: the top of each of the member's two ranges.
+            for unread in ("true", "false"):
+                cond = f"Index Cond: ((member_id = {member.pk}) AND (unread = {unread}))"
+                assert cond in plan, plan
