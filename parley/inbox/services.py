@@ -215,6 +215,10 @@ class Thread:
     creator_id: int
     channels: str
 
+    @property
+    def channel_list(self) -> list[str]:
+        return [c for c in self.channels.split(",") if c]
+
 
 @dataclass(slots=True)
 class Written:
@@ -299,28 +303,16 @@ def messages_record_outbound(
     ]
     if prepare is not None:
         prepare(written)
-    outbound, sent_at = Message.Direction.OUTBOUND, at if status == Message.Status.SENT else None
     _messages_insert(
-        (
-            (
-                w.id,
-                workspace_id,
-                w.conversation_id,
-                channel,
-                outbound,
-                status,
-                w.body_text,
-                subject,
-                campaign_id,
-                author.pk,
-                at,
-                sent_at,
-                scheduled_for,
-                w.provider_message_id,
-            )
-            for w, subject in zip(written, subjects, strict=True)
-        ),
-        [w.id for w in written],
+        written,
+        subjects=subjects,
+        direction=Message.Direction.OUTBOUND,
+        status=status,
+        campaign_id=campaign_id,
+        author_id=author.pk,
+        at=at,
+        sent_at=at if status == Message.Status.SENT else None,
+        scheduled_for=scheduled_for,
     )
     _threads_touch_outbound(author, conversations, bodies, subjects, channel, at)
     return written
@@ -343,10 +335,8 @@ def _threads_touch_outbound(
     when = Conversation._meta.get_field("last_activity_at").get_db_prep_save(at, connection)
     previews = [_preview(body or subject) for body, subject in zip(bodies, subjects, strict=True)]
     for conversation in conversations:
-        if channel not in conversation.channels.split(","):
-            conversation.channels = ",".join(
-                [c for c in (*conversation.channels.split(","), channel) if c]
-            )
+        if channel not in conversation.channel_list:
+            conversation.channels = ",".join([*conversation.channel_list, channel])
     table = qn(Conversation._meta.db_table)
     entries = qn(InboxEntry._meta.db_table)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -390,7 +380,7 @@ def _threads_touch_outbound(
             )
 
 
-# What the bulk writers set on a message, in this order; every other column takes its default.
+# What the bulk writers set on a message; every other column takes its default.
 _BULK_COLUMNS = (
     "id",
     "workspace_id",
@@ -409,9 +399,41 @@ _BULK_COLUMNS = (
 )
 
 
-def _messages_insert(rows: Iterable[Sequence[object]], ids: list[int]) -> None:
-    """Write message rows (_BULK_COLUMNS, ids reserved; COPY on PostgreSQL: a mass message's
-    thousands of rows without an INSERT statement built for each), indexed for search."""
+def _messages_insert(
+    written: list[Written],
+    *,
+    subjects: list[str],
+    direction: str,
+    status: str,
+    campaign_id: int | None,
+    author_id: int | None,
+    at: datetime,
+    sent_at: datetime | None = None,
+    scheduled_for: datetime | None = None,
+) -> None:
+    """Write messages whose ids were reserved (written[i] with subjects[i]; COPY on
+    PostgreSQL: a mass message's thousands of rows without an INSERT statement built for
+    each), indexed for search."""
+    rows = (
+        (
+            w.id,
+            w.workspace_id,
+            w.conversation_id,
+            w.channel,
+            direction,
+            status,
+            w.body_text,
+            subject,
+            campaign_id,
+            author_id,
+            at,
+            sent_at,
+            scheduled_for,
+            w.provider_message_id,
+        )
+        for w, subject in zip(written, subjects, strict=True)
+    )
+    ids = [w.id for w in written]
     messages_insert_indexed(_BULK_COLUMNS, rows, index=lambda: search_index_messages(ids=ids))
 
 
@@ -660,29 +682,14 @@ def events_record_many(
             ids_reserve(Message, len(bodies)), bodies.items(), strict=True
         )
     ]
-    direction, status = Message.Direction.EVENT, Message.Status.DELIVERED
-    author_id = author.pk if author is not None else None
     _messages_insert(
-        (
-            (
-                e.id,
-                workspace_id,
-                e.conversation_id,
-                e.channel,
-                direction,
-                status,
-                e.body_text,
-                "",
-                campaign_id,
-                author_id,
-                at,
-                None,
-                None,
-                "",
-            )
-            for e in events
-        ),
-        [e.id for e in events],
+        events,
+        subjects=[""] * len(events),
+        direction=Message.Direction.EVENT,
+        status=Message.Status.DELIVERED,
+        campaign_id=campaign_id,
+        author_id=author.pk if author is not None else None,
+        at=at,
     )
     ids = [conversations[c].id for c in creator_ids]
     for first in range(0, len(ids), CHUNK):
