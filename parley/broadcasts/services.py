@@ -211,7 +211,7 @@ def broadcast_queue(*, broadcast_id: int) -> int:
                 second.submit(connections.close_all).result()
     else:
         writer.write_all(numbers)
-    return _queue_finish(broadcast)
+    return _queue_finish(broadcast, chunks=len(writer.chunks))
 
 
 # PostgreSQL: how many threads write a broadcast's chunks at once.
@@ -311,18 +311,16 @@ def _state_held(broadcast_id: int) -> str | None:
     return row[0] if row else None
 
 
-def _queue_finish(broadcast: Broadcast) -> int:
-    """After the last chunk: the progress, and the skipped from the chunks' bookmarks; the
-    broadcast sending (in-app: done), and the queue planned."""
+def _queue_finish(broadcast: Broadcast, *, chunks: int) -> int:
+    """After the last of its `chunks`: the progress, and the skipped from the chunks'
+    bookmarks; the broadcast sending (in-app: done), and the queue planned."""
     with transaction.atomic():
         locked = Broadcast.objects.select_for_update().get(id=broadcast.id)
-        chunks = list(locked.chunks.order_by("number").values_list("skipped", flat=True))
-        if locked.state != Broadcast.State.PREPARING or len(chunks) < -(
-            -len(locked.recipient_ids) // CHUNK
-        ):
+        written = list(locked.chunks.order_by("number").values_list("skipped", flat=True))
+        if locked.state != Broadcast.State.PREPARING or len(written) < chunks:
             return locked.queued  # cancelled, or a chunk not written (it failed)
         locked.queued = len(locked.recipient_ids)
-        locked.skipped = [*locked.skipped, *(s for skipped in chunks for s in skipped)]
+        locked.skipped = [*locked.skipped, *(s for skipped in written for s in skipped)]
         done = locked.channel == Broadcast.Channel.INAPP
         locked.state = Broadcast.State.DONE if done else Broadcast.State.SENDING
         locked.finished_at = timezone.now() if done else None
