@@ -2,8 +2,7 @@
 on their day (outbox_plan_added): whichever way it goes, the queue ends as the full plan
 would leave it (planning it again moves nothing)."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -11,26 +10,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from parley.broadcasts.services import broadcast_queue, broadcast_send
-from parley.channels.email.models import Mailbox
 from parley.outbox.models import OutboxItem, SenderState
 from parley.outbox.planner import outbox_plan
 from parley.outbox.senders import sender_mark_dirty
 from tests.broadcasts.test_services import _creators, _draft
+from tests.outbox.support import MORNING, helsinki_send_only
 
 pytestmark = pytest.mark.django_db
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
-MORNING = datetime(2026, 11, 27, 9, 0, tzinfo=HELSINKI)
 
 
 @pytest.fixture
 def five_a_day(member, connect):  # type: ignore[no-untyped-def]
-    member.workspace.time_zone = "Europe/Helsinki"
-    member.workspace.save(update_fields=["time_zone"])
-    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
-    mailbox.daily_limit = 5
-    mailbox.save(update_fields=["daily_limit"])
-    return mailbox
+    return helsinki_send_only(member, connect, 5)
 
 
 def _mass(member, mailbox, n: int) -> list[str]:  # type: ignore[no-untyped-def]

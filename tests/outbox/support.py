@@ -11,8 +11,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +29,21 @@ from parley.outbox.models import OutboxItem
 from tests.channels.email.servers import PASSWORD, SmtpServer
 from tests.conftest import database_url
 from tests.factories import CreatorFactory, IdentityFactory
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+# 09:00 on a Friday in Helsinki.
+MORNING = datetime(2026, 11, 27, 9, 0, tzinfo=HELSINKI)
+
+
+def helsinki_send_only(member: Member, connect: Callable[..., Mailbox], limit: int) -> Mailbox:
+    """A send-only mailbox (made by the `connect` fixture) with `limit` a day, in a
+    Helsinki workspace."""
+    member.workspace.time_zone = "Europe/Helsinki"
+    member.workspace.save(update_fields=["time_zone"])
+    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
+    mailbox.daily_limit = limit
+    mailbox.save(update_fields=["daily_limit"])
+    return mailbox
 
 
 def send_only_mailbox(

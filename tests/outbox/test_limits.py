@@ -2,35 +2,25 @@
 server (aiosmtpd): what goes out today, what waits for which day, and what the thread says."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from parley.channels.email.models import Mailbox
 from parley.inbox.models import Message, Notification
 from parley.outbox.dispatch import outbox_dispatch_due
 from parley.outbox.email_send import email_message_send
 from parley.outbox.models import OutboxItem, SenderDay, SenderState
 from parley.outbox.planner import outbox_plan
+from tests.outbox.support import HELSINKI, MORNING, helsinki_send_only
 
 pytestmark = pytest.mark.django_db
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
-# 09:00 on a Friday in Helsinki.
-MORNING = datetime(2026, 11, 27, 9, 0, tzinfo=HELSINKI)
 
 
 @pytest.fixture
 def limited(member, connect):  # type: ignore[no-untyped-def]
     """A send-only mailbox with a limit of 3 a day, in a Helsinki workspace."""
-    member.workspace.time_zone = "Europe/Helsinki"
-    member.workspace.save(update_fields=["time_zone"])
-    mailbox = connect(access=Mailbox.Access.SEND_ONLY)
-    mailbox.daily_limit = 3
-    mailbox.save(update_fields=["daily_limit"])
-    return mailbox
+    return helsinki_send_only(member, connect, 3)
 
 
 def _email(member, mailbox, thread, body="Hi!", priority=OutboxItem.Priority.PERSONAL):  # type: ignore[no-untyped-def]
