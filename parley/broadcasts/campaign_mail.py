@@ -279,10 +279,7 @@ def campaign_members_transition(
         # A creator whose status changed meanwhile is refused there, and gets no email.
         outcome.refused += changes.refused
         broadcast.recipient_ids = [m.creator_id for m in movable if m.creator_id in moved]
-        broadcast.skipped = [
-            {"creator_id": s.creator_id, "name": s.name, "reason": str(s.reason)}
-            for s in check.skipped
-        ]
+        broadcast.skipped = [s.stored() for s in check.skipped]
         if broadcast.recipient_ids:
             broadcast.state = Broadcast.State.PREPARING
             broadcast.save()

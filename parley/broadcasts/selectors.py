@@ -152,6 +152,10 @@ class Skipped:
     name: str
     reason: str
 
+    def stored(self) -> dict[str, object]:
+        """As a broadcast keeps it (`Broadcast.skipped`, JSON): the reason as text."""
+        return {"creator_id": self.creator_id, "name": self.name, "reason": str(self.reason)}
+
 
 @dataclass
 class Check:

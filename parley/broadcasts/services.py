@@ -34,6 +34,7 @@ from parley.broadcasts.fields import (
 from parley.broadcasts.models import Broadcast, BroadcastChunk
 from parley.broadcasts.selectors import (
     Check,
+    Skipped,
     broadcast_check,
     broadcast_preview,
     creator_ids_in_workspace,
@@ -159,10 +160,7 @@ def broadcast_send(*, member: Member, broadcast: Broadcast) -> Check:
         raise ValidationFailed(check.problems)
     with transaction.atomic():
         broadcast.state = Broadcast.State.PREPARING
-        broadcast.skipped = [
-            {"creator_id": s.creator_id, "name": s.name, "reason": str(s.reason)}
-            for s in check.skipped
-        ]
+        broadcast.skipped = [s.stored() for s in check.skipped]
         broadcast.recipient_ids = [item.recipient.creator_id for item in check.sendable]
         broadcast.save(update_fields=["state", "skipped", "recipient_ids"])
         transaction.on_commit(lambda: _enqueue(broadcast.pk))
@@ -292,9 +290,7 @@ class _ChunkWriter:
                     rendered.pop()
                 # Checked before sending; a creator changed meanwhile, or the coupon pool
                 # ran out: left out, and listed with the skipped.
-                skipped.append(
-                    {"creator_id": recipient.creator_id, "name": recipient.name, "reason": str(exc)}
-                )
+                skipped.append(Skipped(recipient.creator_id, recipient.name, str(exc)).stored())
         return rendered
 
 
@@ -439,9 +435,7 @@ def _sms_reachable(
     for recipient in recipients:
         reason = sms_skip_reason(recipient.phone, opt_outs)
         if reason:
-            skipped.append(
-                {"creator_id": recipient.creator_id, "name": recipient.name, "reason": reason}
-            )
+            skipped.append(Skipped(recipient.creator_id, recipient.name, reason).stored())
         else:
             reachable.append(recipient)
     return reachable
