@@ -77,8 +77,9 @@ def test_thread_query_count_stays_bounded_with_assets(
     CampaignMemberFactory(campaign=other, creator=spring.creator)
     coupons.pool_add(campaign=other, codes=["O-1"])
     coupons.coupon_assign(actor=None, campaign=other, creator=spring.creator)
-    # The thread pane's 20 (tests/inbox, the assets' five among them): links with their
-    # clicks, codes, payments, agreements, gift offers; the same however many there are.
+    # The thread pane's 17 (tests/inbox, the probe for the kinds held among them), and one
+    # query for each kind held: links with their clicks, codes, payments; the same however
+    # many there are.
     with django_assert_max_num_queries(20):
         response = logged_in.get(reverse("inbox:thread", args=[spring.conversation.id]))
     assert response.content.decode().count('data-testid="asset-payment"') == 5

@@ -398,12 +398,12 @@ def test_thread_query_count_is_pinned(
     conversation = make_conversation(inbound=40)
     # session, user, memberships, the conversation, marking it read, campaigns (with the
     # creator's statuses), the thread's campaigns, mailboxes, messages, attachments,
-    # identities, tags (with the creator's), notes, members; and the campaign assets (5:
-    # links with their clicks, coupon codes, payments, agreements, gift offers; the same
-    # whatever their number, tests/campaigns/test_assets_views.py); the SMS numbers (and,
-    # for a creator with a phone, one more for its opt-outs); whether the creator has a
-    # creator portal account (the assets section's payments and agreements)
-    with django_assert_max_num_queries(21):
+    # identities, tags (with the creator's), notes, members; which kinds of campaign asset
+    # the creator holds (none here: nothing more; with some, one query a kind whatever
+    # their number, tests/campaigns/test_assets_views.py); the SMS numbers (and, for a
+    # creator with a phone, one more for its opt-outs); whether the creator has a creator
+    # portal account (the assets section's payments and agreements)
+    with django_assert_max_num_queries(17):
         response = logged_in.get(reverse("inbox:thread", args=[conversation.id]))
     assert response.content.decode().count('data-testid="message"') == 40
 

@@ -2,9 +2,10 @@
 NotFound).
 
 `creator_assets` is what the thread sidebar, the creator profile and the PDF report show:
-every asset of one creator, grouped by campaign, in five queries whatever their number
-(links with their click counts in one grouped query, then codes, payments, agreements
-and gift offers). `member_assets` is the members tab's: counts for a page of creators of
+every asset of one creator, grouped by campaign: one query for which kinds they hold (most
+creators hold none, and that is all it costs), then one for each kind held whatever their
+number (links with their click counts in one grouped query; codes, payments, agreements,
+gift offers). `member_assets` is the members tab's: counts for a page of creators of
 one campaign, two queries whatever the page's size.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Workspace
@@ -56,6 +57,20 @@ class CampaignAssets:
         return not (self.links or self.coupon or self.payments or self.agreements or self.gift)
 
 
+_ASSET_MODELS: tuple[type[Model], ...] = (TrackingLink, CouponCode, Payment, Agreement, GiftOffer)
+
+
+def _kinds_held(creator: Creator, scope: Q) -> set[type[Model]]:
+    """Which asset models hold a row in `scope` (the creator's, maybe in one campaign): one
+    query, an EXISTS on each table (its creator index, stopped at the first row)."""
+    held = {
+        f"held_{i}": Exists(model._default_manager.filter(scope))
+        for i, model in enumerate(_ASSET_MODELS)
+    }
+    row = Creator.objects.filter(id=creator.id).annotate(**held).values_list(*held).first()
+    return {model for model, yes in zip(_ASSET_MODELS, row or (), strict=False) if yes}
+
+
 def creator_assets(
     *, workspace: Workspace, creator: Creator, campaign_id: int | None = None
 ) -> list[CampaignAssets]:
@@ -70,27 +85,33 @@ def creator_assets(
             by_campaign[campaign.id] = CampaignAssets(campaign=campaign)
         return by_campaign[campaign.id]
 
-    for link in (
-        _clicks(TrackingLink.objects.filter(scope))
-        .select_related("campaign")
-        .order_by("created_at", "id")
-    ):
-        group(link.campaign).links.append(link)
-    for coupon in CouponCode.objects.filter(scope).select_related("campaign"):
-        group(coupon.campaign).coupon = coupon
-    for payment in (
-        Payment.objects.filter(scope).select_related("campaign").order_by("created_at", "id")
-    ):
-        group(payment.campaign).payments.append(payment)
-    for agreement in (
-        Agreement.objects.filter(scope)
-        .defer("body")
-        .select_related("campaign")
-        .order_by("sent_at", "id")
-    ):
-        group(agreement.campaign).agreements.append(agreement)
-    for offer in GiftOffer.objects.filter(scope).select_related("campaign"):
-        group(offer.campaign).gift = offer
+    held = _kinds_held(creator, scope)
+    if TrackingLink in held:
+        for link in (
+            _clicks(TrackingLink.objects.filter(scope))
+            .select_related("campaign")
+            .order_by("created_at", "id")
+        ):
+            group(link.campaign).links.append(link)
+    if CouponCode in held:
+        for coupon in CouponCode.objects.filter(scope).select_related("campaign"):
+            group(coupon.campaign).coupon = coupon
+    if Payment in held:
+        for payment in (
+            Payment.objects.filter(scope).select_related("campaign").order_by("created_at", "id")
+        ):
+            group(payment.campaign).payments.append(payment)
+    if Agreement in held:
+        for agreement in (
+            Agreement.objects.filter(scope)
+            .defer("body")
+            .select_related("campaign")
+            .order_by("sent_at", "id")
+        ):
+            group(agreement.campaign).agreements.append(agreement)
+    if GiftOffer in held:
+        for offer in GiftOffer.objects.filter(scope).select_related("campaign"):
+            group(offer.campaign).gift = offer
     return sorted(by_campaign.values(), key=lambda a: (a.campaign.name, a.campaign.id))
 
 
@@ -373,8 +394,8 @@ def creator_asset_groups(
 ) -> list[AssetGroup]:
     """The sidebar's and the profile's campaign assets: a group for each campaign the creator
     is in (`campaigns` from `campaign_list(creator=…)`, carrying `creator_status`) and for
-    each other campaign they have assets in. Five queries (a picked gift's lines carry the
-    products' names)."""
+    each other campaign they have assets in. One query for the kinds of asset the creator
+    holds, then one for each kind held (a picked gift's lines carry the products' names)."""
     from parley.campaigns.models import CampaignMember
 
     labels = dict(CampaignMember.Status.choices)
