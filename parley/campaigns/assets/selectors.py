@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, Model, Q, QuerySet
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Workspace
@@ -60,24 +60,25 @@ class CampaignAssets:
 _ASSET_MODELS: tuple[type[Model], ...] = (TrackingLink, CouponCode, Payment, Agreement, GiftOffer)
 
 
-def _kinds_held(creator: Creator, scope: Q) -> set[type[Model]]:
-    """Which asset models hold a row in `scope` (the creator's, maybe in one campaign): one
-    query, an EXISTS on each table (its creator index, stopped at the first row)."""
-    held = {
-        f"held_{i}": Exists(model._default_manager.filter(scope))
-        for i, model in enumerate(_ASSET_MODELS)
-    }
-    row = Creator.objects.filter(id=creator.id).annotate(**held).values_list(*held).first()
-    return {model for model, yes in zip(_ASSET_MODELS, row or (), strict=False) if yes}
+def _kinds_held(*, workspace_id: int, creator_id: int) -> set[type[Model]]:
+    """Which asset models hold a row of the creator's: one query, an EXISTS on each table
+    (its creator index, stopped at the first row)."""
+    qn = connection.ops.quote_name
+    scope = {"workspace_id": workspace_id, "creator_id": creator_id}
+    where = " AND ".join(f"{qn(column)} = %s" for column in scope)
+    probes = [
+        f"EXISTS (SELECT 1 FROM {qn(model._meta.db_table)} WHERE {where})"
+        for model in _ASSET_MODELS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(probes)}", list(scope.values()) * len(probes))
+        row = cursor.fetchone()
+    return {model for model, yes in zip(_ASSET_MODELS, row, strict=True) if yes}
 
 
-def creator_assets(
-    *, workspace: Workspace, creator: Creator, campaign_id: int | None = None
-) -> list[CampaignAssets]:
-    """Every asset of the creator, by campaign (by name); with `campaign_id`, that one."""
+def creator_assets(*, workspace: Workspace, creator: Creator) -> list[CampaignAssets]:
+    """Every asset of the creator, by campaign (by name)."""
     scope = Q(workspace=workspace, creator=creator)
-    if campaign_id is not None:
-        scope &= Q(campaign_id=campaign_id)
     by_campaign: dict[int, CampaignAssets] = {}
 
     def group(campaign: Campaign) -> CampaignAssets:
@@ -85,7 +86,7 @@ def creator_assets(
             by_campaign[campaign.id] = CampaignAssets(campaign=campaign)
         return by_campaign[campaign.id]
 
-    held = _kinds_held(creator, scope)
+    held = _kinds_held(workspace_id=workspace.id, creator_id=creator.id)
     if TrackingLink in held:
         for link in (
             _clicks(TrackingLink.objects.filter(scope))
