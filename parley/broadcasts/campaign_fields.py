@@ -20,6 +20,7 @@ from jinja2 import StrictUndefined, nodes
 
 from parley.accounts.models import Member
 from parley.broadcasts.fields import (
+    NO_CAMPAIGN,
     PREVIEW,
     STRICT,
     WRITE,
@@ -45,11 +46,6 @@ from parley.campaigns.assets.selectors import pool_stats
 from parley.campaigns.models import Campaign, CouponCode, TrackingLink
 from parley.core.errors import ValidationFailed
 from parley.creators.models import Creator
-
-NO_CAMPAIGN = gettext_lazy(
-    "{{ %(field)s }} needs a campaign: start the mass message from the inbox filtered by "
-    "one campaign."
-)
 
 
 def _campaign(load: FieldsLoad) -> Campaign | None:
@@ -216,6 +212,7 @@ field_register(
         _coupon_value,
         "{{ coupon_code }}",
         load=_coupon_load,
+        needs_campaign=True,
     )
 )
 field_register(
@@ -228,6 +225,7 @@ field_register(
         _link_value,
         '{{ tracking_link("https://shop.example/spring") }}',
         load=_link_load,
+        needs_campaign=True,
     )
 )
 

@@ -66,6 +66,10 @@ class PersonalField:
     value: Callable[[Recipient], Any]
     example: str = ""
     load: Loader | None = None
+    # Whether it has a value only in a mass message sent for a campaign: left out of the
+    # compose page's list without one, and refused by the check (a field with a `load`
+    # refuses it there).
+    needs_campaign: bool = False
 
 
 class _Custom(dict[str, Any]):
@@ -91,7 +95,13 @@ for _field in (
     PersonalField("name", _("Full name"), lambda r: r.name, "{{ name }}"),
     PersonalField("handle", _("Social handle"), lambda r: r.handle, "{{ handle }}"),
     PersonalField("email", _("Email address"), lambda r: r.email, "{{ email }}"),
-    PersonalField("campaign", _("Campaign name"), lambda r: r.campaign, "{{ campaign }}"),
+    PersonalField(
+        "campaign",
+        _("Campaign name"),
+        lambda r: r.campaign,
+        "{{ campaign }}",
+        needs_campaign=True,
+    ),
     PersonalField(
         "custom", _("A custom field"), lambda r: _Custom(r.custom), "{{ custom.shoe_size }}"
     ),
@@ -110,6 +120,27 @@ def fields_used(sources: list[str]) -> set[str]:
         except TemplateSyntaxError:
             continue
     return used
+
+
+NO_CAMPAIGN = _(
+    "{{ %(field)s }} needs a campaign: start the mass message from the inbox filtered by "
+    "one campaign."
+)
+
+
+def fields_needing_campaign(sources: list[str]) -> list[str]:
+    """The fields the templates use that have a value only for a campaign's mass message
+    (but for those with a `load`, which say so themselves)."""
+    used = fields_used(sources)
+    return [
+        p.name for p in _FIELDS.values() if p.needs_campaign and p.load is None and p.name in used
+    ]
+
+
+def fields_offered(*, campaign: bool) -> list[PersonalField]:
+    """The fields a mass message may use: all of them for a campaign's, else those that do
+    not need one."""
+    return [p for p in _FIELDS.values() if campaign or not p.needs_campaign]
 
 
 def fields_made(sources: list[str]) -> bool:

@@ -10,10 +10,12 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member, Workspace
 from parley.broadcasts.fields import (
+    NO_CAMPAIGN,
     PREVIEW,
     Recipient,
     RenderError,
     fields_load,
+    fields_needing_campaign,
     renderer,
     templates_check,
 )
@@ -182,6 +184,13 @@ def broadcast_check(*, broadcast: Broadcast, loaded: list[Loaded] | None = None)
         check.problems.setdefault(problem.field, []).append(problem.message)
     if not broadcast.body_template.strip():
         check.problems.setdefault("body", []).append(_("Write the message first."))
+    if broadcast.campaign_id is None:
+        for name, source in (
+            ("subject", broadcast.subject_template),
+            ("body", broadcast.body_template),
+        ):
+            for unvalued in fields_needing_campaign([source]):
+                check.problems.setdefault(name, []).append(str(NO_CAMPAIGN) % {"field": unvalued})
     email = broadcast.channel == Broadcast.Channel.EMAIL
     if email and broadcast.mailbox is None:
         check.problems.setdefault("mailbox", []).append(_("Choose the mailbox to send from."))

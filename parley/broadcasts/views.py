@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parley.accounts.models import Member
-from parley.broadcasts.fields import fields
+from parley.broadcasts.fields import fields_offered
 from parley.broadcasts.forms import BroadcastForm
 from parley.broadcasts.models import Broadcast
 from parley.broadcasts.selectors import (
@@ -74,7 +74,11 @@ def edit(request: HttpRequest, member: Member, broadcast_id: int) -> HttpRespons
         sms_numbers=sms_numbers,
         initial=_initial(broadcast, mailboxes, sms_numbers),
     )
-    context: dict[str, Any] = {"broadcast": broadcast, "form": form, "fields": fields()}
+    context: dict[str, Any] = {
+        "broadcast": broadcast,
+        "form": form,
+        "fields": fields_offered(campaign=broadcast.campaign_id is not None),
+    }
     action = request.POST.get("action", "save") if post else ""
     status = 200
     if post is not None and action in ACTIONS:

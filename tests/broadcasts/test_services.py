@@ -21,7 +21,7 @@ from parley.creators.models import Identity
 from parley.inbox.models import Conversation, InboxEntry, Message
 from parley.outbox.dispatch import outbox_dispatch_due
 from parley.outbox.models import OutboxItem
-from tests.factories import CreatorFactory, IdentityFactory
+from tests.factories import CampaignFactory, CreatorFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,38 @@ def test_every_problem_at_once_and_nothing_queued(member, send_only):  # type: i
     assert not Message.objects.exists() and not OutboxItem.objects.exists()
     broadcast.refresh_from_db()
     assert broadcast.state == Broadcast.State.DRAFT
+
+
+def test_the_campaign_field_needs_a_campaign(member, send_only):  # type: ignore[no-untyped-def]
+    # A mass message from an inbox filter has no campaign: {{ campaign }} would be blank in
+    # every email, so the check says so where it is used, and nothing is sent.
+    creators = _creators(member, 2)
+    body = "We'd love you for {{ campaign }}."
+    broadcast = _draft(member, creators, send_only, subject="{{ campaign }} news", body=body)
+    with pytest.raises(ValidationFailed) as caught:
+        broadcast_send(member=member, broadcast=broadcast)
+    errors = caught.value.errors
+    assert errors["subject"] == [
+        "{{ campaign }} needs a campaign: start the mass message "
+        "from the inbox filtered by one campaign."
+    ]
+    assert errors["body"] == errors["subject"]
+    assert not Message.objects.exists()
+    # Sent for a campaign, it is the campaign's name.
+    spring = CampaignFactory(workspace=member.workspace, name="Spring Glow")
+    draft = broadcast_draft(member=member, creator_ids=[c.id for c in creators], campaign=spring)
+    draft = broadcast_update(
+        member=member,
+        broadcast=draft,
+        channel=Broadcast.Channel.EMAIL,
+        mailbox=send_only,
+        subject="{{ campaign }} news",
+        body=body,
+    )
+    assert broadcast_check(broadcast=draft).ok
+    assert broadcast_preview(broadcast=draft, creator_id=creators[0].id)["body"] == (
+        "We'd love you for Spring Glow."
+    )
 
 
 def test_recipients_without_an_address_or_bouncing_are_skipped_and_listed(member, send_only):  # type: ignore[no-untyped-def]

@@ -33,6 +33,8 @@ def test_from_the_inbox_selection_to_sent(logged_in, picked, connect, smtp_serve
     url = reverse("broadcasts:edit", args=[broadcast.id])
     page = logged_in.get(url).content.decode()
     assert "Mass message to 3 creators" in page and "{{ first_name }}" in page
+    # Without a campaign, the fields that would be blank or refused are not offered.
+    assert "{{ campaign }}" not in page and "{{ coupon_code }}" not in page
     form = {"channel": "email", "mailbox": mailbox.id, "subject": "Hi {{ first_name }}"}
     form["body"] = "Hello {{ name }}"
     saved = logged_in.post(url, {**form, "action": "save"}).content.decode()

@@ -293,6 +293,9 @@ def test_bulk_status_only_tag_and_mass_message(logged_in, campaign):
     draft = Broadcast.objects.get()
     assert mass["HX-Redirect"] == reverse("broadcasts:edit", args=[draft.id])
     assert draft.campaign_id == campaign.id and sorted(draft.recipient_ids) == sorted(ids)
+    # A campaign's mass message offers the campaign's fields.
+    compose = logged_in.get(mass["HX-Redirect"]).content.decode()
+    assert "{{ campaign }}" in compose and "{{ coupon_code }}" in compose
     assert logged_in.post(url, {"action": "tag"}).status_code == 422
     assert logged_in.post(url, {"action": "evil", "creators": ids}).status_code == 422
 
