@@ -56,6 +56,11 @@ class Broadcast(models.Model):
     def __str__(self) -> str:
         return f"Broadcast {self.pk}"
 
+    @property
+    def going_out(self) -> bool:
+        """Still going out: its messages being written or sent (what a cancel stops)."""
+        return self.state in (self.State.PREPARING, self.State.SENDING)
+
 
 class BroadcastChunk(models.Model):
     """A chunk of a mass message's recipients whose messages are written: the writer's

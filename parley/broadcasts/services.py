@@ -445,7 +445,7 @@ def broadcast_cancel(*, member: Member, broadcast: Broadcast) -> int:
     """Cancel what has not gone out yet; how many were cancelled."""
     if broadcast.workspace_id != member.workspace_id:
         raise ValidationFailed(_("Unknown mass message."))
-    if broadcast.state not in (Broadcast.State.PREPARING, Broadcast.State.SENDING):
+    if not broadcast.going_out:
         raise ValidationFailed(_("Only a mass message that is still going out can be cancelled."))
     with transaction.atomic():
         locked = Broadcast.objects.select_for_update().get(id=broadcast.id)

@@ -172,7 +172,7 @@ def detail(request: HttpRequest, member: Member, broadcast_id: int) -> HttpRespo
     broadcast = broadcast_get(workspace=member.workspace, id=broadcast_id)
     if broadcast.state == Broadcast.State.DRAFT:
         return redirect("broadcasts:edit", broadcast.id)
-    template = "broadcasts/_progress.html" if request.htmx else "broadcasts/detail.html"  # type: ignore[attr-defined]
+    template = "broadcasts/_live.html" if request.htmx else "broadcasts/detail.html"  # type: ignore[attr-defined]
     return render(
         request,
         template,

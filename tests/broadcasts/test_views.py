@@ -49,6 +49,26 @@ def test_from_the_inbox_selection_to_sent(logged_in, picked, connect, smtp_serve
     assert 'data-testid="progress"' in detail and "every 3s" in detail
 
 
+def test_progress_shows_cancel_while_going_out_and_stops_when_done(logged_in, picked):  # type: ignore[no-untyped-def]
+    broadcast = _draft(logged_in, picked)
+    Broadcast.objects.filter(id=broadcast.id).update(state=Broadcast.State.SENDING)
+    url = reverse("broadcasts:detail", args=[broadcast.id])
+    # The live part (polled) holds the counts and the cancel button, so both change together.
+    live = logged_in.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert live.startswith('<div id="progress" hx-get=') and 'hx-swap="outerHTML"' in live
+    assert 'data-testid="cancel-broadcast"' in live
+    Broadcast.objects.filter(id=broadcast.id).update(state=Broadcast.State.DONE)
+    done = logged_in.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert done.startswith('<div id="progress">') and "hx-get" not in done
+    assert 'data-testid="cancel-broadcast"' not in done
+    page = logged_in.get(url).content.decode()
+    assert 'data-testid="cancel-broadcast"' not in page and "every 3s" not in page
+    # A cancel that comes too late is refused as an error, not shown as a success.
+    refused = logged_in.post(reverse("broadcasts:cancel", args=[broadcast.id]), follow=True)
+    html = refused.content.decode()
+    assert '<p class="error" role="alert">Only a mass message that is still going out' in html
+
+
 def test_problems_are_shown_on_the_form_and_nothing_is_sent(logged_in, picked, connect):  # type: ignore[no-untyped-def]
     mailbox = connect(access=Mailbox.Access.SEND_ONLY)
     broadcast = _draft(logged_in, picked)
