@@ -278,6 +278,12 @@ def test_notifications_dropdown_and_mark_read(logged_in, member, make_conversati
     make_conversation(name="Noisy", inbound=1)
     html = logged_in.get(reverse("inbox:notifications")).content.decode()
     assert "Noisy" in html
+    # What others wrote is isolated: a right-to-left override in a message does not turn
+    # the notification's time around ("setunim 0").
+    Notification.objects.filter(member=member).update(text="\u202egnitset")
+    html = logged_in.get(reverse("inbox:notifications")).content.decode()
+    assert '<bdi class="muted">\u202egnitset</bdi> <time' in html
+    assert "<bdi>Noisy</bdi>" in html
     logged_in.post(reverse("inbox:notifications_read"))
     assert not Notification.objects.filter(member=member, read_at__isnull=True).exists()
 
