@@ -7,6 +7,7 @@ from parley.accounts.selectors import api_token_member
 from parley.campaigns.models import Campaign
 from parley.creators.models import Creator
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
+from parley.ops.management.commands.run import public_url
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,12 @@ def test_createuser_joins_existing_workspace_with_inbox_entries(member, make_con
     newcomer = Member.objects.get(user__email="new@brand.io")
     assert newcomer.workspace_id == member.workspace_id
     assert InboxEntry.objects.filter(member=newcomer).count() == 1
+
+
+def test_run_points_links_where_it_listens():
+    # `make run ADDR=…` without PARLEY_PUBLIC_URL: portal and tracking links in emails
+    # point at the server that sent them, not at the default port.
+    assert public_url("127.0.0.1:8777") == "http://127.0.0.1:8777"
+    assert public_url("8001") == "http://127.0.0.1:8001"
+    assert public_url("0.0.0.0:8000") == "http://127.0.0.1:8000"
+    assert public_url("parley.local:80") == "http://parley.local:80"

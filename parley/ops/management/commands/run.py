@@ -1,9 +1,11 @@
 import ctypes
+import os
 import signal
 import subprocess
 import sys
 from types import FrameType
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -24,6 +26,10 @@ class Command(BaseCommand):
         if not no_demo and not Workspace.objects.exists():
             self.stdout.write("First run: building the demo workspace…")
             call_command("demo")
+        if "PARLEY_PUBLIC_URL" not in os.environ:
+            # Links in emails (portal, tracking) point where this server listens, for it
+            # and for its worker.
+            os.environ["PARLEY_PUBLIC_URL"] = settings.PARLEY_PUBLIC_URL = public_url(addrport)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Parley on http://{addrport}/  — demo login: demo@parley.test / parley-demo"
@@ -39,6 +45,15 @@ class Command(BaseCommand):
         finally:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def public_url(addrport: str) -> str:
+    """The address of `runserver ADDRPORT` ("8001", "127.0.0.1:8001", "0.0.0.0:8001") as
+    this machine reaches it."""
+    host, _colon, port = addrport.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
