@@ -22,6 +22,7 @@ from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.responses import response_counts_add, response_counts_of
 from parley.inbox.search import messages_insert_indexed, search_index_since
+from parley.portal.models import ContentSubmission
 
 T = TypeVar("T")
 
@@ -183,15 +184,12 @@ def _batch(
         )
         identity_rows.append((Identity.Kind.EMAIL, email, email, "", None))
         kind = rng.choice([Identity.Kind.INSTAGRAM, Identity.Kind.TIKTOK, Identity.Kind.YOUTUBE])
+        audience = rng.randint(2_000, 900_000)
         identity_rows.append(
-            (
-                kind,
-                f"@{handle}",
-                handle,
-                f"https://www.{kind}.com/{handle}",
-                rng.randint(2_000, 900_000),
-            )
+            (kind, f"@{handle}", handle, f"https://www.{kind}.com/{handle}", audience)
         )
+        # The headline audience, as the services keep it: the largest profile's.
+        creator_rows[-1].followers = audience
     created = Creator.objects.bulk_create(creator_rows)
     ws = workspace.id
     rows_insert(
@@ -405,4 +403,26 @@ def demo_workspace(*, creators: int = 300, messages: int = 3000) -> Workspace:
         creators=creators,
         messages=messages,
     )
+    _demo_submissions(workspace)
     return workspace
+
+
+def _demo_submissions(workspace: Workspace) -> None:
+    """A member the demo marked "Content submitted" has content waiting for review (a link,
+    as if sent from the creator portal), so the Content Approval tab and the portal agree
+    with the Members tab."""
+    now = timezone.now()
+    submitted = CampaignMember.objects.filter(
+        campaign__workspace=workspace, status=CampaignMember.Status.CONTENT_SUBMITTED
+    ).order_by("id")
+    ContentSubmission.objects.bulk_create(
+        ContentSubmission(
+            workspace=workspace,
+            campaign_id=m.campaign_id,
+            creator_id=m.creator_id,
+            url=f"https://www.instagram.com/p/demo-{m.campaign_id}-{m.creator_id}/",
+            note="The post for the campaign, as agreed.",
+            submitted_at=now - timedelta(hours=3 * (i + 1)),
+        )
+        for i, m in enumerate(submitted)
+    )

@@ -4,10 +4,11 @@ from django.core.management.base import CommandError
 
 from parley.accounts.models import ApiToken, Member, Workspace
 from parley.accounts.selectors import api_token_member
-from parley.campaigns.models import Campaign
+from parley.campaigns.models import Campaign, CampaignMember
 from parley.creators.models import Creator
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.ops.management.commands.run import public_url
+from parley.portal.models import ContentSubmission
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,15 @@ def test_demo_builds_a_believable_workspace(capsys):
         last = conversation.messages.order_by("-created_at").first()
         assert last is not None and conversation.last_activity_at == last.created_at
     assert "demo@parley.test" in capsys.readouterr().out
+    # The Creators list's followers are the profiles' (the list showed "—" for everyone).
+    assert not Creator.objects.filter(followers=0).exists()
+    # Who is marked "Content submitted" has content waiting for review.
+    marked = CampaignMember.objects.filter(status=CampaignMember.Status.CONTENT_SUBMITTED)
+    waiting = ContentSubmission.objects.filter(status=ContentSubmission.Status.SUBMITTED)
+    assert marked.exists()
+    assert sorted(marked.values_list("campaign_id", "creator_id")) == sorted(
+        waiting.values_list("campaign_id", "creator_id")
+    )
 
 
 def test_createuser_and_token(capsys):
