@@ -7,9 +7,20 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from parley.core.bidi import bidi_strip
+from parley.core.errors import ValidationFailed
 from parley.creators import csvio
-from parley.creators.models import Creator
-from parley.creators.services import MAX_FIELD_NAME, MAX_FIELD_VALUE, MAX_FIRST_NAME, MAX_NAME
+from parley.creators.models import Creator, Identity
+from parley.creators.normalize import MAX_VALUE, identity_normalize, phone_e164
+from parley.creators.services import (
+    MAX_CUSTOM_FIELDS,
+    MAX_FIELD_NAME,
+    MAX_FIELD_VALUE,
+    MAX_FIRST_NAME,
+    MAX_IDENTITIES,
+    MAX_NAME,
+    MAX_TAG,
+)
 
 _SEVERAL = gettext_lazy("Separate several with commas.")
 
@@ -23,37 +34,68 @@ def region_choices() -> list[tuple[str, str]]:
     return [("", _("None: numbers have +country code")), *choices]
 
 
+def _shown(value: str) -> str:
+    """A value as an error message quotes it: at most its first 60 characters."""
+    value = value.strip()
+    return value if len(value) <= 60 else value[:60] + "…"
+
+
+# The fields that hold emails, phones and handles, and the kind of identity each holds.
+IDENTITY_FIELDS: list[tuple[str, str]] = [
+    ("emails", Identity.Kind.EMAIL),
+    ("phones", Identity.Kind.PHONE),
+    *[(kind, kind) for kind in csvio.PLATFORMS],
+]
+
+
+def _identity(kind: str, value: str) -> tuple[str, str]:
+    """(value as stored, normalized) of one email, phone or handle; ValidationFailed says
+    what is wrong with it (creator_add checks the same)."""
+    if kind == Identity.Kind.PHONE:
+        value = phone_e164(value)
+    elif kind == Identity.Kind.EMAIL:
+        if len(bidi_strip(value).strip()) > MAX_VALUE:
+            message = _("An email address is at most %(n)d characters.") % {"n": MAX_VALUE}
+            raise ValidationFailed({"value": [message]})
+    else:
+        value = csvio.handle_from(kind, value)
+    return value, identity_normalize(kind, value)
+
+
 class CreatorForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=MAX_NAME)
+    """Add a creator by hand. One submit reports every problem, each on its field ("get
+    every problem at once"): the limits of creator_add (a name of 160 characters, 20
+    emails, phones and handles, tags of 60, ...) are checked here too, since the view
+    calls it only once the form is valid, and the identities are checked even when
+    another field has an error. No input has a maxlength: a browser cuts a longer paste
+    to it without a word (a 5,000-character name was saved as its first 160); the server
+    refuses it and says why instead. `cleaned_data["identities"]` holds (kind, value,
+    normalized) of each valid email, phone and handle, once each; the view points out
+    the ones another creator has."""
+
+    name = forms.CharField(label=gettext_lazy("Name"))
     first_name = forms.CharField(
         label=gettext_lazy("First name"),
-        max_length=MAX_FIRST_NAME,
         required=False,
         help_text=gettext_lazy("For personal fields in messages; the name's first word if empty."),
     )
-    emails = forms.CharField(
-        label=gettext_lazy("Emails"), required=False, max_length=2000, help_text=_SEVERAL
-    )
+    emails = forms.CharField(label=gettext_lazy("Emails"), required=False, help_text=_SEVERAL)
     phones = forms.CharField(
         label=gettext_lazy("Phones"),
         required=False,
-        max_length=500,
         help_text=gettext_lazy("In international form, e.g. +358 40 123 4567."),
     )
-    instagram = forms.CharField(label="Instagram", required=False, max_length=500)
-    tiktok = forms.CharField(label="TikTok", required=False, max_length=500)
-    youtube = forms.CharField(label="YouTube", required=False, max_length=500)
-    twitter = forms.CharField(label="X / Twitter", required=False, max_length=500)
+    instagram = forms.CharField(label="Instagram", required=False)
+    tiktok = forms.CharField(label="TikTok", required=False)
+    youtube = forms.CharField(label="YouTube", required=False)
+    twitter = forms.CharField(label="X / Twitter", required=False)
     followers = forms.IntegerField(
         label=gettext_lazy("Followers"), required=False, min_value=0, max_value=csvio.MAX_FOLLOWERS
     )
-    tags = forms.CharField(
-        label=gettext_lazy("Tags"), required=False, max_length=2000, help_text=_SEVERAL
-    )
+    tags = forms.CharField(label=gettext_lazy("Tags"), required=False, help_text=_SEVERAL)
     custom_fields = forms.CharField(
         label=gettext_lazy("Custom fields"),
         required=False,
-        max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("One per line: name: value (e.g. Size: M)."),
     )
@@ -63,20 +105,92 @@ class CreatorForm(forms.Form):
         initial=Creator.Channel.EMAIL,
     )
 
+    def clean_name(self) -> str:
+        # As creator_create takes it: without bidirectional controls (core.bidi).
+        name = bidi_strip(self.cleaned_data["name"]).strip()
+        if not name:
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        if len(name) > MAX_NAME:
+            raise forms.ValidationError(_("A name is at most %(n)d characters.") % {"n": MAX_NAME})
+        return name
+
+    def clean_first_name(self) -> str:
+        first_name: str = self.cleaned_data["first_name"]
+        if len(first_name) > MAX_FIRST_NAME:
+            raise forms.ValidationError(
+                _("A first name is at most %(n)d characters.") % {"n": MAX_FIRST_NAME}
+            )
+        return first_name
+
+    def clean_tags(self) -> list[str]:
+        # As tag_get_or_create takes them: without bidirectional controls, once each.
+        tags = csvio.split_tight(bidi_strip(self.cleaned_data["tags"]))
+        tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+        limit = csvio.MAX_TAGS_PER_ROW
+        errors = [
+            f"{_shown(tag)}: " + _("A tag is at most %(n)d characters.") % {"n": MAX_TAG}
+            for tag in tags[:limit]
+            if len(tag) > MAX_TAG
+        ]
+        if len(tags) > limit:
+            errors.append(_("At most %(n)d tags at once.") % {"n": limit})
+        if errors:
+            raise forms.ValidationError(errors)
+        return tags
+
     def clean_custom_fields(self) -> dict[str, str]:
         fields: dict[str, str] = {}
-        for line in self.cleaned_data["custom_fields"].splitlines():
+        errors: list[str] = []  # one a bad line
+        for number, line in enumerate(self.cleaned_data["custom_fields"].splitlines(), 1):
             if not line.strip():
                 continue
             key, sep, value = line.partition(":")
             if not sep or not key.strip():
-                raise forms.ValidationError(_("Write each field as name: value."))
-            if len(key.strip()) > MAX_FIELD_NAME or len(value.strip()) > MAX_FIELD_VALUE:
-                raise forms.ValidationError(
-                    _("Field names are 1 to 60 characters, values at most 1,000.")
-                )
-            fields[key.strip()] = value.strip()
+                error = _("Write each field as name: value.")
+            elif len(key.strip()) > MAX_FIELD_NAME or len(value.strip()) > MAX_FIELD_VALUE:
+                error = _("Field names are 1 to 60 characters, values at most 1,000.")
+            else:
+                fields[key.strip()] = value.strip()
+                continue
+            errors.append(_("Line %(line)d: %(error)s") % {"line": number, "error": error})
+        # A paste of many bad lines is told about its first ones.
+        errors = errors[:MAX_CUSTOM_FIELDS]
+        # An empty value adds no field (creator_create leaves it out).
+        if sum(1 for value in fields.values() if value) > MAX_CUSTOM_FIELDS:
+            errors.append(_("At most 50 custom fields."))
+        if errors:
+            raise forms.ValidationError(errors)
         return fields
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        found: dict[tuple[str, str], tuple[str, str, str]] = {}
+        entered = 0  # distinct values, valid or not: what creator_add would be given
+        for name, kind in IDENTITY_FIELDS:
+            raw = data.get(name) or ""
+            split = csvio.split_tight if kind == Identity.Kind.PHONE else csvio.split_loose
+            values = list(dict.fromkeys(split(raw)))
+            # Past the limit the count is the problem: the values after it are not checked.
+            entered += max(0, len(values) - MAX_IDENTITIES)
+            for value in values[:MAX_IDENTITIES]:
+                try:
+                    stored, normalized = _identity(kind, value)
+                except ValidationFailed as exc:
+                    entered += 1
+                    for messages in exc.errors.values():
+                        for message in messages:
+                            self.add_error(name, f"{_shown(value)}: {message}")
+                else:
+                    entered += (kind, normalized) not in found
+                    found.setdefault((kind, normalized), (kind, stored, normalized))
+        if entered > MAX_IDENTITIES:
+            self.add_error(
+                None,
+                _("At most %(n)d emails, phones and handles at once.") % {"n": MAX_IDENTITIES},
+            )
+        data["identities"] = list(found.values())
+        return data
 
 
 class ImportUploadForm(forms.Form):

@@ -25,8 +25,9 @@ EMAIL_PATTERN = rf"^{_WS}{_ATOM}(\.{_ATOM})*@({_LABEL}\.)+[A-Za-z]{{2,63}}{_WS}$
 # International form: "+" or "00", then 7 to 15 digits; spaces, dots, dashes and
 # parentheses may separate them.
 PHONE_PATTERN = rf"^{_WS}(\+|00)[ ().-]*([0-9][ ().-]*){{7,15}}{_WS}$"
-# A social handle, with or without its "@".
-HANDLE_PATTERN = rf"^{_WS}@?{_WS}[A-Za-z0-9._-]{{1,64}}{_WS}$"
+# A social handle, with or without its "@": at most MAX_HANDLE characters.
+MAX_HANDLE = 64
+HANDLE_PATTERN = rf"^{_WS}@?{_WS}[A-Za-z0-9._-]{{1,{MAX_HANDLE}}}{_WS}$"
 # Anything that is not empty once a leading "@" and spaces are taken off.
 OTHER_PATTERN = rf"^{_WS}(@{_WS}[^\x00{SPACE}{BIDI}]|[^\x00@{SPACE}{BIDI}])[^\x00]*$"
 # A profile link: http(s), a host name, then anything without spaces or control characters.
@@ -58,6 +59,22 @@ def invalid_message(kind: str) -> str:
     return _("Enter a handle without spaces, e.g. @jane.doe.")
 
 
+_HANDLE_CHARS = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _invalid_messages(kind: str, value: str) -> list[str]:
+    """What is wrong with a value that does not match its kind's pattern. A handle that is
+    too long is told so (a long handle has no spaces to remove); when its characters are
+    wrong too, both are said."""
+    if kind in (Identity.Kind.EMAIL, Identity.Kind.PHONE, Identity.Kind.OTHER):
+        return [invalid_message(kind)]
+    handle = value.strip().removeprefix("@").strip()
+    if len(handle) <= MAX_HANDLE:
+        return [invalid_message(kind)]
+    too_long = _("A handle is at most %(n)d characters.") % {"n": MAX_HANDLE}
+    return [too_long] if _HANDLE_CHARS.fullmatch(handle) else [too_long, invalid_message(kind)]
+
+
 # (Kind.values builds a new list on every call: the import normalises 10,000s a second.)
 _KINDS = frozenset(Identity.Kind.values)
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
@@ -71,7 +88,7 @@ def identity_normalize(kind: str, value: str) -> str:
     if not value.strip() or (handle_like and not value.strip().removeprefix("@").strip()):
         raise ValidationFailed({"value": [_("This field is required.")]})
     if _COMPILED[kind].fullmatch(value) is None:  # core.text.matches, precompiled
-        raise ValidationFailed({"value": [invalid_message(kind)]})
+        raise ValidationFailed({"value": _invalid_messages(kind, value)})
     value = value.strip()
     if kind == Identity.Kind.EMAIL:
         return value.lower()

@@ -67,6 +67,57 @@ def _validate_custom_fields(fields: Any) -> dict[str, str]:
     return clean
 
 
+class _Problems:
+    """Every problem of one call, raised together ("get every problem at once"): a
+    Conflict when each is one (the API answers 409), else ValidationFailed."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.conflicts_only = True
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+        self.conflicts_only = False
+
+    def take(self, exc: ValidationFailed) -> None:
+        for field, messages in exc.errors.items():
+            self.errors.setdefault(field, []).extend(messages)
+        self.conflicts_only = self.conflicts_only and isinstance(exc, Conflict)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise (Conflict if self.conflicts_only else ValidationFailed)(self.errors)
+
+
+def _creator_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes to a creator's fields as stored, each checked; every problem raised at
+    once."""
+    problems = _Problems()
+    for key in sorted(set(changes) - {"name", "first_name", "preferred_channel", "custom_fields"}):
+        problems.add(key, _("Unknown field."))
+    clean: dict[str, Any] = {}
+    if "name" in changes:
+        clean["name"] = bidi_strip(str(changes["name"])).strip()
+        if not clean["name"] or len(clean["name"]) > MAX_NAME:
+            problems.add("name", _("A creator needs a name of at most 160 characters."))
+    if "first_name" in changes:
+        first_name = str(changes["first_name"])
+        if len(first_name.strip()) > MAX_FIRST_NAME:
+            problems.add("first_name", _("A first name is at most 80 characters."))
+        clean["first_name"] = bidi_strip(first_name).strip()
+    if "preferred_channel" in changes:
+        if changes["preferred_channel"] not in Creator.Channel.values:
+            problems.add("preferred_channel", _("Unknown channel."))
+        clean["preferred_channel"] = changes["preferred_channel"]
+    if "custom_fields" in changes:
+        try:
+            clean["custom_fields"] = _validate_custom_fields(changes["custom_fields"])
+        except ValidationFailed as exc:
+            problems.take(exc)
+    problems.raise_any()
+    return clean
+
+
 def creator_create(
     *,
     workspace: Workspace,
@@ -76,24 +127,32 @@ def creator_create(
     identities: Iterable[tuple[str, str]] = (),
     custom_fields: dict[str, Any] | None = None,
 ) -> Creator:
-    name = bidi_strip(name).strip()
-    if not name or len(name) > MAX_NAME:
-        raise ValidationFailed({"name": [_("A creator needs a name of at most 160 characters.")]})
-    _check_first_name(first_name)
-    if preferred_channel not in Creator.Channel.values:
-        raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
-    fields = _validate_custom_fields(custom_fields or {})
+    problems = _Problems()
+    clean: dict[str, Any] = {}
+    try:
+        clean = _creator_changes(
+            {
+                "name": name,
+                "first_name": first_name,
+                "preferred_channel": preferred_channel,
+                "custom_fields": custom_fields or {},
+            }
+        )
+    except ValidationFailed as exc:
+        problems.take(exc)
     identities = list(identities)
     if len(identities) > MAX_IDENTITIES:
-        raise ValidationFailed({"identities": [_("At most 20 identities at once.")]})
+        problems.add("identities", _("At most 20 identities at once."))
+    problems.raise_any()
+    name = clean["name"]
     with transaction.atomic():
         creator = Creator.objects.create(
             workspace=workspace,
             name=name,
             # The first word of the name, cut to the column's size (a name can be one word).
-            first_name=bidi_strip(first_name).strip() or name.split()[0][:MAX_FIRST_NAME],
+            first_name=clean["first_name"] or name.split()[0][:MAX_FIRST_NAME],
             preferred_channel=preferred_channel,
-            custom_fields=fields,
+            custom_fields=clean["custom_fields"],
         )
         for kind, value in identities:
             identity_add(creator=creator, kind=kind, value=value, refresh=False)
@@ -101,36 +160,46 @@ def creator_create(
     return creator
 
 
-def _check_first_name(first_name: str) -> None:
-    if len(first_name.strip()) > MAX_FIRST_NAME:
-        raise ValidationFailed({"first_name": [_("A first name is at most 80 characters.")]})
-
-
 def creator_update(*, creator: Creator, **changes: Any) -> Creator:
-    allowed = {"name", "first_name", "preferred_channel", "custom_fields"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
-    if "name" in changes:
-        name = bidi_strip(str(changes["name"])).strip()
-        if not name or len(name) > MAX_NAME:
-            raise ValidationFailed(
-                {"name": [_("A creator needs a name of at most 160 characters.")]}
-            )
-        creator.name = name
-    if "first_name" in changes:
-        _check_first_name(str(changes["first_name"]))
-        creator.first_name = bidi_strip(str(changes["first_name"])).strip()
-    if "preferred_channel" in changes:
-        if changes["preferred_channel"] not in Creator.Channel.values:
-            raise ValidationFailed({"preferred_channel": [_("Unknown channel.")]})
-        creator.preferred_channel = changes["preferred_channel"]
-    if "custom_fields" in changes:
-        creator.custom_fields = _validate_custom_fields(changes["custom_fields"])
+    """Change a creator's fields; every problem is raised at once, and the creator is
+    left as it was when there is one."""
+    for field, value in _creator_changes(changes).items():
+        setattr(creator, field, value)
     with transaction.atomic():
         creator.search_text = _search_text(creator)
         creator.save()
     return creator
+
+
+def _identity_clean(*, kind: str, value: str, url: str, source: str) -> tuple[str, str, str]:
+    """(value, normalized, profile URL) of an identity as stored; the value's and the
+    URL's problems raised at once."""
+    # Names and handles shown in lists never carry bidirectional controls (core.bidi).
+    value, url = bidi_strip(value), bidi_strip(url)
+    problems = _Problems()
+    if len(url.strip()) > MAX_URL:
+        problems.add("url", _("A profile URL is at most 200 characters."))
+    normalized = ""
+    if len(value.strip()) > MAX_VALUE:
+        problems.add("value", _("At most 254 characters."))
+    else:
+        try:
+            if kind == Identity.Kind.PHONE and source != Identity.Source.SMS:
+                # E.164 through phonenumbers, as the add form and the import store phones
+                # (an inbound SMS finds its creator by it). A number an SMS came from is
+                # kept as the carrier gave it, in E.164, even one libphonenumber does not
+                # know.
+                value = phone_e164(value)
+            normalized = identity_normalize(kind, value)
+        except ValidationFailed as exc:
+            problems.take(exc)
+    if "url" not in problems.errors:
+        try:
+            url = profile_url(kind, normalized, url)
+        except ValidationFailed as exc:
+            problems.take(exc)
+    problems.raise_any()
+    return value.strip(), normalized, url
 
 
 def identity_add(
@@ -142,27 +211,16 @@ def identity_add(
     refresh: bool = True,
     source: str = Identity.Source.MANUAL,
 ) -> Identity:
-    # Names and handles shown in lists never carry bidirectional controls (core.bidi).
-    value, url = bidi_strip(value), bidi_strip(url)
-    if len(value.strip()) > MAX_VALUE:
-        raise ValidationFailed({"value": [_("At most 254 characters.")]})
-    if len(url.strip()) > MAX_URL:
-        raise ValidationFailed({"url": [_("A profile URL is at most 200 characters.")]})
-    if kind == Identity.Kind.PHONE and source != Identity.Source.SMS:
-        # E.164 through phonenumbers, as the add form and the import store phones (an
-        # inbound SMS finds its creator by it). A number an SMS came from is kept as the
-        # carrier gave it, in E.164, even one libphonenumber does not know.
-        value = phone_e164(value)
-    normalized = identity_normalize(kind, value)
+    value, normalized, url = _identity_clean(kind=kind, value=value, url=url, source=source)
     try:
         with transaction.atomic():
             identity = Identity.objects.create(
                 workspace_id=creator.workspace_id,
                 creator=creator,
                 kind=kind,
-                value=value.strip(),
+                value=value,
                 normalized=normalized,
-                url=profile_url(kind, normalized, url),
+                url=url,
                 is_primary=not creator.identities.filter(kind=kind).exists(),
                 source=source,
             )
@@ -259,7 +317,22 @@ def creator_profile_update(
     new_identity: tuple[str, str, str] | None = None,
 ) -> Creator:
     """Update Profile: the names, the preferred channel and optionally a new (kind, value,
-    url) identity, all or nothing."""
+    url) identity, all or nothing. The fields' and the identity's problems are raised
+    together."""
+    problems = _Problems()
+    try:
+        _creator_changes(
+            {"name": name, "first_name": first_name, "preferred_channel": preferred_channel}
+        )
+    except ValidationFailed as exc:
+        problems.take(exc)
+    if new_identity is not None:
+        kind, value, url = new_identity
+        try:
+            _identity_clean(kind=kind, value=value, url=url, source=Identity.Source.MANUAL)
+        except ValidationFailed as exc:
+            problems.take(exc)
+    problems.raise_any()
     with transaction.atomic():
         creator_update(
             creator=creator, name=name, first_name=first_name, preferred_channel=preferred_channel

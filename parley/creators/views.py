@@ -41,7 +41,6 @@ from parley.creators.imports import (
     mapping_clean,
 )
 from parley.creators.models import CreatorImport, Identity
-from parley.creators.normalize import identity_normalize, phone_e164
 from parley.creators.selectors import (
     creator_get,
     creator_import_failures,
@@ -243,38 +242,16 @@ def bulk(request: HttpRequest, member: Member) -> HttpResponse:
 # Adding by hand --------------------------------------------------------------------------
 
 
-def _form_identities(form: CreatorForm) -> list[tuple[str, str, str]]:
-    """(kind, value, normalized) of each email, phone and handle in the form; errors on
-    the fields."""
-    found: list[tuple[str, str, str]] = []
-    data = form.cleaned_data
-    fields: list[tuple[str, str]] = [("emails", "email"), ("phones", "phone")]
-    fields += [(k, k) for k in csvio.PLATFORMS]
-    for name, kind in fields:
-        raw = data.get(name) or ""
-        values = csvio.split_tight(raw) if kind == Identity.Kind.PHONE else csvio.split_loose(raw)
-        for value in values:
-            try:
-                if kind == Identity.Kind.PHONE:
-                    value = phone_e164(value)
-                elif kind != Identity.Kind.EMAIL:
-                    value = csvio.handle_from(kind, value)
-                found.append((kind, value, identity_normalize(kind, value)))
-            except ValidationFailed as exc:
-                for messages in exc.errors.values():
-                    for message in messages:
-                        form.add_error(name, f"{value[:60]}: {message}")
-    return found
-
-
 @member_view
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest, member: Member) -> HttpResponse:
-    """Add a creator by hand. An email or handle another creator has is pointed out with a
-    link to that creator."""
+    """Add a creator by hand. An email, phone or handle that another creator already has
+    is pointed out with a link to that creator. Every problem is reported on one submit:
+    the taken ones are looked up even when another field has an error."""
     form = CreatorForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        identities = _form_identities(form)
+    if form.is_bound:
+        form.is_valid()  # every field's errors (the form checks creator_add's limits)
+        identities = form.cleaned_data["identities"]
         taken = identities_taken(
             workspace=member.workspace, keys=[(k, n) for k, _v, n in identities]
         )
@@ -303,7 +280,7 @@ def new(request: HttpRequest, member: Member) -> HttpResponse:
                     first_name=data["first_name"],
                     preferred_channel=data["preferred_channel"],
                     identities=[(k, v) for k, v, _n in identities],
-                    tags=csvio.split_tight(data["tags"]),
+                    tags=data["tags"],
                     custom_fields=data["custom_fields"],
                     followers=data["followers"],
                 )

@@ -7,6 +7,7 @@ from parley.creators.normalize import identity_normalize
 from parley.creators.selectors import creator_by_identity
 from parley.creators.services import (
     creator_create,
+    creator_profile_update,
     creator_update,
     identity_add,
     note_add,
@@ -86,6 +87,44 @@ def test_update_validates_and_custom_fields_are_plain_text(member):
         creator_update(creator=creator, name="  ")
     with pytest.raises(ValidationFailed):
         creator_update(creator=creator, workspace_id=99)
+
+
+def test_create_and_update_report_every_problem_at_once(member):
+    with pytest.raises(ValidationFailed) as err:
+        creator_create(
+            workspace=member.workspace,
+            name="x" * 161,
+            first_name="y" * 81,
+            preferred_channel="fax",
+            identities=[("email", f"c{i}@example.com") for i in range(21)],
+        )
+    assert set(err.value.errors) == {"name", "first_name", "preferred_channel", "identities"}
+    creator = CreatorFactory(workspace=member.workspace, name="Kept")
+    with pytest.raises(ValidationFailed) as err:
+        creator_update(creator=creator, name=" ", first_name="y" * 81, custom_fields=[])
+    assert set(err.value.errors) == {"name", "first_name", "custom_fields"}
+    assert creator.name == "Kept"  # left as it was, in memory too
+    creator.refresh_from_db()
+    assert creator.name == "Kept"
+
+
+def test_update_profile_reports_the_fields_and_the_new_identity_together(member):
+    creator = CreatorFactory(workspace=member.workspace, name="Kept")
+    with pytest.raises(ValidationFailed) as err:
+        creator_profile_update(
+            creator=creator,
+            name="x" * 161,
+            first_name="",
+            preferred_channel="email",
+            new_identity=("instagram", "a" * 65, "not a url"),
+        )
+    assert err.value.errors == {
+        "name": ["A creator needs a name of at most 160 characters."],
+        "value": ["A handle is at most 64 characters."],
+        "url": ["Enter a valid http(s) URL."],
+    }
+    creator.refresh_from_db()
+    assert creator.name == "Kept" and not creator.identities.exists()
 
 
 def test_bulk_tag_ignores_other_workspaces_and_repeats(member, other_member):

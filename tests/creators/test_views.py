@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from parley.creators.imports import creator_import_run
 from parley.creators.models import Creator, CreatorImport, CreatorTag, Identity
-from parley.creators.services import creator_add, creator_create
+from parley.creators.normalize import MAX_HANDLE, MAX_VALUE
+from parley.creators.services import MAX_FIRST_NAME, MAX_NAME, creator_add, creator_create
 from parley.inbox.models import Conversation, InboxEntry
 from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
 
@@ -190,6 +191,161 @@ def test_a_duplicate_email_or_handle_links_to_the_creator_who_has_it(logged_in, 
         reverse("creators:new"), {"name": "", "emails": "nope", "preferred_channel": "email"}
     )
     assert bad.status_code == 422 and Creator.objects.count() == 1
+
+
+def _field_errors(html: str) -> dict[str, list[str]]:
+    """The errors the add form shows, by field ("" for those on top of the form)."""
+    import re
+    from html import unescape
+
+    found: dict[str, list[str]] = {}
+    top = re.search(r'<div class="errors form-errors"[^>]*>(.*?)</div>', html, re.S)
+    if top:
+        found[""] = [unescape(m) for m in re.findall(r"<p>(.*?)</p>", top.group(1), re.S)]
+    for row in re.split(r'(?=<div class="form-row)', html)[1:]:
+        name = re.search(r'data-field="([^"]+)"', row).group(1)  # type: ignore[union-attr]
+        errors = re.findall(r'<p class="error" role="alert">(.*?)</p>', row, re.S)
+        if errors:
+            found[name] = [unescape(re.sub(r"<[^>]+>", "", e)) for e in errors]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("language", "intro"),
+    [
+        ("en", "if one you enter already belongs to another creator, the form says so"),
+        ("de", "Gehört eine Angabe, die du eingibst, schon einem anderen Creator"),
+        ("fi", "jos antamasi tieto kuuluu jo toiselle sisällöntuottajalle"),
+    ],
+)
+def test_add_form_says_plainly_that_a_taken_email_is_pointed_out(logged_in, language, intro):
+    html = logged_in.get(reverse("creators:new"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert intro in html
+    assert "one another creator has already" not in html
+
+
+def test_add_form_reports_every_problem_on_one_submit(logged_in, member):
+    """Given a creator with an email, when the form is sent with a bad follower count, a
+    bad email, that creator's email, a bad phone, a long tag and a bad custom field line,
+    then each is reported at once, each on its field, and nobody is added."""
+    jane = creator_create(
+        workspace=member.workspace, name="Jane", identities=[("email", "jane@example.com")]
+    )
+    response = logged_in.post(
+        reverse("creators:new"),
+        {
+            "name": "Copy",
+            "followers": "lots",
+            "emails": "nope, JANE@example.com",
+            "phones": "+1 234",
+            "tags": "fine, " + "t" * 61,
+            "custom_fields": "Size: M\nno colon here",
+            "preferred_channel": "email",
+        },
+    )
+    assert response.status_code == 422
+    errors = _field_errors(response.content.decode())
+    assert errors["followers"] == ["Enter a whole number."]
+    assert errors["emails"] == [
+        "nope: Enter a valid email address.",
+        "jane@example.com belongs to Jane already.",
+    ]
+    assert errors["phones"] == ["+1 234: +1 234 is not a valid phone number."]
+    assert errors["tags"] == ["t" * 60 + "…: A tag is at most 60 characters."]
+    assert errors["custom_fields"] == ["Line 2: Write each field as name: value."]
+    assert f'href="{reverse("creators:detail", args=[jane.id])}"' in response.content.decode()
+    assert Creator.objects.count() == 1
+
+
+def test_add_form_counts_identities_and_custom_fields_with_the_other_problems(logged_in):
+    emails = ", ".join(f"c{i}@example.com" for i in range(20))
+    response = logged_in.post(
+        reverse("creators:new"),
+        {
+            "name": "",
+            "emails": emails,
+            "instagram": "@one.more",
+            "custom_fields": "\n".join(f"f{i}: v" for i in range(51)),
+            "preferred_channel": "email",
+        },
+    )
+    errors = _field_errors(response.content.decode())
+    assert errors == {
+        "": ["At most 20 emails, phones and handles at once."],
+        "name": ["This field is required."],
+        "custom_fields": ["At most 50 custom fields."],
+    }
+    assert not Creator.objects.exists()
+
+
+def test_a_long_handle_is_told_its_length(logged_in):
+    response = logged_in.post(
+        reverse("creators:new"),
+        {"name": "Long", "instagram": "a" * 5000, "tiktok": "b" * 65, "preferred_channel": "email"},
+    )
+    assert response.status_code == 422
+    errors = _field_errors(response.content.decode())
+    assert errors["instagram"] == [f"{'a' * 60}…: A handle is at most {MAX_HANDLE} characters."]
+    assert errors["tiktok"] == [f"{'b' * 60}…: A handle is at most {MAX_HANDLE} characters."]
+    assert "without spaces" not in response.content.decode()
+    # A long handle with characters no handle has is told both.
+    both = logged_in.post(
+        reverse("creators:new"),
+        {"name": "Long", "youtube": "@" + "a!" * 40, "preferred_channel": "email"},
+    )
+    assert [e.split(": ", 1)[1] for e in _field_errors(both.content.decode())["youtube"]] == [
+        f"A handle is at most {MAX_HANDLE} characters.",
+        "Enter a handle without spaces, e.g. @jane.doe.",
+    ]
+    # At the limit it is a handle.
+    ok = logged_in.post(
+        reverse("creators:new"),
+        {"name": "Long", "instagram": "a" * MAX_HANDLE, "preferred_channel": "email"},
+    )
+    assert ok.status_code == 302
+    assert Creator.objects.get().identities.get().normalized == "a" * MAX_HANDLE
+
+
+def test_add_form_has_no_maxlength_a_browser_would_cut_text_to(logged_in):
+    html = logged_in.get(reverse("creators:new")).content.decode()
+    assert 'name="name"' in html and 'name="custom_fields"' in html
+    assert "maxlength" not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("name", "N" * 5000, f"A name is at most {MAX_NAME} characters."),
+        ("first_name", "F" * 81, f"A first name is at most {MAX_FIRST_NAME} characters."),
+        (
+            "emails",
+            "a" * 250 + "@example.com",
+            "a" * 60 + f"…: An email address is at most {MAX_VALUE} characters.",
+        ),
+        ("tags", "t" * 61, "t" * 60 + "…: A tag is at most 60 characters."),
+        ("tags", ",".join(f"t{i}" for i in range(51)), "At most 50 tags at once."),
+        (
+            "custom_fields",
+            "Bio: " + "b" * 1001,
+            "Line 1: Field names are 1 to 60 characters, values at most 1,000.",
+        ),
+    ],
+)
+def test_too_long_text_is_refused_with_its_limit_never_cut(logged_in, field, value, error):
+    data = {"name": "Nina", "preferred_channel": "email", field: value}
+    response = logged_in.post(reverse("creators:new"), data)
+    assert response.status_code == 422
+    assert _field_errors(response.content.decode()) == {field: [error]}
+    assert not Creator.objects.exists()
+
+
+def test_add_form_adds_an_email_typed_twice_once(logged_in):
+    response = logged_in.post(
+        reverse("creators:new"),
+        {"name": "Twice", "emails": "t@example.com, T@example.com", "preferred_channel": "email"},
+    )
+    assert response.status_code == 302
+    assert Creator.objects.get().identities.count() == 1
 
 
 def test_profile_and_start_a_conversation(logged_in, member):
