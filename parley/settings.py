@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "parley.core.middleware.HtmxErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "parley.core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -67,10 +67,13 @@ def test_unread_on_top_open_read_mark_unread(login, inbox, member):
     expect(badge(page)).to_have_text("0", timeout=8000)
     entry = InboxEntry.objects.get(member=member, conversation=inbox["unread"])
     assert not entry.unread
-    # the list refreshes by itself: its row is read now (and the list has settled)
+    # the list refreshes by itself: its row is read now (and the list has settled), and it
+    # stays marked as the open one wherever the order moved it
     expect(rows(page).filter(has_text="Una Unread")).to_have_class(
         re.compile(r"^row\s*$"), timeout=8000
     )
+    expect(rows(page).filter(has_text="Una Unread")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#rows li[aria-current]")).to_have_count(1)
 
     # open an older read thread and mark its message unread: back to the top, badge up
     rows(page).filter(has_text="Otto Older").locator("a").click()
@@ -117,6 +120,14 @@ def test_filter_by_campaign_then_tag_then_reset(login, inbox, member):
     page.get_by_label("VIP").check()
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Otto Older")
+    expect(page.locator("[data-testid=filter-button] .count")).to_have_text("1")
+    # The filtered address, opened again: the menu stays closed (it covered the bulk bar)
+    # and its button says one choice is on.
+    page.goto(f"/inbox/?campaign={campaign_member.campaign_id}&tags={tag.id}")
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("details.filter-menu")).not_to_have_attribute("open", "")
+    expect(page.locator("[data-testid=filter-button] .count")).to_have_text("1")
+    page.locator("details.filter-menu summary").click()
 
     page.locator("[data-testid=reset-filters]").click()
     expect(rows(page)).to_have_count(3)

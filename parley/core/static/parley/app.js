@@ -133,3 +133,56 @@ document.addEventListener("click", (event) => {
   body.scrollIntoView({ block: "nearest" });
   body.focus();
 });
+
+// A request that failed (not a form's 422, whose errors are swapped in) swaps nothing: say
+// what went wrong, as the server put it (X-Parley-Error, percent-encoded), in a notice
+// that stays until clicked away or the next one. Refreshes that poll say nothing.
+document.addEventListener("htmx:responseError", (event) => {
+  const trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+  if (/\bevery\b|\bload\b/.test(trigger)) return;
+  const raw = event.detail.xhr.getResponseHeader("X-Parley-Error");
+  if (!raw) return;
+  let notice = document.getElementById("request-error");
+  if (!notice) {
+    notice = document.createElement("div");
+    notice.id = "request-error";
+    notice.className = "request-error";
+    notice.setAttribute("role", "alert");
+    notice.setAttribute("data-testid", "request-error");
+    notice.addEventListener("click", () => notice.remove());
+    document.body.append(notice);
+  }
+  notice.textContent = decodeURIComponent(raw);
+});
+
+// The open conversation's row is marked in the list (aria-current), wherever the list's
+// order (unread first) has moved it, after the list or the thread is drawn.
+function markOpenRow() {
+  const open = location.pathname.match(/^\/inbox\/c\/\d+\//);
+  document.querySelectorAll("#rows li.row").forEach((row) => {
+    const link = row.querySelector("a.row-link");
+    const here = open && link && new URL(link.href).pathname === open[0];
+    if (here) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
+  });
+}
+document.addEventListener("htmx:afterSettle", markOpenRow);
+document.addEventListener("htmx:pushedIntoHistory", markOpenRow);
+window.addEventListener("popstate", markOpenRow);
+document.addEventListener("DOMContentLoaded", markOpenRow);
+
+// A Filter menu's button counts the choices ticked in it, so a filtered page says so with
+// the menu closed.
+function countFilters() {
+  document.querySelectorAll("details.filter-menu").forEach((menu) => {
+    const count = menu.querySelector("summary .count");
+    if (!count) return;
+    const n = menu.querySelectorAll(".filter-body input[type=checkbox]:checked").length;
+    count.textContent = n;
+    count.hidden = n === 0;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.closest && event.target.closest("details.filter-menu")) countFilters();
+});
+document.addEventListener("DOMContentLoaded", countFilters);
