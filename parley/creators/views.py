@@ -322,7 +322,8 @@ def detail(request: HttpRequest, member: Member, creator_id: int) -> HttpRespons
             if c.creator_status  # type: ignore[attr-defined]
         ],
         "conversation": conversation,
-        "messages": list(reversed(messages)),
+        # Not "messages": that is the name of the flash messages in every template.
+        "history": list(reversed(messages)),
         "has_mailbox": bool(mailbox_list(workspace=member.workspace)),
         # Campaign actions: links with clicks, codes, payments, agreements, gifts.
         **creator_assets_panel(workspace=member.workspace, creator=creator, campaigns=campaigns),
