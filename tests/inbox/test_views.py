@@ -199,6 +199,22 @@ def test_update_profile_validates_identity(logged_in, make_conversation):
     assert good.status_code == 200 and "@new.name" in good.content.decode()
 
 
+def test_update_profile_refuses_a_long_name_in_words(logged_in, make_conversation):
+    # The form has no maxlength (a browser would cut a long paste without a word): the
+    # server says what the limit is, and keeps what was typed.
+    conversation = make_conversation()
+    url = reverse("inbox:profile", args=[conversation.id])
+    form = logged_in.get(url).content.decode()
+    assert "maxlength" not in form
+    long = logged_in.post(
+        url, {"name": "N" * 5000, "first_name": "F" * 100, "preferred_channel": "email"}
+    )
+    html = long.content.decode()
+    assert long.status_code == 422 and "160" in html and "80" in html
+    conversation.creator.refresh_from_db()
+    assert len(conversation.creator.name) < 160
+
+
 def test_bulk_tag_selected_and_all_that_match(logged_in, member, other_member, make_conversation):
     a = make_conversation(name="Anna")
     b = make_conversation(name="Bert")
@@ -299,6 +315,23 @@ def test_switch_workspace(logged_in, member, other_member):
         reverse("accounts:workspace_switch"), {"workspace": other_member.workspace_id}
     )
     assert foreign.status_code == 404
+
+
+def test_the_switcher_lists_both_workspaces_on_pages_with_campaign_memberships(
+    logged_in, member, make_conversation
+):
+    # The creator page and the thread name their campaign memberships `memberships`, which
+    # once emptied the switcher there.
+    mine_too = MemberFactory(user=member.user)
+    conversation = make_conversation()
+    for url in (
+        reverse("creators:detail", args=[conversation.creator_id]),
+        reverse("inbox:conversation", args=[conversation.id]),
+    ):
+        html = logged_in.get(url).content.decode()
+        switcher = html.split('<select id="ws"', 1)[1].split("</select>", 1)[0]
+        assert switcher.count("<option") == 2, url
+        assert mine_too.workspace.name in switcher and member.workspace.name in switcher
 
 
 CONVERSATION_ROUTES = [
