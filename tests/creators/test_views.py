@@ -16,7 +16,13 @@ from parley.creators.models import Creator, CreatorImport, CreatorTag, Identity
 from parley.creators.normalize import MAX_HANDLE, MAX_VALUE
 from parley.creators.services import MAX_FIRST_NAME, MAX_NAME, creator_add, creator_create
 from parley.inbox.models import Conversation, InboxEntry
-from tests.factories import CampaignFactory, CampaignMemberFactory, ClientFactory, TagFactory
+from tests.factories import (
+    CampaignFactory,
+    CampaignMemberFactory,
+    ClientFactory,
+    CreatorFactory,
+    TagFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +83,16 @@ def test_list_shows_creators_without_a_conversation_and_pages(logged_in, many):
     rest = logged_in.get(next_url.replace("&amp;", "&")).content.decode()
     assert _names(rest) == [f"Creator {i:02d}" for i in range(50, 60)]
     assert "load-more" not in rest
+
+
+def test_follower_counts_are_grouped_in_the_readers_language(logged_in, member):  # type: ignore[no-untyped-def]
+    creator = CreatorFactory(workspace=member.workspace, name="Big Audience", followers=545049)
+    page = logged_in.get(reverse("creators:list")).content.decode()
+    assert ">545,049<" in page
+    german = logged_in.get(reverse("creators:list"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert ">545.049<" in german
+    profile = logged_in.get(reverse("creators:detail", args=[creator.id])).content.decode()
+    assert "545,049 followers" in profile
 
 
 @pytest.mark.parametrize(
