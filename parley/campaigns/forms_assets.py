@@ -329,10 +329,15 @@ class BulkAssetForm(AssetForm):
         label=gettext_lazy("Link leads to"),
         max_length=links.DESTINATION_MAX,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "https://"}),
+        # Shown only with its action (app.js: data-shown-with).
+        widget=forms.TextInput(attrs={"placeholder": "https://", "data-shown-with": "asset=link"}),
     )
     limit = forms.IntegerField(
-        label=gettext_lazy("Items to pick"), min_value=1, max_value=gifts.LIMIT_MAX, required=False
+        label=gettext_lazy("Items to pick"),
+        min_value=1,
+        max_value=gifts.LIMIT_MAX,
+        required=False,
+        widget=forms.NumberInput(attrs={"data-shown-with": "asset=gift"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

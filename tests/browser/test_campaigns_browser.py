@@ -192,3 +192,23 @@ def test_settings_then_a_link_and_a_code_by_email_and_the_click_counted(  # type
     visitor.close()
     page.reload()
     expect(page.locator("[data-testid=link-clicks]")).to_contain_text("1 click")
+
+
+def test_bulk_actions_show_the_inputs_of_the_chosen_action(login, member, make_conversation):  # type: ignore[no-untyped-def]
+    campaign = Campaign.objects.create(workspace=member.workspace, name="Trail")
+    CampaignMember.objects.create(
+        workspace=member.workspace, campaign=campaign, creator=make_conversation().creator
+    )
+    page = login()
+    page.goto(f"/campaigns/{campaign.id}/")
+    panel = page.locator("[data-testid=bulk-assets]")
+    panel.locator("summary").click()
+    address, items = panel.get_by_label("Link leads to"), panel.get_by_label("Items to pick")
+    expect(address).to_be_visible()
+    expect(items).to_be_hidden()
+    panel.get_by_label("Action").select_option("gift")
+    expect(items).to_be_visible()
+    expect(address).to_be_hidden()
+    panel.get_by_label("Action").select_option("code")
+    expect(items).to_be_hidden()
+    expect(address).to_be_hidden()

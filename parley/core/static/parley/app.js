@@ -186,3 +186,24 @@ document.addEventListener("change", (event) => {
   if (event.target.closest && event.target.closest("details.filter-menu")) countFilters();
 });
 document.addEventListener("DOMContentLoaded", countFilters);
+
+// A form field marked data-shown-with="NAME=VALUE" is shown only while the form's field
+// NAME has that value (a bulk action's own inputs: the link's address, a gift's items).
+function showWith(form) {
+  form.querySelectorAll("[data-shown-with]").forEach((input) => {
+    const [name, value] = input.dataset.shownWith.split("=");
+    const chooser = form.elements.namedItem(name);
+    const row = input.closest(".form-row") || input;
+    row.hidden = Boolean(chooser) && chooser.value !== value;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.form) showWith(event.target.form);
+});
+function showWithAll() {
+  document.querySelectorAll("form").forEach((form) => {
+    if (form.querySelector("[data-shown-with]")) showWith(form);
+  });
+}
+document.addEventListener("DOMContentLoaded", showWithAll);
+document.addEventListener("htmx:afterSettle", showWithAll);
