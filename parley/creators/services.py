@@ -48,7 +48,8 @@ def _validate_custom_fields(fields: Any) -> dict[str, str]:
         raise too_many
     clean: dict[str, str] = {}
     for key, value in fields.items():
-        key = str(key).strip()
+        # A field name is a label the team reads: no direction controls (as in names, tags).
+        key = bidi_strip(str(key)).strip()
         if not key or len(key) > MAX_FIELD_NAME:
             raise ValidationFailed({"custom_fields": [_("Field names are 1 to 60 characters.")]})
         if value is not None and not isinstance(value, str | int | float | bool):

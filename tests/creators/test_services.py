@@ -81,6 +81,11 @@ def test_update_validates_and_custom_fields_are_plain_text(member):
     creator = CreatorFactory(workspace=member.workspace)
     creator_update(creator=creator, custom_fields={"size": "M", "age": 31, "empty": ""})
     assert creator.custom_fields == {"size": "M", "age": "31"}
+    # A field name with a right-to-left override is the same field, not "ytic" beside "city".
+    creator_update(creator=creator, custom_fields={"\u202ecity\u202c": "Oulu", "size": "M"})
+    assert creator.custom_fields == {"city": "Oulu", "size": "M"}
+    with pytest.raises(ValidationFailed):
+        creator_update(creator=creator, custom_fields={"\u202e\u202c": "nameless"})
     with pytest.raises(ValidationFailed):
         creator_update(creator=creator, custom_fields={"x": {"nested": 1}})
     with pytest.raises(ValidationFailed):
