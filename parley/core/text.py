@@ -8,6 +8,9 @@ ECMA-262 (OpenAPI clients): explicit ASCII classes and `\\xNN`/`\\uNNNN` escapes
 
 import re
 
+from django.template.defaultfilters import filesizeformat
+from django.utils import formats
+
 # Database ids are signed 64-bit integers (BigAutoField on SQLite and PostgreSQL); a larger
 # number is not an id, and the database drivers raise OverflowError on it.
 MAX_ID = 2**63 - 1
@@ -62,3 +65,14 @@ _TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
 MEDIA_TYPE = rf"^{_TOKEN}/{_TOKEN}$"
 # Printable ASCII only: what an SMTP or IMAP login can carry (smtplib and imaplib send ASCII).
 PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
+
+
+def megabytes(size: int) -> str:
+    """A size in megabytes of a million bytes, as the settings give limits (100 MB, not the
+    95.4 MB of binary units), in the active language's number format; under a megabyte, as
+    Django's filesizeformat says it."""
+    if size < 1_000_000:
+        return str(filesizeformat(size))
+    mb = size / 1_000_000
+    places = 0 if mb >= 10 or mb == int(mb) else 1
+    return f"{formats.number_format(mb, places)} MB"

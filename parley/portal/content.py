@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from parley.campaigns.workflow import campaign_check_open, member_status_set
 from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.core.files import filename_display, filename_safe
+from parley.core.text import megabytes
 from parley.inbox.models import Channel
 from parley.inbox.services import conversation_get_or_create
 from parley.outbox.services import message_send
@@ -85,7 +85,7 @@ def content_submit(
     if upload is not None and size > content_max_bytes():
         errors["file"] = [
             _("The file is %(size)s; a file may be at most %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(content_max_bytes())}
+            % {"size": megabytes(size), "limit": megabytes(content_max_bytes())}
         ]
     elif upload is not None and size == 0:
         errors["file"] = [_("The file is empty.")]

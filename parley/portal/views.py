@@ -25,6 +25,7 @@ from parley.campaigns.assets.links import link_url
 from parley.core.errors import NotFound, ValidationFailed
 from parley.core.files import filename_safe
 from parley.core.net import client_ip
+from parley.core.text import megabytes
 from parley.core.views import apply_errors
 from parley.portal import selectors, services
 from parley.portal.content import SUBMITTABLE, content_max_bytes, content_submit
@@ -229,7 +230,7 @@ def _campaign_context(access: PortalAccess, campaign_id: int, **forms: Any) -> d
         "campaign": view.membership.campaign,
         "memberships": selectors.portal_memberships(access=access),
         "tab": "campaign",
-        "max_bytes": content_max_bytes(),
+        "max_size": megabytes(content_max_bytes()),
     }
     context["sign_form"] = forms.get("sign_form") or SignForm(
         initial={"signer_name": access.creator.name}

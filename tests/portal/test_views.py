@@ -170,9 +170,13 @@ def test_uploaded_content_is_a_download(ann, logged_in, settings):
 
 
 def test_file_size_limit(ann, settings):
-    settings.PARLEY_PORTAL_CONTENT_MAX_BYTES = 10
     s = ann.setup
     CampaignMember.objects.filter(id=s.membership.id).update(status=S.ACTIVE)
+    # The limit as the setting gives it (100,000,000 bytes: 100 MB, not 95.4 MB)
+    settings.PARLEY_PORTAL_CONTENT_MAX_BYTES = 100_000_000
+    page = ann.client.get(f"/portal/c/{s.creator.id}/campaigns/{s.campaign.id}/").content
+    assert b"a file of at most 100 MB." in page
+    settings.PARLEY_PORTAL_CONTENT_MAX_BYTES = 10
     response = ann.client.post(
         f"/portal/c/{s.creator.id}/campaigns/{s.campaign.id}/content/",
         {"file": SimpleUploadedFile("big.mp4", b"x" * 11)},
