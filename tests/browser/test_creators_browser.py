@@ -6,8 +6,10 @@ import csv
 import pytest
 from playwright.sync_api import expect
 
+from parley.campaigns.models import Campaign
 from parley.creators.imports import creator_import_run
-from parley.creators.models import Creator, CreatorImport
+from parley.creators.models import Creator, CreatorImport, CreatorTag
+from tests.factories import CreatorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,3 +86,29 @@ def test_import_report_failed_rows_and_export_the_filter(  # type: ignore[no-unt
     header = exported[0]
     bea = dict(zip(header, next(r for r in exported[1:] if r[0] == "Bea Berg"), strict=True))
     assert bea["tags"] == "summer, vip" and bea["instagram"] == "bea_b"
+
+
+def test_the_bulk_bar_shows_what_the_chosen_action_needs(login, member):  # type: ignore[no-untyped-def]
+    Campaign.objects.create(workspace=member.workspace, name="Trail")
+    ada = CreatorFactory(workspace=member.workspace, name="Ada Lind")
+    page = login()
+    page.goto("/creators/")
+    bar = page.locator(".bulkbar")
+    tag, tag_name = bar.locator("select[name=bulk_tag]"), bar.locator("input[name=bulk_tag_name]")
+    campaign = bar.locator("select[name=bulk_campaign]")
+    expect(tag).to_be_visible()
+    expect(tag_name).to_be_visible()
+    expect(campaign).to_be_hidden()
+    bar.locator("[data-testid=bulk-action]").select_option("campaign")
+    expect(campaign).to_be_visible()
+    expect(tag).to_be_hidden()
+    bar.locator("[data-testid=bulk-action]").select_option("export")
+    expect(campaign).to_be_hidden()
+    expect(tag_name).to_be_hidden()
+    # And tagging still works from it
+    bar.locator("[data-testid=bulk-action]").select_option("tag")
+    page.get_by_label(f"Select {ada.name}").check()
+    tag_name.fill("spring")
+    bar.get_by_role("button", name="Apply").click()
+    expect(page.locator("#flash")).to_contain_text("spring")
+    assert CreatorTag.objects.filter(creator=ada, tag__name="spring").exists()
