@@ -216,10 +216,16 @@ class ColumnWidget(forms.MultiWidget):
         super().__init__(
             [
                 forms.Select(choices=csvio.target_choices()),
-                forms.TextInput(attrs={"placeholder": _("Field name"), "maxlength": 60}),
+                forms.TextInput(attrs={"placeholder": _("Field name")}),
             ],
             attrs,
         )
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        # The name is asked for only when the column goes to a custom field (app.js).
+        context["widget"]["subwidgets"][1]["attrs"]["data-shown-with"] = f"{name}_0=custom"
+        return context
 
     def decompress(self, value: str | None) -> list[str]:
         value = value or ""

@@ -51,7 +51,15 @@ def test_import_report_failed_rows_and_export_the_filter(  # type: ignore[no-unt
     expect(page.locator("[data-testid=preview]")).to_contain_text(
         "“not-an-email” is not a valid email address."
     )
-    expect(page.locator("[data-testid=mapping-form] select").first).to_have_value("name")
+    mapping = page.locator("[data-testid=mapping-form]")
+    expect(mapping.locator("select").first).to_have_value("name")
+    # A column's field name is asked for only when it goes to a custom field
+    name_box = mapping.locator("input[placeholder='Field name']").first
+    expect(name_box).to_be_hidden()
+    mapping.locator("select").first.select_option("custom")
+    expect(name_box).to_be_visible()
+    mapping.locator("select").first.select_option("name")
+    expect(name_box).to_be_hidden()
     page.locator("[data-testid=start-import]").click()
     expect(page.locator("[data-testid=import-progress]")).to_be_visible()
     # When the worker runs it, the page shows the result without a reload

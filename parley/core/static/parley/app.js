@@ -193,8 +193,10 @@ function showWith(form) {
   form.querySelectorAll("[data-shown-with]").forEach((input) => {
     const [name, value] = input.dataset.shownWith.split("=");
     const chooser = form.elements.namedItem(name);
-    const row = input.closest(".form-row") || input;
-    row.hidden = Boolean(chooser) && chooser.value !== value;
+    // Its whole row, unless the chooser shares it (a column's target and field name).
+    const row = input.closest(".form-row");
+    const shown = row && chooser && !row.contains(chooser) ? row : input;
+    shown.hidden = Boolean(chooser) && chooser.value !== value;
   });
 }
 document.addEventListener("change", (event) => {
