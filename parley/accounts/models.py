@@ -70,8 +70,25 @@ class Workspace(TimeStamped):
         return self.name
 
 
+class CurrentMemberManager(models.Manager["Member"]):
+    """Members who have not been removed: what every lookup of teammates means (access, the
+    switcher, assignment, mentions, notifications, reports)."""
+
+    def get_queryset(self) -> models.QuerySet["Member"]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Member(TimeStamped):
-    """A user's membership of a workspace, with a role."""
+    """A user's membership of a workspace, with a role.
+
+    Removing a member (Settings → Team) keeps the row, with `removed_at` set, rather than
+    deleting it: messages, notes, payments, agreements and response counts point to their
+    author by this row (SET_NULL), so a deleted row would leave the thread saying "Unknown
+    sender" and count the team's next reply as its first. `objects`, the default manager,
+    leaves removed members out, so no page, task or query that looks teammates up finds
+    them; a row that points to one (a message's author) still reaches it (Django follows
+    foreign keys with the plain base manager). `all_objects` includes them: inviting a
+    removed member again brings the same row back."""
 
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
@@ -81,6 +98,10 @@ class Member(TimeStamped):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects: ClassVar[CurrentMemberManager] = CurrentMemberManager()
+    all_objects: ClassVar[models.Manager["Member"]] = models.Manager()
 
     class Meta:
         constraints = [
@@ -93,6 +114,11 @@ class Member(TimeStamped):
     @property
     def is_admin(self) -> bool:
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and no password chosen yet (the invitation's link sets the first one)."""
+        return not self.user.has_usable_password() and self.user.last_login is None
 
 
 class Client(TimeStamped):

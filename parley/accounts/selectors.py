@@ -29,7 +29,26 @@ def member_get(*, workspace: Workspace, id: int) -> Member:
 
 
 def member_list(*, workspace: Workspace) -> list[Member]:
+    """The workspace's current members (not the removed), oldest first."""
     return list(Member.objects.filter(workspace=workspace).select_related("user").order_by("id"))
+
+
+def member_roles_grantable(*, actor: Member) -> list[tuple[str, str]]:
+    """The roles `actor` may give (Settings → Team): an owner any, an admin admin or member,
+    a member none. accounts.services holds the same rules for every change."""
+    if not actor.is_admin:
+        return []
+    return [
+        (value, str(label))
+        for value, label in Member.Role.choices
+        if value != Member.Role.OWNER or actor.role == Member.Role.OWNER
+    ]
+
+
+def member_manageable(*, actor: Member, member: Member) -> bool:
+    """Whether `actor` may change `member`'s role or remove them: owners and admins, and an
+    owner only by an owner (the last owner is refused by the service, in words)."""
+    return actor.is_admin and (member.role != Member.Role.OWNER or actor.role == Member.Role.OWNER)
 
 
 def client_list(*, workspace: Workspace) -> list[Client]:
@@ -49,7 +68,8 @@ def api_token_member(*, raw: str) -> tuple[ApiToken, Member] | None:
         .filter(digest=ApiToken.hash(raw))
         .first()
     )
-    if token is None or not token.member.user.is_active:
+    # (A removed member's tokens are deleted with the membership; the check is the backstop.)
+    if token is None or token.member.removed_at is not None or not token.member.user.is_active:
         return None
     return token, token.member
 
