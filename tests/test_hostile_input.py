@@ -571,6 +571,8 @@ FORM_NAMES = [
     "invitation_subject",
     "invitation_body",
     "search_language",
+    # Settings → Team
+    "role",
 ]
 # The fields that carry ids.
 ID_NAMES = [

@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from parley.accounts.models import SearchLanguage, Workspace
+from parley.accounts.models import Member, SearchLanguage, Workspace
 from parley.accounts.services import MAX_TOKEN_NAME, MAX_WORKSPACE_NAME, time_zone_names
 
 
@@ -62,3 +62,37 @@ class NotificationPreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("in_app", "email"):
             self.fields[name].choices = kinds  # type: ignore[attr-defined]
+
+
+class MemberInviteForm(forms.Form):
+    """Invite a teammate. The address and the name are checked by member_invite (every
+    problem at once, in words); no input has a maxlength, which a browser would cut a long
+    paste to without a word."""
+
+    email = forms.CharField(
+        label=_("Email"),
+        strip=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Someone with a Parley login is added at once; anyone else gets a link to choose "
+            "a password."
+        ),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        strip=False,
+        help_text=_("Optional: how teammates see them. Left as is for an existing login."),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        initial=Member.Role.MEMBER,
+        help_text=_(
+            "Admins invite and remove teammates and change the workspace's settings; owners "
+            "can also make owners."
+        ),
+    )
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles  # type: ignore[attr-defined]

@@ -10,6 +10,18 @@ urlpatterns = [
         "settings/", RedirectView.as_view(pattern_name="accounts:settings_general"), name="settings"
     ),
     path("settings/general/", views.settings_general, name="settings_general"),
+    path("settings/team/", views.settings_team, name="settings_team"),
+    path("settings/team/<id:member_id>/role/", views.settings_team_role, name="settings_team_role"),
+    path(
+        "settings/team/<id:member_id>/remove/",
+        views.settings_team_remove,
+        name="settings_team_remove",
+    ),
+    path(
+        "settings/team/<id:member_id>/invitation/",
+        views.settings_team_invitation,
+        name="settings_team_invitation",
+    ),
     path("settings/notifications/", views.settings_notifications, name="settings_notifications"),
     path("settings/tokens/", views.settings_tokens, name="settings_tokens"),
     path(

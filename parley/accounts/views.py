@@ -11,17 +11,37 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from parley.accounts.forms import ApiTokenForm, NotificationPreferencesForm, WorkspaceForm
+from parley.accounts.forms import (
+    ApiTokenForm,
+    MemberInviteForm,
+    NotificationPreferencesForm,
+    WorkspaceForm,
+)
 from parley.accounts.middleware import SESSION_KEY
 from parley.accounts.models import Member
-from parley.accounts.selectors import api_token_get, api_token_list
-from parley.accounts.services import api_token_create, api_token_revoke
+from parley.accounts.selectors import (
+    api_token_get,
+    api_token_list,
+    member_get,
+    member_list,
+    member_manageable,
+    member_roles_grantable,
+)
+from parley.accounts.services import (
+    TeamAdminOnly,
+    api_token_create,
+    api_token_revoke,
+    member_invitation_resend,
+    member_role_set,
+)
 from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
-from parley.core.errors import NotFound, ValidationFailed
+from parley.core.errors import Conflict, NotFound, ValidationFailed
+from parley.core.middleware import error_header
 from parley.core.net import client_ip
 from parley.core.views import apply_errors, int_or_none, member_view
 from parley.inbox.preferences import notification_preferences
 from parley.inbox.services import notification_preferences_update
+from parley.inbox.team import team_member_invite, team_member_remove
 from parley.inbox.workspace import workspace_general_update
 
 
@@ -168,3 +188,127 @@ def settings_token_revoke(request: HttpRequest, member: Member, token_id: int) -
         response["HX-Redirect"] = reverse("accounts:settings_tokens")
         return response
     return redirect("accounts:settings_tokens")
+
+
+def _team_page(
+    request: HttpRequest,
+    member: Member,
+    form: MemberInviteForm | None = None,
+    *,
+    status: int = 200,
+    error: str = "",
+) -> HttpResponse:
+    """The Team page; with `error`, said on top of it (and to htmx, which swaps nothing)."""
+    roles = member_roles_grantable(actor=member)
+    if form is None:
+        form = MemberInviteForm(roles=roles)
+    if error:
+        flash.error(request, error)
+    rows = [
+        (m, member_manageable(actor=member, member=m))
+        for m in member_list(workspace=member.workspace)
+    ]
+    context = {"form": form, "rows": rows, "roles": roles}
+    response = render(request, "settings/team.html", context, status=status)
+    if error and getattr(request, "htmx", False):
+        error_header(response, error)
+    return response
+
+
+def _refusal(request: HttpRequest, member: Member, exc: ValidationFailed) -> HttpResponse:
+    """A change the service refused: the page again, saying why; 403 when the member may
+    not make it, 409 when the workspace's state forbids it (the last owner), else 422."""
+    status = 403 if isinstance(exc, TeamAdminOnly) else 409 if isinstance(exc, Conflict) else 422
+    text = " ".join(m for messages in exc.errors.values() for m in messages)
+    return _team_page(request, member, status=status, error=text)
+
+
+def _back_to_team(request: HttpRequest, to: str = "accounts:settings_team") -> HttpResponse:
+    if getattr(request, "htmx", False):  # asked to confirm first: the page again
+        response = HttpResponse()
+        response["HX-Redirect"] = reverse(to)
+        return response
+    return redirect(to)
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def settings_team(request: HttpRequest, member: Member) -> HttpResponse:
+    """Settings → Team: the workspace's members, for every member to see; owners and admins
+    invite teammates here (and change roles and remove them from the list)."""
+    if request.method != "POST":
+        return _team_page(request, member)
+    if not member.is_admin:
+        return _refusal(
+            request,
+            member,
+            TeamAdminOnly(_("Only an owner or admin can invite teammates.")),
+        )
+    form = MemberInviteForm(request.POST, roles=member_roles_grantable(actor=member))
+    if form.is_valid():
+        try:
+            invited = team_member_invite(actor=member, **form.cleaned_data)
+        except TeamAdminOnly as exc:
+            return _refusal(request, member, exc)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            if invited.invitation_pending:
+                text = _(
+                    "%(email)s is invited: an email with a link to choose a password is on its way."
+                )
+            else:
+                text = _("%(email)s is now a member of this workspace; an email tells them so.")
+            flash.success(request, text % {"email": invited.user.email})
+            return redirect("accounts:settings_team")
+    return _team_page(request, member, form, status=422)
+
+
+@member_view
+@require_POST
+def settings_team_role(request: HttpRequest, member: Member, member_id: int) -> HttpResponse:
+    """Change a teammate's role (owners and admins; owners for owners)."""
+    target = member_get(workspace=member.workspace, id=member_id)
+    try:
+        member_role_set(actor=member, member=target, role=request.POST.get("role", ""))
+    except ValidationFailed as exc:
+        return _refusal(request, member, exc)
+    flash.success(
+        request,
+        _("%(name)s is now %(role)s.")
+        % {"name": str(target.user), "role": target.get_role_display()},
+    )
+    return _back_to_team(request)
+
+
+@member_view
+@require_POST
+def settings_team_remove(request: HttpRequest, member: Member, member_id: int) -> HttpResponse:
+    """Remove a teammate (owners and admins; owners for owners; never the last owner)."""
+    target = member_get(workspace=member.workspace, id=member_id)
+    try:
+        team_member_remove(actor=member, member=target)
+    except ValidationFailed as exc:
+        return _refusal(request, member, exc)
+    if target.id == member.id:
+        flash.success(request, _("You left %(workspace)s.") % {"workspace": member.workspace.name})
+        return _back_to_team(request, "inbox:list")
+    flash.success(
+        request,
+        _("%(name)s no longer belongs to this workspace. What they wrote stays, under their name.")
+        % {"name": str(target.user)},
+    )
+    return _back_to_team(request)
+
+
+@member_view
+@require_POST
+def settings_team_invitation(request: HttpRequest, member: Member, member_id: int) -> HttpResponse:
+    """Send a teammate's invitation again, with a new link (they have not set a password)."""
+    target = member_get(workspace=member.workspace, id=member_id)
+    try:
+        member_invitation_resend(actor=member, member=target)
+    except ValidationFailed as exc:
+        return _refusal(request, member, exc)
+    flash.success(request, _("Invitation sent to %(email)s again.") % {"email": target.user.email})
+    return _back_to_team(request)
