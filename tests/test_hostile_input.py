@@ -283,6 +283,9 @@ GOOD_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/gifts/{gift_id}/shipment"): {"tracking_number": "JJ1"},
     ("post", "/clients"): {"name": "Acme"},
+    # Teammates (parley/api/routers/workspace.py)
+    ("post", "/members"): {"email": "new@brand.test", "name": "New Teammate", "role": "admin"},
+    ("patch", "/members/{member_id}"): {"role": "admin"},
     # A multipart upload: sent as JSON here, every variant must be a clear 4xx.
     ("post", "/creators/imports"): {"mapping": "{}", "phone_region": "FI", "start": False},
     ("post", "/mailboxes"): {

@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from parley.accounts.services import MEMBER_EMAIL_PATTERN
 from parley.api.parser import BodyRejected
 from parley.channels.email.models import Mailbox
 from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -58,7 +59,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> tuple[str, bool]:
         parts = parts[1:]
     names: list[str] = []
     union = False
-    for part in parts:
+    for i, part in enumerate(parts):
         if part == "[key]":  # the key itself is wrong: name the object, not the key
             if names:
                 names.pop()
@@ -66,7 +67,9 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> tuple[str, bool]:
             part in _UNION_TYPES or part.startswith("function-") or "[" in part
         ):
             union = True
-        elif isinstance(part, str) and part in _UNION_TAGS:
+        elif isinstance(part, str) and part in _UNION_TAGS and i < len(parts) - 1:
+            # a member's tag is followed by the member's field; last, it is a field of that
+            # name (a teammate's `email`)
             pass
         else:
             names.append(str(part))
@@ -136,6 +139,8 @@ def _message(error: dict[str, Any]) -> str:
             return _("Enter a media type, e.g. application/pdf.")
         if pattern == normalize.URL_PATTERN:
             return _("Enter a valid http(s) URL.")
+        if pattern == MEMBER_EMAIL_PATTERN:
+            return _("Enter a valid email address.")
         for identity_kind, kind_pattern in normalize.PATTERNS.items():
             if pattern == kind_pattern:
                 return normalize.invalid_message(identity_kind)

@@ -30,7 +30,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from parley.accounts.models import Member
-from parley.accounts.services import MAX_CLIENT_NAME
+from parley.accounts.services import (
+    MAX_CLIENT_NAME,
+    MAX_EMAIL,
+    MAX_MEMBER_NAME,
+    MEMBER_EMAIL_PATTERN,
+)
 from parley.campaigns.models import CampaignMember
 from parley.channels.email.models import Mailbox
 from parley.channels.email.services import MAX_DAILY_LIMIT, MIN_DAILY_LIMIT
@@ -122,9 +127,11 @@ LEFT_OUT: Any = None
 if TYPE_CHECKING:
     ChannelName: TypeAlias = str
     TlsName: TypeAlias = str
+    RoleName: TypeAlias = str
 else:
     ChannelName = Literal[tuple(Creator.Channel.values)]
     TlsName = Literal[tuple(Mailbox.Tls.values)]
+    RoleName = Literal[tuple(Member.Role.values)]
 
 HANDLE_KINDS = tuple(
     kind.value
@@ -187,6 +194,53 @@ class MemberOut(Schema):
 class MeOut(Schema):
     member: MemberOut
     workspace: WorkspaceOut
+
+
+class TeamMemberOut(MemberOut):
+    since: datetime = Field(..., description="When they joined the workspace.")
+    invitation_pending: bool = Field(
+        ..., description="Invited, and no password chosen yet (the invitation's link sets it)."
+    )
+
+    @staticmethod
+    def resolve_since(obj: Member) -> datetime:
+        return obj.created_at
+
+    @staticmethod
+    def resolve_invitation_pending(obj: Member) -> bool:
+        return obj.invitation_pending
+
+
+class MemberInviteIn(Input):
+    email: Annotated[str, StringConstraints(max_length=MAX_EMAIL, pattern=MEMBER_EMAIL_PATTERN)] = (
+        Field(
+            ...,
+            description=(
+                "Their login. Someone with a Parley login is added at once (and told by email); "
+                "anyone else gets an email with a link to choose a password."
+            ),
+        )
+    )
+    name: Annotated[str, text(MAX_MEMBER_NAME)] = Field(
+        "",
+        description=(
+            "For a new login: first name, then the rest. Bidirectional controls are removed. "
+            "An existing login keeps its own."
+        ),
+    )
+    role: RoleName = Field(
+        Member.Role.MEMBER, description="Only an owner may invite an owner (403 otherwise)."
+    )
+
+
+class MemberRoleIn(Input):
+    role: RoleName = Field(
+        ...,
+        description=(
+            "Only an owner may make an owner or change one's role (403 otherwise); the "
+            "workspace's last owner stays one (409)."
+        ),
+    )
 
 
 class ClientOut(Schema):

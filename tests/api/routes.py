@@ -115,6 +115,10 @@ ROUTES: list[tuple[str, str]] = [
     ("post", "/saved-replies/{reply_id}/render"),
     ("get", "/me"),
     ("get", "/members"),
+    ("post", "/members"),
+    ("patch", "/members/{member_id}"),
+    ("delete", "/members/{member_id}"),
+    ("post", "/members/{member_id}/invitation"),
     ("get", "/clients"),
     ("post", "/clients"),
 ]

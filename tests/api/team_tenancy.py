@@ -1,21 +1,30 @@
 """The team routes in the tenancy walk (tests/api/test_tenancy.py): each workspace's saved
-reply and a second API token of its member; the cases with another workspace's ids (the
-message to edit is the world's `pending` one); and, for the routes without ids, tests that
-they see and touch only the token's member or workspace."""
+reply, a second API token of its member, a teammate and a teammate invited who has not
+chosen a password yet; the cases with another workspace's ids (the message to edit is the
+world's `pending` one); and, for the routes without ids, tests that they see and touch only
+the token's member or workspace."""
 
 from typing import Any
 
-from parley.accounts.models import ApiToken, Member
-from parley.accounts.services import api_token_create
+from parley.accounts.models import ApiToken, Member, User
+from parley.accounts.services import api_token_create, member_invite
 from parley.inbox.models import Message, NotificationPreference
 from parley.replies.models import SavedReply
 from parley.replies.services import saved_reply_create
+from tests.factories import MemberFactory
 
 
 def team_world(*, acting: Member, prefix: str) -> dict[str, int]:
     reply = saved_reply_create(member=acting, name="Brief", body="Hi {{ first_name }}")
     token, _raw = api_token_create(member=acting, name=f"{prefix}second")
-    return {"reply": reply.id, "api_token": token.id}
+    teammate = MemberFactory(workspace=acting.workspace, role=Member.Role.MEMBER)
+    invitee = member_invite(actor=acting, email=f"{prefix}invitee@a.test".replace("_", "-"))
+    return {
+        "reply": reply.id,
+        "api_token": token.id,
+        "teammate": teammate.id,
+        "invitee": invitee.id,
+    }
 
 
 def team_snapshot() -> dict[str, list[Any]]:
@@ -32,6 +41,12 @@ def team_snapshot() -> dict[str, list[Any]]:
         "message_texts": list(
             Message.objects.order_by("id").values_list("id", "body_text", "scheduled_for")
         ),
+        "members": list(
+            Member.all_objects.order_by("id").values_list(
+                "id", "workspace_id", "user_id", "role", "removed_at"
+            )
+        ),
+        "users": list(User.objects.order_by("id").values_list("id", "email")),
     }
 
 
@@ -78,6 +93,16 @@ TEAM_CASES: list[tuple[tuple[str, str], str, str, Any, dict[str, Any]]] = [
     ),
     (_EDIT, "patch", "/conversations/{conversation}/messages/{f_pending}", {"body": "Changed"}, {}),
     (_EDIT, "patch", "/conversations/{f_conversation}/messages/{pending}", {"body": "Changed"}, {}),
+    # Teammates: another workspace's member to change, remove or invite again
+    (("patch", "/members/{member_id}"), "patch", "/members/{f_teammate}", {"role": "admin"}, {}),
+    (("delete", "/members/{member_id}"), "delete", "/members/{f_teammate}", None, {}),
+    (
+        ("post", "/members/{member_id}/invitation"),
+        "post",
+        "/members/{f_invitee}/invitation",
+        None,
+        {},
+    ),
 ]
 
 TEAM_ROUTES_WITHOUT_IDS = {
@@ -88,6 +113,7 @@ TEAM_ROUTES_WITHOUT_IDS = {
     ("post", "/api-tokens"): "test_tokens_are_the_tokens_member_only",
     ("get", "/saved-replies"): "test_saved_replies_are_own_workspace_only",
     ("post", "/saved-replies"): "test_saved_replies_are_own_workspace_only",
+    ("post", "/members"): "test_invite_lands_in_own_workspace",
 }
 
 
@@ -102,7 +128,8 @@ def test_report_counts_own_workspace_only(  # type: ignore[no-untyped-def]
 
     assert body["waiting"] == 0
     assert body["team"]["count"] == replies.filter(workspace=member.workspace).count() > 0
-    assert [m["member"]["id"] for m in body["members"]] == [member.id]
+    members = [member.id, world["teammate"], world["invitee"]]  # this workspace's, all of them
+    assert [m["member"]["id"] for m in body["members"]] == members
 
 
 def test_preferences_are_the_tokens_member_only(api, member, other_member, world):  # type: ignore[no-untyped-def]
@@ -139,3 +166,19 @@ def test_saved_replies_are_own_workspace_only(api, member, world):  # type: igno
 
     assert created.status_code == 201
     assert SavedReply.objects.get(id=created.json()["id"]).workspace_id == member.workspace_id
+
+
+def test_invite_lands_in_own_workspace(api, member, other_member, world):  # type: ignore[no-untyped-def]
+    # the other workspace's owner, and its invitee, become members of this one only
+    before = set(Member.objects.filter(workspace=other_member.workspace).values_list("id", "role"))
+
+    joined = api.post("/members", {"email": other_member.user.email})
+    invited = api.post("/members", {"email": "f-invitee@a.test", "role": "admin"})
+    taken = api.post("/members", {"email": "invitee@a.test"})  # this workspace's own invitee
+
+    assert joined.status_code == invited.status_code == 201
+    assert taken.status_code == 409
+    for response in (joined, invited):
+        assert Member.objects.get(id=response.json()["id"]).workspace_id == member.workspace_id
+    after = set(Member.objects.filter(workspace=other_member.workspace).values_list("id", "role"))
+    assert after == before

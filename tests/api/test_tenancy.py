@@ -51,6 +51,7 @@ from tests.api.team_tenancy import (
     TEAM_ROUTES_WITHOUT_IDS,
     team_snapshot,
     team_world,
+    test_invite_lands_in_own_workspace,
     test_preferences_are_the_tokens_member_only,
     test_report_counts_own_workspace_only,
     test_saved_replies_are_own_workspace_only,
@@ -715,6 +716,7 @@ FOREIGN_CASES += SMS_CASES
 FOREIGN_CASES += TEAM_CASES
 ROUTES_WITHOUT_IDS.update(TEAM_ROUTES_WITHOUT_IDS)
 TEAM_TESTS = (
+    test_invite_lands_in_own_workspace,
     test_preferences_are_the_tokens_member_only,
     test_report_counts_own_workspace_only,
     test_saved_replies_are_own_workspace_only,
@@ -818,7 +820,8 @@ def test_tag_campaign_client_member_lists_are_own_workspace_only(api, member, wo
     listed = [c["id"] for c in api.get("/campaigns").json()]
     assert sorted(listed) == sorted([world["campaign"], world["campaign2"]])
     assert [c["id"] for c in api.get("/clients").json()] == [world["client"]]
-    assert [m["id"] for m in api.get("/members").json()] == [member.id]
+    members = [member.id, world["teammate"], world["invitee"]]
+    assert [m["id"] for m in api.get("/members").json()] == members
 
 
 def test_create_tag_with_a_foreign_name_makes_an_own_tag(api, member, world):

@@ -1,4 +1,6 @@
-"""The token's own member and workspace, its teammates and its clients."""
+"""The token's own member and workspace, its teammates and its clients. Inviting, changing
+roles and removing teammates are for owners and admins (403 for other members; an owner is
+made, changed or removed only by an owner); the workspace's last owner stays (409)."""
 
 from typing import Any
 
@@ -6,12 +8,28 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from parley.accounts.models import Client, Member
-from parley.accounts.selectors import client_list, member_list
-from parley.accounts.services import client_create
+from parley.accounts.selectors import client_list, member_get, member_list
+from parley.accounts.services import client_create, member_invitation_resend, member_role_set
 from parley.api.auth import acting_member
-from parley.api.schemas import ClientIn, ClientOut, FieldErrorsOut, MemberOut, MeOut
+from parley.api.schemas import (
+    ClientIn,
+    ClientOut,
+    ErrorOut,
+    FieldErrorsOut,
+    MemberInviteIn,
+    MemberRoleIn,
+    MeOut,
+    PathId,
+    TeamMemberOut,
+)
+from parley.inbox.team import team_member_invite, team_member_remove
 
 router = Router(tags=["workspace"])
+
+NOT_FOUND = {404: ErrorOut}
+ADMIN_ONLY = {403: ErrorOut}
+CONFLICT = {409: FieldErrorsOut}
+INVALID = {422: FieldErrorsOut}
 
 
 @router.get("/me", response=MeOut)
@@ -21,10 +39,57 @@ def me(request: HttpRequest) -> dict[str, Any]:
     return {"member": member, "workspace": member.workspace}
 
 
-@router.get("/members", response=list[MemberOut])
+@router.get("/members", response=list[TeamMemberOut])
 def members_list(request: HttpRequest) -> list[Member]:
-    """The workspace's teammates (whom a conversation can be assigned to)."""
+    """The workspace's teammates (whom a conversation can be assigned to), oldest first;
+    removed members are not listed."""
     return member_list(workspace=acting_member(request).workspace)
+
+
+@router.post("/members", response={201: TeamMemberOut, **ADMIN_ONLY, **CONFLICT, **INVALID})
+def members_invite(request: HttpRequest, payload: MemberInviteIn) -> Status[Member]:
+    """Invite a teammate by email: an existing login joins the workspace (and sees it in
+    its workspace switcher), a new one is made without a password and emailed a link to
+    choose one. The email goes out from the worker. 409 when they are a member already."""
+    member = team_member_invite(
+        actor=acting_member(request), email=payload.email, name=payload.name, role=payload.role
+    )
+    return Status(201, member)
+
+
+@router.patch(
+    "/members/{member_id}",
+    response={200: TeamMemberOut, **ADMIN_ONLY, **NOT_FOUND, **CONFLICT, **INVALID},
+)
+def members_role_set(request: HttpRequest, member_id: PathId, payload: MemberRoleIn) -> Member:
+    """Change a teammate's role (this token's member's own too)."""
+    actor = acting_member(request)
+    member = member_get(workspace=actor.workspace, id=member_id)
+    return member_role_set(actor=actor, member=member, role=payload.role)
+
+
+@router.delete("/members/{member_id}", response={204: None, **ADMIN_ONLY, **NOT_FOUND, **CONFLICT})
+def members_remove(request: HttpRequest, member_id: PathId) -> Status[None]:
+    """Remove a teammate: their access and API tokens end at once, their inbox entries and
+    notifications go and their conversations are unassigned; what they wrote stays, under
+    their name. Inviting them again brings them back."""
+    actor = acting_member(request)
+    team_member_remove(actor=actor, member=member_get(workspace=actor.workspace, id=member_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/members/{member_id}/invitation",
+    response={202: None, **ADMIN_ONLY, **NOT_FOUND, **CONFLICT},
+)
+def members_invitation_resend(request: HttpRequest, member_id: PathId) -> Status[None]:
+    """Send the invitation again, with a new link: for a teammate who has not chosen a
+    password yet (409 once they have)."""
+    actor = acting_member(request)
+    member_invitation_resend(
+        actor=actor, member=member_get(workspace=actor.workspace, id=member_id)
+    )
+    return Status(202, None)
 
 
 @router.get("/clients", response=list[ClientOut])
