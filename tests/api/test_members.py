@@ -212,3 +212,27 @@ def test_send_the_invitation_again(
     assert again.status_code == 202 and len(mail.outbox) == 1  # (the first never committed)
     assert "/reset/" in mail.outbox[0].body
     assert refused.status_code == 409
+
+
+def test_the_invitation_is_in_the_invitees_language_else_the_inviters(
+    api, member, immediate_tasks, django_capture_on_commit_callbacks
+):
+    UserFactory(email="finn@brand.test", language="fi")
+    ws = member.workspace.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/members", {"email": "finn@brand.test", "role": "admin"})
+        api.client.post(
+            "/api/v1/members",
+            data='{"email": "hans@brand.test"}',
+            content_type="application/json",
+            headers={**api._headers(), "Accept-Language": "de"},
+        )
+
+    finnish, german = mail.outbox
+    assert finnish.to == ["finn@brand.test"]
+    assert finnish.subject == f"Sinut lisättiin työtilaan {ws} Parleyssa"
+    assert "Roolisi: Ylläpitäjä." in finnish.body
+    assert german.to == ["hans@brand.test"]
+    assert german.subject == f"{member.user} hat dich zu {ws} auf Parley eingeladen"
+    assert "Der Link funktioniert 3 Tage lang" in german.body and "/reset/" in german.body
