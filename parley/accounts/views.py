@@ -204,10 +204,11 @@ def _team_page(
         form = MemberInviteForm(roles=roles)
     if error:
         flash.error(request, error)
-    rows = [
-        (m, member_manageable(actor=member, member=m))
-        for m in member_list(workspace=member.workspace)
-    ]
+    members = member_list(workspace=member.workspace)
+    # The only owner's row offers no change: each would be refused (the last owner stays).
+    owners = [m.id for m in members if m.role == Member.Role.OWNER]
+    sole_owner = owners[0] if len(owners) == 1 else None
+    rows = [(m, m.id != sole_owner and member_manageable(actor=member, member=m)) for m in members]
     context = {"form": form, "rows": rows, "roles": roles}
     response = render(request, "settings/team.html", context, status=status)
     if error and getattr(request, "htmx", False):

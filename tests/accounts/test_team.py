@@ -95,6 +95,21 @@ def test_alone_in_the_workspace_the_page_says_to_invite(logged_in):
     assert 'data-testid="team-empty"' in html and "Invite your teammates" in html
 
 
+def test_the_only_owners_row_offers_no_change_until_there_is_a_second_owner(
+    logged_in, member, teammate
+):
+    def own_row() -> str:
+        html = logged_in.get(TEAM).content.decode()
+        row = re.search(rf'data-member="{member.id}">(.*?)</tr>', html, re.S)
+        assert row
+        return row.group(1)
+
+    assert "member-remove" not in own_row() and "role-select" not in own_row()
+    teammate.role = Member.Role.OWNER
+    teammate.save()
+    assert "member-remove" in own_row() and "role-select" in own_row()
+
+
 def test_an_admin_cannot_change_or_remove_an_owner_so_the_owner_row_has_no_controls(member, admin):
     html = as_user(admin).get(TEAM).content.decode()
     owner_row = re.search(rf'data-member="{member.id}">(.*?)</tr>', html, re.S)
