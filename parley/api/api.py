@@ -57,7 +57,7 @@ api = ParleyApi(
         "The unified creator inbox. Authenticate with `Authorization: Bearer <token>` "
         "(`manage.py token create --email you@example.com`). Every error is JSON: 401 "
         "without a valid token; 400 for a body that is not JSON, or too large; 403 when "
-        "the member may not do this (mailbox changes are for admins); 404 "
+        "the member may not do this (mailbox and teammate changes are for admins); 404 "
         '`{"detail": "Not found."}` for a missing id, another workspace\'s, or a path that '
         "is no route; 409 when the request clashes with the state of things (a name or "
         "address that is taken, a message that can no longer be retried or cancelled, an "
