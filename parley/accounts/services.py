@@ -99,9 +99,10 @@ def member_add(*, workspace: Workspace, user: User, role: str = Member.Role.MEMB
 
 # Settings → Team ---------------------------------------------------------------------------
 
-# An address as RFC 5321 allows it (a path of 256 octets, less its angle brackets); a name as
-# the user's first and last names hold it (150 characters each, and the name is split in two).
-MAX_EMAIL = 254
+# A login address as the user's row holds it: the email is also the username, a column of
+# 150 characters (PostgreSQL refuses a longer one; RFC 5321 would allow 254). A name as the
+# user's first and last names hold it (150 characters each, and the name is split in two).
+MAX_EMAIL = 150
 MAX_MEMBER_NAME = 150
 # A plain address (dot-atom local part, domain labels, a letters-only top level): the API
 # schema states it, and every address it matches passes Django's validator as well, which
