@@ -209,3 +209,14 @@ function showWithAll() {
 }
 document.addEventListener("DOMContentLoaded", showWithAll);
 document.addEventListener("htmx:afterSettle", showWithAll);
+
+// A search box (#q) searches as one types and on Enter. The change event its blur fires
+// would search again, and that answer, landing after a click on a result, took the page
+// back to the list (its address too): it does not reach the form.
+document.addEventListener(
+  "change",
+  (event) => {
+    if (event.target.id === "q") event.stopPropagation();
+  },
+  true,
+);
