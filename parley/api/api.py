@@ -29,6 +29,9 @@ from parley.api.routers import (
     workspace,
 )
 
+# The longest input an error keeps to say what is wrong with it (ninja drops them all).
+SHORT_INPUT = 1000
+
 
 class ParleyApi(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
@@ -36,8 +39,9 @@ class ParleyApi(NinjaAPI):
         return errors.document(super().get_openapi_schema(*args, **kwargs))
 
     def validation_error_from_error_contexts(self, error_contexts: Any) -> ValidationError:
-        # Ninja drops each error's input (it may be large); keep one fact about it, whether
-        # it held a NUL character, so the message can say so (errors.py).
+        # Ninja drops each error's input (it may be large); keep what the message needs of it
+        # (errors.py): whether it held a NUL character, and a short text itself (a handle
+        # too long is told its length).
         exc = super().validation_error_from_error_contexts(error_contexts)
         inputs = [
             error.get("input")
@@ -47,6 +51,8 @@ class ParleyApi(NinjaAPI):
         for error, value in zip(exc.errors, inputs, strict=False):
             if isinstance(value, str) and "\x00" in value:
                 error["ctx"] = {**(error.get("ctx") or {}), "nul": True}
+            elif isinstance(value, str) and len(value) <= SHORT_INPUT:
+                error["ctx"] = {**(error.get("ctx") or {}), "text": value}
         return exc
 
 

@@ -143,7 +143,9 @@ def _message(error: dict[str, Any]) -> str:
             return _("Enter a valid email address.")
         for identity_kind, kind_pattern in normalize.PATTERNS.items():
             if pattern == kind_pattern:
-                return normalize.invalid_message(identity_kind)
+                # A long handle is told its length (it has no spaces to remove).
+                text = str(ctx.get("text", ""))
+                return " ".join(normalize.invalid_messages(identity_kind, text))
         return _("Enter a valid value.")
     if kind == "timezone_aware":
         return _("Include a time zone, e.g. 2030-05-01T09:00:00+02:00.")

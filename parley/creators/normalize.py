@@ -62,7 +62,7 @@ def invalid_message(kind: str) -> str:
 _HANDLE_CHARS = re.compile(r"[A-Za-z0-9._-]+")
 
 
-def _invalid_messages(kind: str, value: str) -> list[str]:
+def invalid_messages(kind: str, value: str) -> list[str]:
     """What is wrong with a value that does not match its kind's pattern. A handle that is
     too long is told so (a long handle has no spaces to remove); when its characters are
     wrong too, both are said."""
@@ -88,7 +88,7 @@ def identity_normalize(kind: str, value: str) -> str:
     if not value.strip() or (handle_like and not value.strip().removeprefix("@").strip()):
         raise ValidationFailed({"value": [_("This field is required.")]})
     if _COMPILED[kind].fullmatch(value) is None:  # core.text.matches, precompiled
-        raise ValidationFailed({"value": _invalid_messages(kind, value)})
+        raise ValidationFailed({"value": invalid_messages(kind, value)})
     value = value.strip()
     if kind == Identity.Kind.EMAIL:
         return value.lower()

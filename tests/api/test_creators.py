@@ -147,6 +147,16 @@ def test_create_with_identities_and_custom_fields(api, member):
             "Enter a valid email address.",
         ),
         (
+            {"name": "A", "identities": [{"kind": "instagram", "value": "a" * 100}]},
+            "identities.0.value",
+            "A handle is at most 64 characters.",
+        ),
+        (
+            {"name": "A", "identities": [{"kind": "tiktok", "value": "a b"}]},
+            "identities.0.value",
+            "Enter a handle without spaces, e.g. @jane.doe.",
+        ),
+        (
             {"name": "A", "identities": [{"kind": "myspace", "value": "x"}]},
             "identities.0.kind",
             None,
