@@ -3,6 +3,7 @@ Debian's Chromium against the live test server. One browser for the whole sessio
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,9 +40,24 @@ def page(browser: Browser, live_server) -> Iterator[Page]:  # type: ignore[no-un
 def _wait_for_requests_in_flight(live_server) -> None:  # type: ignore[no-untyped-def]
     """Let the live server finish what the closed page had asked (a poll, say) before the
     test's database is flushed: a request still reading while PostgreSQL truncates the
-    tables is a deadlock. The server keeps its request threads in `_threads`."""
-    for thread in list(getattr(live_server.thread.httpd, "_threads", [])):
-        thread.join(timeout=10)
+    tables is a deadlock. The server keeps its request threads in `_threads`. A request the
+    page sent just before it closed can still be waiting to be accepted, and start a thread
+    after the others ended: the server must stay quiet for QUIET seconds."""
+    httpd = live_server.thread.httpd
+    deadline = time.monotonic() + 10
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        busy = [t for t in list(getattr(httpd, "_threads", [])) if t.is_alive()]
+        for thread in busy:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if busy:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET:
+            return
+        time.sleep(0.05)
+
+
+QUIET = 0.2
 
 
 @pytest.fixture
