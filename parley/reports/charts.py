@@ -1,6 +1,12 @@
 """The Reports page's chart: the team's median response time by day, as inline SVG sized by
 attributes (the Content-Security-Policy allows no inline style), with a line at the goal
-when a day reaches it."""
+when a day reaches it, and a y-axis beside it: the top of the scale, the goal and zero.
+
+The bars' SVG stretches to the page's width (`preserveAspectRatio="none"`), which would
+stretch text too; the axis is an SVG of its own, drawn at its size, with the bars' height
+(HEIGHT, the CSS height of both)."""
+
+from dataclasses import dataclass
 
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
@@ -11,14 +17,25 @@ from django.utils.translation import ngettext
 from parley.reports.selectors import DayFigures
 from parley.reports.templatetags.report_tags import duration
 
-HEIGHT = 120
+HEIGHT = 140
+TOP = 8  # room above the tallest bar for the top label's upper half
 BAR = 10  # each day's column, with a gap
+AXIS_WIDTH = 64
+# Labels closer than this (px) to one above them are left out (the goal wins over the top).
+LABEL_GAP = 14
 
 
-def daily_chart_svg(daily: list[DayFigures], *, goal_seconds: int) -> SafeString:
+@dataclass(frozen=True)
+class Chart:
+    bars: SafeString
+    axis: SafeString
+    goal_shown: bool
+
+
+def daily_chart(daily: list[DayFigures], *, goal_seconds: int) -> Chart:
     medians = [d.responses.median or 0 for d in daily]
     top = max([*medians, 1.0])
-    scale = (HEIGHT - 4) / top
+    scale = (HEIGHT - TOP) / top
     width = BAR * len(daily)
 
     def bar(index: int, day: DayFigures) -> tuple[object, ...]:
@@ -54,17 +71,18 @@ def daily_chart_svg(daily: list[DayFigures], *, goal_seconds: int) -> SafeString
         '<rect x="{}" y="{}" width="{}" height="{}" class="{}"><title>{}</title></rect>',
         (bar(i, d) for i, d in enumerate(daily)),
     )
+    goal_shown = top >= goal_seconds
     goal = ""
-    if top >= goal_seconds:
-        y = HEIGHT - goal_seconds * scale
+    goal_y = HEIGHT - goal_seconds * scale
+    if goal_shown:
         goal = format_html(
             '<line x1="0" x2="{}" y1="{}" y2="{}" class="goal"><title>{}</title></line>',
             width,
-            f"{y:.1f}",
-            f"{y:.1f}",
+            f"{goal_y:.1f}",
+            f"{goal_y:.1f}",
             _("Goal: %(goal)s") % {"goal": duration(goal_seconds)},
         )
-    return format_html(
+    svg = format_html(
         '<svg class="daily-chart" viewBox="0 0 {} {}" preserveAspectRatio="none" role="img" '
         'aria-label="{}" data-testid="daily-chart">{}{}</svg>',
         width,
@@ -72,4 +90,35 @@ def daily_chart_svg(daily: list[DayFigures], *, goal_seconds: int) -> SafeString
         _("The team's median response time by day"),
         bars,
         goal,
+    )
+    goal_tick = (goal_y, duration(goal_seconds)) if goal_shown else None
+    return Chart(bars=svg, axis=_axis(top, goal_tick), goal_shown=goal_shown)
+
+
+def _axis(top: float, goal: tuple[float, str] | None) -> SafeString:
+    """The y-axis: the top of the scale, the goal (when drawn: its height and label) and 0;
+    the top's label is left out where it would overlap the goal's."""
+    ticks: list[tuple[float, str, str]] = [(HEIGHT, "0", "zero")]
+    goal_y = None
+    if goal is not None:
+        goal_y, label = goal
+        ticks.append((goal_y, label, "goal"))
+    if goal_y is None or goal_y - TOP >= LABEL_GAP:
+        ticks.append((TOP, duration(top), "top"))
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" class="{}" data-testid="axis-{}">{}</text>',
+        (
+            (AXIS_WIDTH - 6, f"{min(max(y, 10.0), HEIGHT - 1):.1f}", css, css, text)
+            for y, text, css in ticks
+        ),
+    )
+    return format_html(
+        '<svg class="chart-y" viewBox="0 0 {} {}" width="{}" height="{}" aria-hidden="true">'
+        "{}</svg>",
+        AXIS_WIDTH,
+        HEIGHT,
+        AXIS_WIDTH,
+        HEIGHT,
+        labels,
     )

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 from parley.accounts.models import Member
 from parley.core.errors import ValidationFailed
 from parley.core.views import member_view
-from parley.reports.charts import daily_chart_svg
+from parley.reports.charts import daily_chart
 from parley.reports.selectors import DEFAULT_PERIOD, PERIODS, period_days, response_report
 
 
@@ -25,6 +25,6 @@ def responses(request: HttpRequest, member: Member) -> HttpResponse:
         "report": report,
         "periods": PERIODS,
         "errors": errors,
-        "chart": daily_chart_svg(report.daily, goal_seconds=report.goal_hours * 3600),
+        "chart": daily_chart(report.daily, goal_seconds=report.goal_hours * 3600),
     }
     return render(request, "reports/responses.html", context, status=400 if errors else 200)

@@ -30,6 +30,7 @@ def test_reports_page_shows_team_and_member_figures_and_the_chart(logged_in, mem
     assert f'data-member="{member.id}"' in page
     chart = page[page.index('<svg class="daily-chart"') :]
     assert chart[: chart.index("</svg>")].count("<rect ") == 7
+    assert 'data-testid="axis-top">2 h 30 min<' in page
     assert 'aria-current="page" data-testid="period-7"' in page
 
 
