@@ -17,7 +17,7 @@ from parley.campaigns.models import CampaignMember
 from parley.inbox.services import conversation_get_or_create
 from parley.portal.models import ContentSubmission
 from tests.campaigns.assets_support import creator_in
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, CampaignMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,7 +142,14 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
     expect(brand.locator("#thread-messages")).to_contain_text("Spring: Content approved")
     expect(brand.locator("[data-testid=portal-status]")).to_contain_text("Portal account")
 
-    # Then the portal at 390x844: the decision shows, nothing overflows sideways
+    # Then the portal at 390x844: the decision shows, nothing overflows sideways, and with
+    # four campaigns the brand's tabs all show (they wrap; none is scrolled out of sight)
+    for name in ("Autumn launch with a long name", "Winter", "Holiday gift guide 2026"):
+        CampaignMemberFactory(
+            campaign=CampaignFactory(workspace=member.workspace, name=name),
+            creator=ann,
+            status=CampaignMember.Status.INVITED,
+        )
     creator.set_viewport_size({"width": 390, "height": 844})
     creator.reload()
     expect(creator.locator("[data-testid=submission]")).to_contain_text("Approved")
@@ -154,6 +161,11 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
         assert width <= 390, (url, width)
         creator.screenshot(path=str(tmp_path / f"portal-{name}-390x844.png"))
     creator.goto(f"/portal/c/{ann.id}/campaigns/{campaign.id}/")
+    tabs = creator.locator("[data-testid=campaign-tab]")
+    expect(tabs).to_have_count(4)
+    for i in range(4):
+        box = tabs.nth(i).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     shot = tmp_path / "portal-390x844.png"
     creator.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
