@@ -1088,6 +1088,7 @@ class PreviewRow:
     cells: list[str]
     outcome: str  # "new", "update", "error"
     detail: str  # the matched creator's name, or the error
+    rename: str = ""  # the name an update gives the matched creator, when not theirs
 
 
 def creator_import_preview(
@@ -1108,7 +1109,9 @@ def creator_import_preview(
         if row.error:
             out.append(PreviewRow(row.line, row.cells, "error", row.error))
         elif not matched[row.line].new:
-            out.append(PreviewRow(row.line, row.cells, "update", matched[row.line].creator.name))
+            name = matched[row.line].creator.name
+            rename = row.name if row.name != name else ""
+            out.append(PreviewRow(row.line, row.cells, "update", name, rename))
         else:
             first = next(r for r, t in pairs if t is matched[row.line])
             same = first.line != row.line

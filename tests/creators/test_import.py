@@ -248,13 +248,22 @@ def test_preview_shows_what_each_row_will_do(member):
     creator_create(workspace=member.workspace, name="Jane", identities=[("email", "j@x.com")])
     imp = upload(
         member,
-        _csv([["Name", "Email"], ["Jane", "j@x.com"], ["New", "n@x.com"], ["", "z@x.com"]]),
+        _csv(
+            [
+                ["Name", "Email"],
+                ["Jane", "j@x.com"],
+                ["New", "n@x.com"],
+                ["", "z@x.com"],
+                ["Jane Doe", "j@x.com"],
+            ]
+        ),
     )
     rows = creator_import_preview(creator_import=imp, mapping=imp.mapping)
-    assert [(r.outcome, r.detail) for r in rows] == [
-        ("update", "Jane"),
-        ("new", ""),
-        ("error", "No name."),
+    assert [(r.outcome, r.detail, r.rename) for r in rows] == [
+        ("update", "Jane", ""),
+        ("new", "", ""),
+        ("error", "No name.", ""),
+        ("update", "Jane", "Jane Doe"),  # the row renames her: the preview says so
     ]
 
 

@@ -489,7 +489,8 @@ def test_export_of_a_selection_and_of_a_filter(logged_in, many):
 
 
 def test_import_pages_from_upload_to_report(logged_in, member):
-    data = b"Name;Email;Size\r\nGood;good@example.com;M\r\nBad;nope;L\r\n"
+    creator_create(workspace=member.workspace, name="Anna", identities=[("email", "a@x.com")])
+    data = b"Name;Email;Size\r\nGood;good@example.com;M\r\nBad;nope;L\r\nAnna H;a@x.com;S\r\n"
     response = logged_in.post(
         reverse("creators:import"),
         {"file": SimpleUploadedFile("../../evil.csv", data, content_type="text/csv")},
@@ -498,6 +499,7 @@ def test_import_pages_from_upload_to_report(logged_in, member):
     assert response.status_code == 302
     page = logged_in.get(reverse("creators:import_detail", args=[imp.id])).content.decode()
     assert "“nope” is not a valid email address." in page and "New creator" in page
+    assert ">Updates Anna and renames them Anna H<" in page
     assert 'value="custom"' in page and "Size" in page
     started = logged_in.post(
         reverse("creators:import_detail", args=[imp.id]),
@@ -517,7 +519,8 @@ def test_import_pages_from_upload_to_report(logged_in, member):
     assert progress.status_code == 286  # stop polling
     html = progress.content.decode()
     assert 'data-testid="count-created">1<' in html and "download-failures" in html
-    assert Creator.objects.get().custom_fields == {"Shirt size": "M"}
+    assert Creator.objects.get(name="Good").custom_fields == {"Shirt size": "M"}
+    assert Creator.objects.get(name="Anna H").custom_fields == {"Shirt size": "S"}
     failed = logged_in.get(reverse("creators:import_failures", args=[imp.id]))
     text = b"".join(failed.streaming_content).decode().lstrip("\ufeff")
     assert list(csv.reader(io.StringIO(text))) == [
