@@ -9,6 +9,7 @@ whose values must be looked up, or made, for a whole send has a `load` (`fields_
 called once per chunk of recipients with the templates, it fills their `extra`.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +135,19 @@ def fields_needing_campaign(sources: list[str]) -> list[str]:
     used = fields_used(sources)
     return [
         p.name for p in _FIELDS.values() if p.needs_campaign and p.load is None and p.name in used
+    ]
+
+
+def custom_examples(custom: list[dict[str, Any]], *, most: int = 6) -> list[str]:
+    """How the templates name the custom fields these creators have (the first `most`
+    names, sorted): `{{ custom.city }}`, or in brackets a name that is not a plain word or
+    is a dictionary's method (`{{ custom["Shirt size"] }}`, `{{ custom["items"] }}`)."""
+    names = sorted({str(k) for fields in custom for k in fields})[:most]
+    return [
+        f"{{{{ custom.{n} }}}}"
+        if n.isidentifier() and n.isascii() and not hasattr(dict, n)
+        else f"{{{{ custom[{json.dumps(n, ensure_ascii=False)}] }}}}"
+        for n in names
     ]
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parley.accounts.models import Member
-from parley.broadcasts.fields import fields_offered
+from parley.broadcasts.fields import custom_examples, fields_offered
 from parley.broadcasts.forms import BroadcastForm
 from parley.broadcasts.models import Broadcast
 from parley.broadcasts.selectors import (
@@ -99,6 +99,8 @@ def edit(request: HttpRequest, member: Member, broadcast_id: int) -> HttpRespons
             workspace_id=member.workspace_id, creator_ids=list(broadcast.recipient_ids)[:20]
         )
     ]
+    # The custom fields of the creators in the preview list, as the templates name them.
+    context["custom_examples"] = custom_examples([r.custom for r in context["recipients"]])
     return render(request, "broadcasts/edit.html", context, status=status)
 
 

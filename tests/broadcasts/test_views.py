@@ -35,6 +35,14 @@ def test_from_the_inbox_selection_to_sent(logged_in, picked, connect, smtp_serve
     assert "Mass message to 3 creators" in page and "{{ first_name }}" in page
     # Without a campaign, the fields that would be blank or refused are not offered.
     assert "{{ campaign }}" not in page and "{{ coupon_code }}" not in page
+    # A custom field is shown as the creators' own fields are named (they have none here).
+    assert "{{ custom.shoe_size }}" in page and "custom-example" not in page
+    picked[0].custom_fields = {"City": "Oulu", "Shirt size": "M"}
+    picked[0].save()
+    page = logged_in.get(url).content.decode()
+    assert '"custom-example">{{ custom.City }}<' in page
+    assert '"custom-example">{{ custom[&quot;Shirt size&quot;] }}<' in page
+    assert "shoe_size" not in page
     form = {"channel": "email", "mailbox": mailbox.id, "subject": "Hi {{ first_name }}"}
     form["body"] = "Hello {{ name }}"
     saved = logged_in.post(url, {**form, "action": "save"}).content.decode()
