@@ -500,6 +500,7 @@ QUERY_NAMES = [
     "mailbox",
     "pulse",
     "status",
+    "removed",
     "view",
     "next",
     "access",

@@ -28,6 +28,18 @@ def member_get(*, workspace: Workspace, id: int) -> Member:
     return member
 
 
+def member_removed_get(*, workspace: Workspace, id: int) -> Member:
+    """A teammate removed from the workspace (their row stays: see Member)."""
+    member = (
+        Member.all_objects.select_related("user")
+        .filter(workspace=workspace, id=id, removed_at__isnull=False)
+        .first()
+    )
+    if member is None:
+        raise NotFound
+    return member
+
+
 def member_list(*, workspace: Workspace) -> list[Member]:
     """The workspace's current members (not the removed), oldest first."""
     return list(Member.objects.filter(workspace=workspace).select_related("user").order_by("id"))

@@ -18,6 +18,11 @@ urlpatterns = [
         name="settings_team_remove",
     ),
     path(
+        "settings/team/<id:member_id>/pending/cancel/",
+        views.settings_team_pending_cancel,
+        name="settings_team_pending_cancel",
+    ),
+    path(
         "settings/team/<id:member_id>/invitation/",
         views.settings_team_invitation,
         name="settings_team_invitation",

@@ -25,6 +25,7 @@ from parley.accounts.selectors import (
     member_get,
     member_list,
     member_manageable,
+    member_removed_get,
     member_roles_grantable,
 )
 from parley.accounts.services import (
@@ -35,14 +36,17 @@ from parley.accounts.services import (
     member_role_set,
 )
 from parley.accounts.throttle import login_lockout_minutes, password_reset_throttle
+from parley.broadcasts.services import author_pending_cancel
 from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.core.middleware import error_header
 from parley.core.net import client_ip
+from parley.core.text import id_or_none
 from parley.core.views import apply_errors, int_or_none, member_view
 from parley.inbox.preferences import notification_preferences
 from parley.inbox.services import notification_preferences_update
 from parley.inbox.team import team_member_invite, team_member_remove
 from parley.inbox.workspace import workspace_general_update
+from parley.outbox.selectors import pending_by_author
 
 
 @login_required
@@ -209,7 +213,7 @@ def _team_page(
     owners = [m.id for m in members if m.role == Member.Role.OWNER]
     sole_owner = owners[0] if len(owners) == 1 else None
     rows = [(m, m.id != sole_owner and member_manageable(actor=member, member=m)) for m in members]
-    context = {"form": form, "rows": rows, "roles": roles}
+    context = {"form": form, "rows": rows, "roles": roles, "removed": _removed(request, member)}
     response = render(request, "settings/team.html", context, status=status)
     if error and getattr(request, "htmx", False):
         error_header(response, error)
@@ -224,12 +228,29 @@ def _refusal(request: HttpRequest, member: Member, exc: ValidationFailed) -> Htt
     return _team_page(request, member, status=status, error=text)
 
 
-def _back_to_team(request: HttpRequest, to: str = "accounts:settings_team") -> HttpResponse:
+def _removed(request: HttpRequest, member: Member) -> tuple[Member, int] | None:
+    """Just after removing a teammate (`?removed=<id>`), for owners and admins: the removed
+    teammate and how many of their messages still wait to go out, if any do."""
+    removed_id = id_or_none(request.GET.get("removed"))
+    if removed_id is None or not member.is_admin:
+        return None
+    try:
+        removed = member_removed_get(workspace=member.workspace, id=removed_id)
+    except NotFound:
+        return None
+    pending = pending_by_author(workspace_id=member.workspace_id, member_id=removed.id)
+    return (removed, pending) if pending else None
+
+
+def _back_to_team(
+    request: HttpRequest, to: str = "accounts:settings_team", query: str = ""
+) -> HttpResponse:
+    url = reverse(to) + query
     if getattr(request, "htmx", False):  # asked to confirm first: the page again
         response = HttpResponse()
-        response["HX-Redirect"] = reverse(to)
+        response["HX-Redirect"] = url
         return response
-    return redirect(to)
+    return redirect(url)
 
 
 @member_view
@@ -298,6 +319,29 @@ def settings_team_remove(request: HttpRequest, member: Member, member_id: int) -
         request,
         _("%(name)s no longer belongs to this workspace. What they wrote stays, under their name.")
         % {"name": str(target.user)},
+    )
+    return _back_to_team(request, query=f"?removed={target.id}")
+
+
+@member_view
+@require_POST
+def settings_team_pending_cancel(
+    request: HttpRequest, member: Member, member_id: int
+) -> HttpResponse:
+    """Cancel what a removed teammate left waiting to go out (owners and admins)."""
+    target = member_removed_get(workspace=member.workspace, id=member_id)
+    try:
+        cancelled = author_pending_cancel(actor=member, author=target)
+    except ValidationFailed as exc:
+        return _refusal(request, member, exc)
+    flash.success(
+        request,
+        ngettext(
+            "%(n)d message of %(name)s cancelled.",
+            "%(n)d messages of %(name)s cancelled.",
+            cancelled,
+        )
+        % {"n": cancelled, "name": str(target.user)},
     )
     return _back_to_team(request)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
+from parley.accounts.services import TeamAdminOnly
 from parley.broadcasts.fields import (
     MAX_TEMPLATE,
     WRITE,
@@ -51,7 +52,7 @@ from parley.channels.sms.models import SmsNumber
 from parley.channels.sms.rules import body_problem as sms_body_problem
 from parley.channels.sms.selectors import number_default as sms_number_default
 from parley.core.bulk import rows_insert
-from parley.core.errors import ValidationFailed
+from parley.core.errors import NotFound, ValidationFailed
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import (
     conversations_for_creators,
@@ -62,7 +63,7 @@ from parley.outbox.email_send import email_message_ids, email_records_bulk
 from parley.outbox.models import OutboxItem
 from parley.outbox.planner import day_asked, outbox_plan_added
 from parley.outbox.senders import local_day, sender_policy, slots_release, slots_reserve
-from parley.outbox.services import outbox_cancel_items
+from parley.outbox.services import outbox_cancel_by_author, outbox_cancel_items
 from parley.outbox.sms_send import sms_records_bulk
 
 CHUNK = 1000
@@ -455,6 +456,33 @@ def broadcast_cancel(*, member: Member, broadcast: Broadcast) -> int:
         locked.save(update_fields=["state", "finished_at"])
     broadcast.state = locked.state
     return cancelled
+
+
+def author_pending_cancel(*, actor: Member, author: Member) -> int:
+    """Cancel everything of `author` that waits to go out: their mass messages still going
+    out (cancelled as a whole, as their Cancel button does) and every other message of
+    theirs that is scheduled or queued for a later day (owners and admins: Settings → Team
+    offers it for a teammate who was removed). How many messages were cancelled."""
+    if author.workspace_id != actor.workspace_id:
+        raise NotFound
+    if not actor.is_admin:
+        raise TeamAdminOnly(_("Only an owner or admin can cancel a teammate's messages."))
+    with transaction.atomic():
+        # Locked FOR UPDATE, as broadcast_cancel does: a chunk being written (which holds its
+        # broadcast FOR KEY SHARE) finishes first, and the next sees the cancel.
+        going_out = list(
+            Broadcast.objects.select_for_update()
+            .filter(
+                workspace_id=author.workspace_id,
+                author=author,
+                state__in=[Broadcast.State.PREPARING, Broadcast.State.SENDING],
+            )
+            .values_list("id", flat=True)
+        )
+        Broadcast.objects.filter(id__in=going_out).update(
+            state=Broadcast.State.CANCELLED, finished_at=timezone.now()
+        )
+        return outbox_cancel_by_author(workspace_id=author.workspace_id, member_id=author.id)
 
 
 def broadcasts_finish() -> int:

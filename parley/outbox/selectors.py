@@ -40,3 +40,13 @@ def sender_queues(*, workspace_id: int, sender_keys: list[str]) -> dict[str, lis
     return {
         key: [QueueDay(day, kinds) for day, kinds in days.items()] for key, days in grouped.items()
     }
+
+
+def pending_by_author(*, workspace_id: int, member_id: int) -> int:
+    """How many of a member's messages wait to go out (scheduled, or queued for a later day
+    by a daily limit): a removed teammate's, on the Team page."""
+    return OutboxItem.objects.filter(
+        workspace_id=workspace_id,
+        state=OutboxItem.State.PENDING,
+        message__author_member_id=member_id,
+    ).count()

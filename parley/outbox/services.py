@@ -241,6 +241,25 @@ def outbox_reschedule(
     return item
 
 
+def outbox_cancel_by_author(*, workspace_id: int, member_id: int) -> int:
+    """Cancel every message of one member that waits to go out (a removed teammate's, from
+    the Team page); their senders' queues are placed again. How many were cancelled."""
+    items = OutboxItem.objects.filter(
+        workspace_id=workspace_id, message__author_member_id=member_id
+    )
+    with transaction.atomic():
+        keys = set(
+            items.filter(state=OutboxItem.State.PENDING)
+            .exclude(sender_key="")
+            .values_list("sender_key", flat=True)
+            .distinct()
+        )
+        cancelled = outbox_cancel_items(items=items)
+        for key in keys:
+            sender_mark_dirty(workspace_id=workspace_id, sender_key=key)
+    return cancelled
+
+
 def outbox_cancel_items(*, items: QuerySet[OutboxItem]) -> int:
     """Cancel what has not gone out (pending, not leased): their messages say so."""
     now = timezone.now()

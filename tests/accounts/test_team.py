@@ -4,6 +4,7 @@ change roles and remove them. An owner is made, changed or removed only by an ow
 last owner stays. A removed member keeps what they wrote."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +12,16 @@ from django.core import mail
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from parley.accounts.models import ApiToken, Member, User
 from parley.accounts.services import api_token_create
+from parley.broadcasts.models import Broadcast
 from parley.creators.services import note_add
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.services import conversation_assign, message_record, notify
+from parley.outbox.models import OutboxItem
+from parley.outbox.services import message_send
 from tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -426,7 +431,79 @@ def test_remove_asked_by_htmx_answers_a_redirect_or_says_why_not(logged_in, memb
     done = logged_in.post(remove_url(teammate), headers={"HX-Request": "true"})
 
     assert refused.status_code == 409 and "only%20owner" in refused["X-Parley-Error"]
-    assert done.status_code == 200 and done["HX-Redirect"] == TEAM
+    assert done.status_code == 200 and done["HX-Redirect"] == f"{TEAM}?removed={teammate.id}"
+
+
+def pending_cancel_url(member: Member) -> str:
+    return reverse("accounts:settings_team_pending_cancel", args=[member.id])
+
+
+def _schedule(author: Member, conversation: Conversation, body: str) -> Message:
+    return message_send(
+        member=author,
+        conversation=conversation,
+        channel="inapp",
+        body=body,
+        send_at=timezone.now() + timedelta(days=1),
+    )
+
+
+def test_what_a_removed_member_left_waiting_is_named_and_can_be_cancelled(
+    logged_in, member, teammate, make_conversation
+):
+    waiting = [_schedule(teammate, make_conversation(), f"Tomorrow {i}") for i in range(2)]
+    mine = _schedule(member, make_conversation(), "Mine")
+    broadcast = Broadcast.objects.create(
+        workspace=member.workspace, author=teammate, channel="inapp", state="sending"
+    )
+    OutboxItem.objects.filter(message=waiting[1]).update(broadcast=broadcast)
+
+    removed = logged_in.post(remove_url(teammate))
+
+    assert removed["Location"] == f"{TEAM}?removed={teammate.id}"
+    page = logged_in.get(removed["Location"]).content.decode()
+    assert "left 2 messages waiting to go out" in page and "Cancel all 2" in page
+    cancelled = logged_in.post(pending_cancel_url(teammate))
+    assert cancelled.status_code == 302
+    assert "2 messages of" in logged_in.get(TEAM).content.decode()
+    states = {m.id: OutboxItem.objects.get(message=m).state for m in [*waiting, mine]}
+    assert states == {waiting[0].id: "cancelled", waiting[1].id: "cancelled", mine.id: "pending"}
+    assert Message.objects.get(id=waiting[0].id).status_reason == "Cancelled before it was sent."
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.CANCELLED
+    # nothing waits any more: no notice
+    assert (
+        'data-testid="removed-pending"' not in logged_in.get(removed["Location"]).content.decode()
+    )
+
+
+def test_the_waiting_notice_and_its_cancel_are_for_admins_and_removed_members_only(
+    logged_in, member, teammate, admin, other_member, make_conversation
+):
+    _schedule(teammate, make_conversation(), "Tomorrow")
+    logged_in.post(remove_url(teammate))
+    plain = MemberFactory(workspace=member.workspace, role=Member.Role.MEMBER)
+
+    assert (
+        'data-testid="removed-pending"'
+        in as_user(admin).get(f"{TEAM}?removed={teammate.id}").content.decode()
+    )
+    assert (
+        'data-testid="removed-pending"'
+        not in as_user(plain).get(f"{TEAM}?removed={teammate.id}").content.decode()
+    )
+    assert as_user(plain).post(pending_cancel_url(teammate)).status_code == 403
+    # a current member, another workspace's removed member: not found
+    assert logged_in.post(pending_cancel_url(admin)).status_code == 404
+    other_member.removed_at = timezone.now()
+    other_member.save()
+    assert logged_in.post(pending_cancel_url(other_member)).status_code == 404
+    for value in (str(other_member.id), "9" * 40, "\u202e1", "[]"):
+        response = logged_in.get(TEAM, {"removed": value})
+        assert response.status_code == 200
+        assert 'data-testid="removed-pending"' not in response.content.decode()
+    assert logged_in.get(TEAM, {"removed": "1\x00"}).status_code == 400
+    assert OutboxItem.objects.filter(state="pending").count() == 1
 
 
 # A plain member, and another workspace ---------------------------------------------------

@@ -3,15 +3,20 @@ remove (DELETE /members/{id}), send an invitation again; the same services and r
 Settings → Team."""
 
 import re
+from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core import mail
 from django.http import HttpRequest
 from django.test import Client
+from django.utils import timezone
 
 from parley.accounts.models import ApiToken, Member, User
 from parley.accounts.services import api_token_create
 from parley.inbox.models import InboxEntry
+from parley.outbox.models import OutboxItem
+from parley.outbox.services import message_send
 from tests.api.conftest import ApiClient
 from tests.factories import MemberFactory, UserFactory
 
@@ -168,6 +173,28 @@ def test_remove_ends_access_and_the_last_owner_stays(api, member, teammate):
     assert api.delete(f"/members/{teammate.id}").status_code == 404
     last = api.delete(f"/members/{member.id}")
     assert last.status_code == 409 and "only owner" in last.json()["detail"]["__all__"][0]
+
+
+def test_remove_keeps_or_cancels_what_they_left_waiting(api, member, teammate, make_conversation):
+    leaving = MemberFactory(workspace=member.workspace)
+    later = timezone.now() + timedelta(days=1)
+    kept, gone = (
+        message_send(
+            member=m, conversation=make_conversation(), channel="inapp", body="Hi", send_at=later
+        )
+        for m in (teammate, leaving)
+    )
+
+    assert api.delete(f"/members/{teammate.id}").status_code == 204
+    assert api.delete(f"/members/{leaving.id}?waiting=cancel").status_code == 204
+
+    assert OutboxItem.objects.get(message=kept).state == "pending"
+    assert OutboxItem.objects.get(message=gone).state == "cancelled"
+    other = MemberFactory(workspace=member.workspace)
+    for bad in ("drop", "\u202ecancel", "x" * 5000, "1"):
+        response = api.delete(f"/members/{other.id}?waiting={quote(bad)}")
+        assert response.status_code == 422, bad
+    assert Member.objects.filter(id=other.id).exists()
 
 
 def test_a_plain_member_is_refused_403(member, teammate):

@@ -2,10 +2,10 @@
 roles and removing teammates are for owners and admins (403 for other members; an owner is
 made, changed or removed only by an owner); the workspace's last owner stays (409)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from parley.accounts.models import Client, Member
 from parley.accounts.selectors import client_list, member_get, member_list
@@ -22,6 +22,7 @@ from parley.api.schemas import (
     PathId,
     TeamMemberOut,
 )
+from parley.broadcasts.services import author_pending_cancel
 from parley.inbox.team import team_member_invite, team_member_remove
 
 router = Router(tags=["workspace"])
@@ -68,13 +69,27 @@ def members_role_set(request: HttpRequest, member_id: PathId, payload: MemberRol
     return member_role_set(actor=actor, member=member, role=payload.role)
 
 
+class RemoveQuery(Schema):
+    waiting: Literal["keep", "cancel"] = Field(
+        "keep",
+        description="What becomes of their messages that wait to go out (scheduled, or queued "
+        "for a later day by a daily limit, mass messages included): `keep`, they go out at "
+        "their time under their name; `cancel`, they are cancelled.",
+    )
+
+
 @router.delete("/members/{member_id}", response={204: None, **ADMIN_ONLY, **NOT_FOUND, **CONFLICT})
-def members_remove(request: HttpRequest, member_id: PathId) -> Status[None]:
+def members_remove(
+    request: HttpRequest, member_id: PathId, params: Query[RemoveQuery]
+) -> Status[None]:
     """Remove a teammate: their access and API tokens end at once, their inbox entries and
     notifications go and their conversations are unassigned; what they wrote stays, under
     their name. Inviting them again brings them back."""
     actor = acting_member(request)
-    team_member_remove(actor=actor, member=member_get(workspace=actor.workspace, id=member_id))
+    member = member_get(workspace=actor.workspace, id=member_id)
+    team_member_remove(actor=actor, member=member)
+    if params.waiting == "cancel":
+        author_pending_cancel(actor=actor, author=member)
     return Status(204, None)
 
 
