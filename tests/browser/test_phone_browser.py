@@ -1,7 +1,8 @@
 """The team app on a phone (390x844), in Chromium: no page is wider than the screen (the
 header wraps, wide tables scroll in their own box), the inbox shows the list on /inbox/
 and the open conversation, thread over sidebar, on /inbox/c/<id>/, with a link back to
-the list; at 1400x900 the inbox keeps its columns."""
+the list; at 900x800 the list beside the thread, the sidebar under it; at 1400x900 the
+inbox keeps its three columns."""
 
 import pytest
 from playwright.sync_api import expect
@@ -65,6 +66,14 @@ def test_team_pages_fit_a_phone_and_the_inbox_shows_one_pane(login, member, make
             assert box["x"] + box["width"] <= PHONE["width"], (url, link.inner_text())
             assert box["y"] + box["height"] <= header["y"] + header["height"], url
 
+    # The sections are on one line in German and Finnish too (Settings is its gear)
+    for language in ("de", "fi", "en"):
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+        page.goto("/inbox/")
+        tops = {round(link.bounding_box()["y"]) for link in page.locator("nav.mainnav a").all()}
+        assert len(tops) == 1, (language, tops)
+    expect(page.locator("[data-testid=nav-settings]")).to_have_attribute("title", "Settings")
+
     # The creators table scrolls sideways instead of breaking the email a letter a line
     page.goto("/creators/")
     email = page.locator(".creators-table .contact .ident").first
@@ -96,8 +105,21 @@ def test_team_pages_fit_a_phone_and_the_inbox_shows_one_pane(login, member, make
     assert page.locator("#thread").bounding_box()["width"] > 300
     expect(page.locator(".list-pane")).to_be_hidden()
 
-    # At 1400x900 the inbox keeps the list beside the thread, without the link back
+    # At 900x800 (a small laptop, a tablet) the list stays beside the thread, which takes
+    # the rest of the width; the sidebar is under it, where "Details" leads
+    page.set_viewport_size({"width": 900, "height": 800})
+    expect(page.locator(".list-pane")).to_be_visible()
+    assert page.locator(".list-pane").bounding_box()["width"] == 320
+    assert page.locator("#thread").bounding_box()["width"] >= 900 - 320 - 1
+    expect(page.locator("#sidebar")).not_to_be_in_viewport()
+    page.locator("[data-testid=to-sidebar]").click()
+    expect(page.locator("#sidebar")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 900
+
+    # At 1400x900 the inbox keeps its three columns, without the link back or to the sidebar
     page.set_viewport_size({"width": 1400, "height": 900})
     expect(page.locator(".list-pane")).to_be_visible()
     assert page.locator(".list-pane").bounding_box()["width"] == 380
     expect(page.locator("[data-testid=back-to-list]")).to_be_hidden()
+    expect(page.locator("[data-testid=to-sidebar]")).to_be_hidden()
+    expect(page.locator("#sidebar")).to_be_in_viewport()
