@@ -82,6 +82,11 @@ def test_unread_on_top_open_read_mark_unread(login, inbox, member):
     expect(page.locator("[data-testid=no-thread]")).to_contain_text("Marked as unread")
     expect(rows(page).first).to_contain_text("Otto Older", timeout=8000)
     expect(badge(page)).to_have_text("1", timeout=8000)
+    # the pane took the answer inside it (the messages' outerHTML swap is not inherited):
+    # the next row still opens its thread there
+    expect(page.locator("#conversation-pane [data-testid=no-thread]")).to_have_count(1)
+    rows(page).filter(has_text="Rita Read").locator("a").click()
+    expect(page.locator(".thread-head h2")).to_contain_text("Rita Read")
 
 
 def test_an_open_menu_stays_open_while_the_page_polls(login, inbox, settings):

@@ -88,6 +88,10 @@ def test_a_scheduled_message_can_be_cancelled(logged_in, member, make_conversati
     message.refresh_from_db()
     assert message.outbox_item.state == OutboxItem.State.CANCELLED
     assert message.status == "failed" and "Cancelled" in message.status_reason
+    # the thread says it was cancelled, in grey: someone chose it, nothing failed
+    thread = _thread(logged_in, message)
+    assert 'class="delivery delivery-cancelled" data-testid="status">Cancelled: not sent<' in thread
+    assert 'data-testid="cancel"' not in thread
 
 
 def test_another_workspaces_message_is_404(

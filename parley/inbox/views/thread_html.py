@@ -48,16 +48,17 @@ def _delivery(m: Message) -> str:
         text += " · " + html.escape(_("scheduled for %(when)s") % {"when": when})
     text += _limit_note(m)
     item = getattr(m, "outbox_item", None)
+    css = m.status
     if item is not None and item.state == "unknown":
         text = html.escape(_("Outcome unknown")) + ": " + html.escape(m.status_reason)
+    elif item is not None and item.state == "cancelled":
+        # Someone chose to: not a failure (the status stays failed, as nothing went).
+        text, css = html.escape(_("Cancelled: not sent")), "cancelled"
     elif m.status == Message.Status.FAILED and m.status_reason:
         text += ": " + html.escape(m.status_reason)
     elif m.status == Message.Status.SENT and m.status_reason and not m.is_malformed:
         text += " · " + html.escape(m.status_reason)  # a note, e.g. "Delivery delayed: …"
-    return (
-        f'<span class="delivery delivery-{html.escape(m.status)}" data-testid="status">'
-        f"{text}</span>"
-    )
+    return f'<span class="delivery delivery-{html.escape(css)}" data-testid="status">{text}</span>'
 
 
 def _limit_note(m: Message) -> str:
@@ -79,7 +80,8 @@ def _limit_note(m: Message) -> str:
 def _button(url: str, label: str, testid: str, css: str = "linkish") -> str:
     return (
         f'<button type="button" class="{css}" hx-post="{html.escape(url)}" '
-        f'hx-target="#conversation-pane" data-testid="{testid}">{label}</button>'
+        f'hx-target="#conversation-pane" hx-swap="innerHTML" data-testid="{testid}">'
+        f"{label}</button>"
     )
 
 
@@ -170,7 +172,8 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
             f'<details class="kebab small"><summary aria-label="{actions}">⋮</summary>'
             '<div class="dropdown menu"><button type="button" class="linkish" '
             f'hx-post="{e(conversation_url)}messages/{m.id:d}/unread/" '
-            f'hx-target="#conversation-pane" data-testid="mark-unread">{mark_unread}</button>'
+            f'hx-target="#conversation-pane" hx-swap="innerHTML" data-testid="mark-unread">'
+            f"{mark_unread}</button>"
             f"{_cancel(m, conversation_url, labels)}"
             "</div></details></header>"
             f"{subject}{_body(m, show_quoted)}{_attachments(m)}</article>\n"
