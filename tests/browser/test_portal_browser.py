@@ -160,6 +160,17 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
         width = creator.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (url, width)
         creator.screenshot(path=str(tmp_path / f"portal-{name}-390x844.png"))
+    # and in German and Finnish, whose header words are longer
+    for language in ("de", "fi"):
+        creator.context.add_cookies(
+            [{"name": "django_language", "value": language, "url": creator.url}]
+        )
+        creator.goto(f"/portal/c/{ann.id}/campaigns/{campaign.id}/")
+        width = creator.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (language, width)
+        box = creator.locator("[data-testid=sign-out]").bounding_box()
+        assert box and box["x"] + box["width"] <= 390, (language, box)
+    creator.context.add_cookies([{"name": "django_language", "value": "en", "url": creator.url}])
     creator.goto(f"/portal/c/{ann.id}/campaigns/{campaign.id}/")
     tabs = creator.locator("[data-testid=campaign-tab]")
     expect(tabs).to_have_count(4)
