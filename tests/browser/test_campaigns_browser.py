@@ -166,6 +166,11 @@ def test_settings_then_a_link_and_a_code_by_email_and_the_click_counted(  # type
     page.wait_for_load_state("networkidle")
     _send_menu(page, "action-link")
     panel = page.locator("[data-testid=asset-panel]")
+    # (in the 320 px sidebar the form's labels are over their inputs, which take its width)
+    leads_to = panel.get_by_label("Leads to").bounding_box()
+    submit = panel.locator("[data-testid=action-submit]").bounding_box()
+    assert leads_to and leads_to["width"] > 240, leads_to
+    assert submit and submit["height"] < 40, submit
     panel.get_by_label("Leads to").fill(destination)
     panel.get_by_label("By email").check()
     panel.locator("[data-testid=action-submit]").click()
