@@ -60,6 +60,18 @@ def broadcast_list(*, workspace: Workspace, limit: int = 50) -> list[Broadcast]:
     )
 
 
+def broadcast_drafts(*, member: Member, limit: int = 20) -> list[Broadcast]:
+    """The member's own drafts that have a subject or a text (a draft left empty, as
+    "Mass message…" makes one before anything is written, is not listed), newest first."""
+    return list(
+        Broadcast.objects.filter(
+            workspace_id=member.workspace_id, author=member, state=Broadcast.State.DRAFT
+        )
+        .exclude(subject_template="", body_template="")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 def creator_ids_in_workspace(*, workspace_id: int, ids: list[int]) -> list[int]:
     """The ids that are creators of the workspace, in the order given, without repeats."""
     wanted = list(dict.fromkeys(ids))

@@ -16,6 +16,7 @@ from parley.broadcasts.forms import BroadcastForm
 from parley.broadcasts.models import Broadcast
 from parley.broadcasts.selectors import (
     broadcast_check,
+    broadcast_drafts,
     broadcast_get,
     broadcast_list,
     broadcast_preview,
@@ -41,9 +42,11 @@ ACTIONS = ("save", "preview", "test", "check", "send")
 @member_view
 @require_GET
 def broadcasts(request: HttpRequest, member: Member) -> HttpResponse:
-    return render(
-        request, "broadcasts/list.html", {"broadcasts": broadcast_list(workspace=member.workspace)}
-    )
+    context = {
+        "broadcasts": broadcast_list(workspace=member.workspace),
+        "drafts": broadcast_drafts(member=member),
+    }
+    return render(request, "broadcasts/list.html", context)
 
 
 def _initial(broadcast: Broadcast, mailboxes: list[Any], sms_numbers: list[Any]) -> dict[str, Any]:

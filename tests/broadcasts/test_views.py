@@ -7,7 +7,7 @@ from django.urls import reverse
 from parley.broadcasts.models import Broadcast
 from parley.channels.email.models import Mailbox
 from parley.inbox.models import Message
-from tests.factories import CreatorFactory, IdentityFactory
+from tests.factories import CreatorFactory, IdentityFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,19 @@ def test_select_all_that_match_takes_the_filter(logged_in, member, make_conversa
     )
     broadcast = Broadcast.objects.get(id=int(response["HX-Redirect"].split("/")[-3]))
     assert len(broadcast.recipient_ids) == 4 and other.id not in broadcast.recipient_ids
+
+
+def test_a_saved_draft_is_listed_for_its_author_only(logged_in, member, picked, client):  # type: ignore[no-untyped-def]
+    empty = _draft(logged_in, picked)  # "Mass message…" makes one before anything is typed
+    saved = _draft(logged_in, picked)
+    url = reverse("broadcasts:edit", args=[saved.id])
+    logged_in.post(url, {"channel": "inapp", "subject": "Spring plans", "action": "save"})
+
+    page = logged_in.get(reverse("broadcasts:list")).content.decode()
+
+    assert page.count('data-testid="draft"') == 1 and "No mass messages yet" not in page
+    assert f'href="{url}">Spring plans<' in page
+    assert reverse("broadcasts:edit", args=[empty.id]) not in page
+    # a teammate does not see it among theirs
+    client.force_login(MemberFactory(workspace=member.workspace).user)
+    assert 'data-testid="draft"' not in client.get(reverse("broadcasts:list")).content.decode()
