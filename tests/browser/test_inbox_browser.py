@@ -146,6 +146,8 @@ def test_select_creators_and_add_a_tag(login, inbox):
     page.fill("input[name=bulk_tag_name]", "summer-box")
     page.locator("[data-testid=bulk-new-tag]").click()
     expect(page.locator("[data-testid=flash]")).to_contain_text("Tagged 2 creators")
+    # the menu closed: it does not cover the answer
+    expect(page.locator("[data-testid=bulk-tag-menu]")).not_to_have_attribute("open", "")
     tagged = set(
         CreatorTag.objects.filter(tag__name="summer-box").values_list("creator__name", flat=True)
     )
@@ -155,6 +157,11 @@ def test_select_creators_and_add_a_tag(login, inbox):
 def test_send_an_in_app_message(login, inbox):
     page = login()
     rows(page).filter(has_text="Rita Read").locator("a").click()
+    # (the thread menu's Add Tag leads to the sidebar's tag field, and the menu closes)
+    page.locator(".thread-head details.kebab summary").click()
+    page.locator(".thread-head a[href='#add-tag']").click()
+    expect(page.locator("#add-tag input")).to_be_focused()
+    expect(page.locator(".thread-head details.kebab")).not_to_have_attribute("open", "")
     page.fill("textarea[name=body]", "Your parcel ships today!")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("[data-testid=message]").last).to_contain_text("Your parcel ships today!")

@@ -60,9 +60,22 @@ document.addEventListener("click", (event) => {
   const field = document.querySelector(link.dataset.focus);
   if (!field) return;
   event.preventDefault();
+  const menu = link.closest("details");
+  if (menu) menu.removeAttribute("open");
   field.scrollIntoView({ block: "nearest" });
   field.focus();
 });
+
+// A menu whose button submits its form (the bulk actions' Add Tag, Add to Campaign…)
+// closes, so it does not cover the answer.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const menu = event.submitter && event.submitter.closest("details.menu-button, details.kebab");
+    if (menu) menu.removeAttribute("open");
+  },
+  true,
+);
 
 // [data-hold-while-checked]: the list does not refresh itself ("inbox-changed") while
 // rows are ticked for a bulk action, so the selection is not lost. (Was an hx-trigger
