@@ -17,6 +17,7 @@ imports unchanged:
 
 import csv
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -241,6 +242,72 @@ def sniff_delimiter(header_line: str) -> str:
 
 def reader(stream: IO[str], delimiter: str) -> Iterator[list[str]]:
     return csv.reader(stream, delimiter=delimiter, quotechar='"', strict=False)
+
+
+# A quoted cell may hold line breaks; an opening quote not closed within this many lines is
+# taken as a mistake in its line, not as a cell that swallows the rows after it.
+MAX_QUOTED_LINES = 100
+
+
+class BrokenLine(list[str]):
+    """A line whose quotes could not be read (an opening quote never closed, a quote in the
+    wrong place): its text as its one cell, and why. The import fails it alone."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__([text.rstrip("\r\n")])
+        self.reason = reason
+
+
+class _TooLong(Exception):
+    pass
+
+
+def records(stream: IO[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) of each record of the file, read strictly: a record whose
+    quotes are broken is a BrokenLine of its first line, and reading goes on from the line
+    after it, so that one stray quote loses no other row. (csv's lenient mode reads an
+    unclosed quote to the end of the file as one cell, silently.)"""
+    pending: deque[str] = deque()  # lines read ahead and given back
+    taken: list[str] = []  # the lines of the record being read
+    number = 1
+
+    def lines() -> Iterator[str]:
+        while True:
+            line = pending.popleft() if pending else stream.readline()
+            if not line:
+                return
+            taken.append(line)
+            if len(taken) > MAX_QUOTED_LINES:
+                raise _TooLong
+            yield line
+
+    rows = csv.reader(lines(), delimiter=delimiter, strict=True)
+    while True:
+        try:
+            cells = next(rows, None)
+        except (csv.Error, _TooLong):
+            if not taken:
+                return
+            pending.extendleft(reversed(taken[1:]))
+            yield (
+                number,
+                BrokenLine(
+                    taken[0],
+                    _(
+                        "This line's quotes (\") do not pair up: a cell opens a quote that is "
+                        "never closed, or has one in its middle. The line was left out."
+                    ),
+                ),
+            )
+            number += 1
+            taken.clear()
+            rows = csv.reader(lines(), delimiter=delimiter, strict=True)  # (a new source)
+            continue
+        if cells is None:
+            return
+        yield number, cells
+        number += len(taken)
+        taken.clear()
 
 
 class Echo:

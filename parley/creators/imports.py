@@ -332,6 +332,9 @@ def _plan(mapping: dict[str, str]) -> Plan:
 def parse_row(line: int, cells: list[str], plan: Plan, region: str) -> Row:
     """A row's values, checked; `error` says what is wrong with it (the first problem)."""
     row = Row(line=line, cells=cells)
+    if isinstance(cells, csvio.BrokenLine):
+        row.error = cells.reason
+        return row
     try:
         _fill(row, plan, region)
     except ValidationFailed as exc:
@@ -904,11 +907,11 @@ def _data_rows(creator_import: CreatorImport) -> Iterator[tuple[int, list[str]]]
     """(line number, cells) of each non-blank data row, streamed from the stored file."""
     with default_storage.open(creator_import.path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        rows = csvio.reader(text, creator_import.delimiter)
+        rows = csvio.records(text, creator_import.delimiter)
         next(rows, None)  # the header
-        for cells in rows:
+        for line, cells in rows:
             if "".join(cells).strip():  # (one join, not a strip a cell: 100,000s of rows)
-                yield rows.line_num, cells  # type: ignore[attr-defined]
+                yield line, cells
 
 
 def _batches(creator_import: CreatorImport, *, skip: int) -> Iterator[list[tuple[int, list[str]]]]:

@@ -348,3 +348,24 @@ def test_fifty_thousand_rows(member):
     assert (done.created, done.failed) == (49_998, 2)
     assert Identity.objects.filter(workspace=member.workspace).count() == 99_996
     print(f"\n50,000 rows in {elapsed:.1f} s ({50_000 / elapsed:,.0f} rows/s)")
+
+
+def test_a_stray_quote_fails_its_line_only_and_the_rows_after_it_are_read(member):
+    data = (
+        b'Name,Email\r\nGood,g@example.com\r\n"Unclosed quote,x@example.com\r\n'
+        b'Next,n@example.com\r\n"Two\r\nlines",t@example.com\r\n"abc"def,q@example.com\r\n'
+        b'Last,l@example.com\r\n"Open at the end,z@example.com\r\n'
+    )
+
+    done = run(member, data)
+
+    assert (done.created, done.failed) == (4, 3)
+    assert set(Creator.objects.values_list("name", flat=True)) == {
+        "Good",
+        "Next",
+        "Two\r\nlines",
+        "Last",
+    }
+    failures = {f.line: f.reason for f in CreatorImportFailure.objects.all()}
+    assert sorted(failures) == [3, 7, 9]
+    assert all('quotes (") do not pair up' in reason for reason in failures.values())
