@@ -19,6 +19,7 @@ from parley.accounts.models import Client, Member, User, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
+from parley.creators.normalize import profile_url
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.responses import response_counts_add, response_counts_of
 from parley.inbox.search import messages_insert_indexed, search_index_since
@@ -185,9 +186,7 @@ def _batch(
         identity_rows.append((Identity.Kind.EMAIL, email, email, "", None))
         kind = rng.choice([Identity.Kind.INSTAGRAM, Identity.Kind.TIKTOK, Identity.Kind.YOUTUBE])
         audience = rng.randint(2_000, 900_000)
-        identity_rows.append(
-            (kind, f"@{handle}", handle, f"https://www.{kind}.com/{handle}", audience)
-        )
+        identity_rows.append((kind, f"@{handle}", handle, profile_url(kind, handle), audience))
         # The headline audience, as the services keep it: the largest profile's.
         creator_rows[-1].followers = audience
     created = Creator.objects.bulk_create(creator_rows)

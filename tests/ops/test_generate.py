@@ -5,6 +5,7 @@ import pytest
 
 from parley.campaigns.models import CampaignMember
 from parley.creators.models import Creator, Identity
+from parley.creators.normalize import profile_url
 from parley.inbox.filters import InboxFilters
 from parley.inbox.models import Conversation, InboxEntry, Message, ResponseCount
 from parley.inbox.responses import response_counts_rebuild
@@ -42,6 +43,9 @@ def test_every_creator_gets_identities_a_conversation_and_an_entry_per_member(ge
     identities = Identity.objects.filter(workspace=workspace)
     assert identities.count() == 80
     assert all(i.created_at is not None and i.is_primary for i in identities)
+    # the profiles' addresses are the platforms' own (TikTok and YouTube with an @)
+    for social in identities.exclude(kind=Identity.Kind.EMAIL):
+        assert social.url == profile_url(social.kind, social.normalized), social.url
     assert Conversation.objects.filter(workspace=workspace).count() == 40
     for member in members:
         assert InboxEntry.objects.filter(member=member).count() == 40
