@@ -232,6 +232,11 @@ class BroadcastCheckOut(Schema):
         default_factory=list,
         description="A bulk SMS: how many segments each recipient's own text takes.",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What to know that stops nothing (in-app recipients without a creator "
+        "portal account yet, whose message waits until they sign in).",
+    )
 
 
 def check_out(
@@ -248,6 +253,7 @@ def check_out(
         ],
         "preview": preview_out(preview, subject=subject, body=body) if preview else None,
         "segments": [{"creator_id": k, "segments": n} for k, n in check.segments.items()],
+        "notes": check.notes,
     }
 
 

@@ -253,7 +253,7 @@ def campaign_members_transition(
         body_template=template.body,
         recipient_ids=[m.creator_id for m in movable],
     )
-    check = broadcast_check(broadcast=broadcast)
+    check = broadcast_check(broadcast=broadcast, custom_typos=False)
     problems = [
         f"{_kind_label(kind)}: {message}"
         for name, messages in check.problems.items()

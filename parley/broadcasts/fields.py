@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -120,6 +120,28 @@ def fields_used(sources: list[str]) -> set[str]:
             used |= meta.find_undeclared_variables(_env.parse(source))
         except TemplateSyntaxError:
             continue
+    return used
+
+
+def custom_fields_used(source: str) -> set[str]:
+    """The custom fields a template names (`custom.city`, `custom["Shirt size"]`); none for
+    a template that does not parse."""
+    try:
+        tree = _env.parse(source)
+    except TemplateSyntaxError:
+        return set()
+    used = {
+        node.attr
+        for node in tree.find_all(nodes.Getattr)
+        if isinstance(node.node, nodes.Name) and node.node.name == "custom"
+    }
+    used |= {
+        str(node.arg.value)
+        for node in tree.find_all(nodes.Getitem)
+        if isinstance(node.node, nodes.Name)
+        and node.node.name == "custom"
+        and isinstance(node.arg, nodes.Const)
+    }
     return used
 
 

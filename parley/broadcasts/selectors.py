@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import Count, F
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from parley.accounts.models import Member, Workspace
 from parley.broadcasts.fields import (
@@ -14,6 +15,7 @@ from parley.broadcasts.fields import (
     PREVIEW,
     Recipient,
     RenderError,
+    custom_fields_used,
     fields_load,
     fields_needing_campaign,
     renderer,
@@ -23,6 +25,7 @@ from parley.broadcasts.models import Broadcast
 from parley.broadcasts.sms import opt_outs_for as sms_opt_outs_for
 from parley.broadcasts.sms import segments_problem as sms_segments_problem
 from parley.broadcasts.sms import skip_reason as sms_skip_reason
+from parley.campaigns.assets.portal import creators_without_portal
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.campaigns.selectors import inbox_filters_check
 from parley.channels.sms.rules import max_segments as sms_max_segments
@@ -180,15 +183,22 @@ class Check:
     skipped: list[Skipped] = field(default_factory=list)
     # A bulk SMS: creator id → how many segments their own text takes.
     segments: dict[int, int] = field(default_factory=dict)
+    # What the team should know but that stops nothing (in-app recipients without a portal
+    # account yet).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.sendable)
 
 
-def broadcast_check(*, broadcast: Broadcast, loaded: list[Loaded] | None = None) -> Check:
+def broadcast_check(
+    *, broadcast: Broadcast, loaded: list[Loaded] | None = None, custom_typos: bool = True
+) -> Check:
     """Templates (syntax with line, unknown fields), the sender, and every recipient: who
-    would be skipped and why, and who a template cannot be rendered for."""
+    would be skipped and why, and who a template cannot be rendered for. With
+    `custom_typos`, a custom field none of the recipients has is a problem too (a mass
+    message written for them; not a campaign's saved email, sent to one batch or another)."""
     check = Check()
     for problem in templates_check(
         subject=broadcast.subject_template, body=broadcast.body_template
@@ -251,11 +261,49 @@ def broadcast_check(*, broadcast: Broadcast, loaded: list[Loaded] | None = None)
         broadcast=broadcast, recipients=[item.recipient for item in check.sendable]
     ):
         check.problems.setdefault("body", []).append(message)
+    if custom_typos:
+        _check_custom_fields(broadcast, loaded, check)
+    if broadcast.channel == Broadcast.Channel.INAPP and check.sendable:
+        waiting = creators_without_portal(
+            creator_ids=[item.recipient.creator_id for item in check.sendable]
+        )
+        if waiting:
+            check.notes.append(
+                ngettext(
+                    "%(n)d of them has no creator portal account yet: the message waits "
+                    "in their thread until they are invited and sign in.",
+                    "%(n)d of them have no creator portal account yet: the message waits "
+                    "in their threads until they are invited and sign in.",
+                    waiting,
+                )
+                % {"n": waiting}
+            )
     if "subject" not in check.problems and "body" not in check.problems:
         _render_all(broadcast, check)
     if not check.sendable and not check.problems:
         check.problems["__all__"] = [_("Nobody to send to: every recipient is skipped.")]
     return check
+
+
+def _check_custom_fields(broadcast: Broadcast, loaded: list[Loaded], check: Check) -> None:
+    """A custom field the templates name that none of the recipients has is a typo, most
+    likely (a field only some have is empty for the others, as intended)."""
+    if not loaded:
+        return
+    have = {name for item in loaded for name in item.recipient.custom}
+    for name, source in (
+        ("subject", broadcast.subject_template),
+        ("body", broadcast.body_template),
+    ):
+        for missing in sorted(custom_fields_used(source) - have):
+            check.problems.setdefault(name, []).append(
+                _("None of these creators has the custom field “%(field)s”.") % {"field": missing}
+                + (
+                    " " + _("Theirs: %(fields)s.") % {"fields": ", ".join(sorted(have)[:10])}
+                    if have
+                    else ""
+                )
+            )
 
 
 def _render_sample(broadcast: Broadcast, sendable: list[Loaded]) -> list[Loaded]:

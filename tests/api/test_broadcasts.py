@@ -235,6 +235,7 @@ def test_check_only_answers_the_check_and_queues_nothing(api, member, send_only)
             "problems": {},
         },
         "segments": [],
+        "notes": [],
     }
     _nothing_saved()
 

@@ -3,10 +3,12 @@ progress and cancel; another workspace's mass message is a 404."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from parley.broadcasts.models import Broadcast
 from parley.channels.email.models import Mailbox
 from parley.inbox.models import Message
+from parley.portal.models import PortalAccess, PortalAccount
 from tests.factories import CreatorFactory, IdentityFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +157,31 @@ def test_a_saved_draft_is_listed_for_its_author_only(logged_in, member, picked, 
     # a teammate does not see it among theirs
     client.force_login(MemberFactory(workspace=member.workspace).user)
     assert 'data-testid="draft"' not in client.get(reverse("broadcasts:list")).content.decode()
+
+
+def test_the_check_names_a_custom_field_nobody_has_and_in_app_recipients_without_portal(
+    logged_in, picked
+):  # type: ignore[no-untyped-def]
+    picked[0].custom_fields = {"city": "Oulu"}
+    picked[0].save()
+    broadcast = _draft(logged_in, picked)
+    url = reverse("broadcasts:edit", args=[broadcast.id])
+    form = {"channel": "inapp", "subject": "", "action": "check"}
+
+    typo = logged_in.post(url, {**form, "body": "From {{ custom.cty }} {{ custom['city'] }}"})
+
+    assert typo.status_code == 422
+    assert "None of these creators has the custom field “cty”. Theirs: city." in (
+        typo.content.decode()
+    )
+    # a field only some have is fine (empty for the others), and in-app recipients without a
+    # portal account are told about, not refused
+    PortalAccess.objects.create(
+        workspace=picked[1].workspace,
+        creator=picked[1],
+        account=PortalAccount.objects.create(email="pick1@creators.test"),
+        invited_at=timezone.now(),
+    )
+    ok = logged_in.post(url, {**form, "body": "From {{ custom.city }}"}).content.decode()
+    assert "Ready: 3 creators get it." in ok
+    assert "2 of them have no creator portal account yet" in ok

@@ -17,6 +17,17 @@ def creator_has_portal(*, creator: Creator) -> bool:
     return Creator.objects.filter(id=creator.id, portal_access__isnull=False).exists()
 
 
+def creators_without_portal(*, creator_ids: list[int], chunk: int = 2000) -> int:
+    """How many of these creators cannot sign in to the creator portal (in-app messages
+    wait there until they can)."""
+    return sum(
+        Creator.objects.filter(
+            id__among=creator_ids[first : first + chunk], portal_access__isnull=True
+        ).count()
+        for first in range(0, len(creator_ids), chunk)
+    )
+
+
 def portal_access_table() -> str:
     """The table of portal accounts (a row per creator who can sign in, its `creator_id`),
     for a query that reads it beside the assets (the Members tab's, member_assets)."""
