@@ -52,8 +52,11 @@ def broadcasts(request: HttpRequest, member: Member) -> HttpResponse:
 def _initial(broadcast: Broadcast, mailboxes: list[Any], sms_numbers: list[Any]) -> dict[str, Any]:
     default = next((m.id for m in mailboxes if m.is_default), None)
     default_number = next((n.id for n in sms_numbers if n.is_default), None)
+    channel = broadcast.channel
+    if channel == Broadcast.Channel.EMAIL and not mailboxes:
+        channel = Broadcast.Channel.INAPP  # no mailbox to send from: the one that can go
     return {
-        "channel": broadcast.channel,
+        "channel": channel,
         "mailbox": broadcast.mailbox_id or default,
         "sms_number": broadcast.sms_number_id or default_number,
         "subject": broadcast.subject_template,

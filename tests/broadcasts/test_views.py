@@ -124,6 +124,13 @@ def test_another_workspaces_broadcast_is_404(client, other_member, member, picke
     assert client.get(reverse("broadcasts:list")).status_code == 200
 
 
+def test_without_a_mailbox_the_draft_offers_in_app_first(logged_in, picked, connect):  # type: ignore[no-untyped-def]
+    url = reverse("broadcasts:edit", args=[_draft(logged_in, picked).id])
+    assert 'value="inapp" required id="id_channel_1" checked' in logged_in.get(url).content.decode()
+    connect(access=Mailbox.Access.SEND_ONLY)
+    assert 'value="email" required id="id_channel_0" checked' in logged_in.get(url).content.decode()
+
+
 def test_list_without_broadcasts_says_where_to_start(logged_in):  # type: ignore[no-untyped-def]
     html = logged_in.get(reverse("broadcasts:list")).content.decode()
     assert "No mass messages yet" in html and "Mass message…" in html
