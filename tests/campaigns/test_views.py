@@ -171,6 +171,19 @@ def test_members_tab_empty_state(logged_in, campaign):
     assert 'data-testid="members-empty"' in html and "Add to Campaign" in html
 
 
+def test_send_the_email_is_ticked_only_with_a_mailbox_to_send_from(
+    logged_in, campaign, connect
+):
+    _add(campaign, 1, S.ADDED)
+    url = reverse("campaigns:detail", args=[campaign.id])
+    without = logged_in.get(url).content.decode()
+    assert 'value="1" data-testid="send-email"> Send the email' in without
+    assert "connect a mailbox first" in without
+    connect(access="send_only")
+    with_mailbox = logged_in.get(url).content.decode()
+    assert 'value="1" checked data-testid="send-email"> Send the email<' in with_mailbox
+
+
 def test_members_newest_activity_first_with_status_filter_and_paging(logged_in, campaign):
     _add(campaign, 60, S.INVITED)
     _add(campaign, 3, S.ACCEPTED, start=100)
