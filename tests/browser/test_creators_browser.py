@@ -94,6 +94,11 @@ def test_import_report_failed_rows_and_export_the_filter(  # type: ignore[no-unt
     header = exported[0]
     bea = dict(zip(header, next(r for r in exported[1:] if r[0] == "Bea Berg"), strict=True))
     assert bea["tags"] == "summer, vip" and bea["instagram"] == "bea_b"
+    # And sorting by a column keeps the filter ticked since the page was drawn
+    page.locator("[data-testid=sort-followers]").click()
+    page.wait_for_url("**sort=-followers**")
+    assert "tags=" in page.url
+    expect(page.locator("[data-testid=creator-row]")).to_have_count(2)
 
 
 def test_the_bulk_bar_shows_what_the_chosen_action_needs(login, member):  # type: ignore[no-untyped-def]

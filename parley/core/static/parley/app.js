@@ -120,6 +120,19 @@ document.addEventListener("click", (event) => {
   link.href = link.dataset.base + (query ? "?" + query : "");
 });
 
+// <a href="?…sort=X" data-sort-form="ID">: a column's sort link keeps the filters the form
+// holds now (typed or ticked since the page was drawn), not those of the page's address.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-sort-form]");
+  if (!link) return;
+  const form = document.getElementById(link.dataset.sortForm);
+  if (!form) return;
+  const query = new URLSearchParams(new FormData(form));
+  query.set("sort", new URLSearchParams(link.search).get("sort") || "");
+  query.delete("cursor");
+  link.search = "?" + query.toString();
+});
+
 // [data-close-panel]: closes the campaign action panel it sits in.
 document.addEventListener("click", (event) => {
   const button = event.target.closest && event.target.closest("[data-close-panel]");
