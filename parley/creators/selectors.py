@@ -75,8 +75,10 @@ def creator_search_filter(
     '%term%' keeps: PostgreSQL guessed a thousand for one handle at 100k creators, walked
     the whole inbox in list order testing each creator, and took 1.1 s. More matches, and
     shorter terms, use `text_field__contains` (LIKE), which finds a page of a common term
-    early in the list's own order."""
+    early in the list's own order. A handle is found with its @ too ("@anna.181", as the
+    list shows it: handles are stored without it)."""
     term = q.lower()
+    term = term.lstrip("@") or term
     if len(term) >= SEARCH_FTS_MIN_LENGTH:
         ids = _search_ids(term=term, workspace=workspace, using=using)
         if len(ids) <= SEARCH_FTS_MAX_IDS:

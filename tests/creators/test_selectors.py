@@ -67,6 +67,7 @@ def jane(member) -> Creator:  # type: ignore[no-untyped-def]
     "q",
     [
         "janeglows",  # handle
+        "@janeglows",  # handle as the list shows it, with its @
         "aneglo",  # inside a handle
         "doe@example.c",  # inside an email
         "JANE.DOE@EXAMPLE.COM",  # any case
