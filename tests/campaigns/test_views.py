@@ -171,9 +171,7 @@ def test_members_tab_empty_state(logged_in, campaign):
     assert 'data-testid="members-empty"' in html and "Add to Campaign" in html
 
 
-def test_send_the_email_is_ticked_only_with_a_mailbox_to_send_from(
-    logged_in, campaign, connect
-):
+def test_send_the_email_is_ticked_only_with_a_mailbox_to_send_from(logged_in, campaign, connect):
     _add(campaign, 1, S.ADDED)
     url = reverse("campaigns:detail", args=[campaign.id])
     without = logged_in.get(url).content.decode()
