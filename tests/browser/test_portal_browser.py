@@ -118,9 +118,17 @@ def test_invite_accept_sign_pick_submit_approve_and_mobile(  # type: ignore[no-u
     # She writes to the brand in-app: the brand's open thread shows it, unread in the list
     campaign_page = creator.url
     creator.get_by_role("link", name="Messages").click()
+    # (an empty reply comes back scrolled to the form and its error)
+    creator.locator("form.reply button[type=submit]").click()
+    creator.wait_for_url("**/reply/#reply")
+    expect(creator.locator("form#reply .error")).to_be_in_viewport()
     creator.fill("textarea[name=body]", "Posted it! Link above.")
     creator.locator("form.reply button[type=submit]").click()
     expect(creator.locator("[data-testid=portal-message]").last).to_contain_text("Posted it!")
+    expect(creator.locator("#latest")).to_be_in_viewport()
+    # and the brand tab leads to the newest message
+    creator.get_by_role("link", name="Messages").click()
+    creator.wait_for_url("**#latest")
     expect(brand.locator("#thread-messages")).to_contain_text(
         "Posted it! Link above.", timeout=15_000
     )
