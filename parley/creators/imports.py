@@ -851,18 +851,35 @@ def _copy(table: str, names: str, data: bytes) -> None:
 
 
 def _tag_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
-    def known() -> dict[str, int]:
+    """Each name's tag: the workspace's tag of that name, else of that name in another case
+    ("vip" is "VIP", as tag_get_or_create has it), else a new one, made as first written."""
+
+    def known(wanted: set[str]) -> dict[str, int]:
         return dict(
-            Tag.objects.filter(workspace_id=workspace_id, name__in=names).values_list("name", "id")
+            Tag.objects.filter(workspace_id=workspace_id, name__in=wanted).values_list("name", "id")
         )
 
-    ids = known()
-    missing = names - set(ids)
-    if missing:
-        Tag.objects.bulk_create(
-            [Tag(workspace_id=workspace_id, name=n) for n in missing], ignore_conflicts=True
+    ids = known(names)
+    for name in sorted(names - set(ids)):  # (few: a chunk's new tags)
+        other = (
+            Tag.objects.filter(workspace_id=workspace_id, name__iexact=name)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
         )
-        ids = known()
+        if other is not None:
+            ids[name] = other
+    spelling: dict[str, str] = {}  # lower-case → the first way the file writes a new tag
+    for name in sorted(names - set(ids)):
+        spelling.setdefault(name.lower(), name)
+    if spelling:
+        Tag.objects.bulk_create(
+            [Tag(workspace_id=workspace_id, name=n) for n in spelling.values()],
+            ignore_conflicts=True,
+        )
+        made = known(set(spelling.values()))
+        for name in names - set(ids):
+            ids[name] = made[spelling[name.lower()]]
     return ids
 
 

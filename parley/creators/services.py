@@ -263,6 +263,10 @@ def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:
     name = bidi_strip(name).strip()
     if not name or len(name) > MAX_TAG:
         raise ValidationFailed({"name": [_("A tag is 1 to 60 characters.")]})
+    # "vip" is the workspace's "VIP" if it has one: one tag, however it is typed.
+    existing = Tag.objects.filter(workspace=workspace, name__iexact=name).order_by("id").first()
+    if existing is not None:
+        return existing
     tag, _created = Tag.objects.get_or_create(workspace=workspace, name=name)
     return tag
 

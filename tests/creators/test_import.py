@@ -18,8 +18,15 @@ from parley.creators.imports import (
     creator_import_start,
     creator_import_upload,
 )
-from parley.creators.models import Creator, CreatorImport, CreatorImportFailure, Identity, Tag
-from parley.creators.services import creator_create
+from parley.creators.models import (
+    Creator,
+    CreatorImport,
+    CreatorImportFailure,
+    CreatorTag,
+    Identity,
+    Tag,
+)
+from parley.creators.services import creator_create, tag_get_or_create
 from tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +376,17 @@ def test_a_stray_quote_fails_its_line_only_and_the_rows_after_it_are_read(member
     failures = {f.line: f.reason for f in CreatorImportFailure.objects.all()}
     assert sorted(failures) == [3, 7, 9]
     assert all('quotes (") do not pair up' in reason for reason in failures.values())
+
+
+def test_tags_in_another_case_are_the_tags_the_workspace_has(member):
+    tag_get_or_create(workspace=member.workspace, name="VIP")
+    data = _csv([["Name", "Tags"], ["A", "vip, Summer"], ["B", "summer"], ["C", "Vip"]])
+
+    done = run(member, data)
+
+    assert done.created == 3
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["Summer", "VIP"]
+    tagged = {
+        (t.creator.name, t.tag.name) for t in CreatorTag.objects.select_related("creator", "tag")
+    }
+    assert tagged == {("A", "VIP"), ("A", "Summer"), ("B", "Summer"), ("C", "VIP")}

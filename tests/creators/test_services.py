@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from parley.core.errors import ValidationFailed
+from parley.creators.models import Tag
 from parley.creators.normalize import identity_normalize
 from parley.creators.selectors import creator_by_identity
 from parley.creators.services import (
@@ -146,3 +147,12 @@ def test_note_needs_a_body(member):
     with pytest.raises(ValidationFailed):
         note_add(creator=creator, author=member, body=" ")
     assert note_add(creator=creator, author=member, body="Met at the fair").author == member
+
+
+def test_a_tag_typed_in_another_case_is_the_same_tag(member, other_member):
+    vip = tag_get_or_create(workspace=member.workspace, name="VIP")
+
+    assert tag_get_or_create(workspace=member.workspace, name=" vip ") == vip
+    assert tag_get_or_create(workspace=member.workspace, name="Vip") == vip
+    assert tag_get_or_create(workspace=other_member.workspace, name="vip") != vip
+    assert Tag.objects.filter(workspace=member.workspace).count() == 1
