@@ -52,6 +52,13 @@ def test_mass_email_from_a_tag_filter_with_a_limit(  # type: ignore[no-untyped-d
     # And check it, then send
     page.get_by_role("button", name="Check").click()
     expect(page.locator("[data-testid=check]")).to_contain_text("Ready: 6 creators get it.")
+    # (Send asks first: answered no, nothing goes; yes, it is sent)
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.locator("[data-testid=send-button]").click()
+    assert questions == ["Send this message to 6 creators now? What goes out cannot be taken back."]
+    assert Broadcast.objects.get().state == Broadcast.State.DRAFT
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("[data-testid=send-button]").click()
     expect(page.locator("[data-testid=progress]")).to_be_visible()
     # When the worker writes the messages and sends what today's limit allows

@@ -83,7 +83,9 @@ def test_a_scheduled_message_can_be_cancelled(logged_in, member, make_conversati
         body="later",
         send_at=timezone.now() + timedelta(days=1),
     )
-    assert 'data-testid="cancel"' in _thread(logged_in, message)
+    assert 'hx-confirm="Cancel this message? It will not be sent." data-testid="cancel"' in (
+        _thread(logged_in, message)
+    )
     assert logged_in.post(_url("message_cancel", message)).status_code == 200
     message.refresh_from_db()
     assert message.outbox_item.state == OutboxItem.State.CANCELLED

@@ -77,10 +77,12 @@ def _limit_note(m: Message) -> str:
     return ' · <span data-testid="limit-note">' + html.escape(note) + "</span>"
 
 
-def _button(url: str, label: str, testid: str, css: str = "linkish") -> str:
+def _button(url: str, label: str, testid: str, css: str = "linkish", confirm: str = "") -> str:
+    """`confirm` (escaped already): the question htmx asks before it posts."""
+    asks = f' hx-confirm="{confirm}"' if confirm else ""
     return (
         f'<button type="button" class="{css}" hx-post="{html.escape(url)}" '
-        f'hx-target="#conversation-pane" hx-swap="innerHTML" data-testid="{testid}">'
+        f'hx-target="#conversation-pane" hx-swap="innerHTML"{asks} data-testid="{testid}">'
         f"{label}</button>"
     )
 
@@ -107,7 +109,10 @@ def _cancel(m: Message, conversation_url: str, labels: dict[str, str]) -> str:
         f'data-testid="edit-scheduled">{labels["edit"]}</a>'
     )
     return edit + _button(
-        f"{conversation_url}messages/{m.id:d}/cancel/", labels["cancel"], "cancel"
+        f"{conversation_url}messages/{m.id:d}/cancel/",
+        labels["cancel"],
+        "cancel",
+        confirm=labels["cancel_confirm"],
     )
 
 
@@ -148,6 +153,7 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
         "retry": e(_("Retry")),
         "mark_sent": e(_("Mark as sent")),
         "cancel": e(_("Cancel sending")),
+        "cancel_confirm": e(_("Cancel this message? It will not be sent.")),
         "edit": e(_("Edit text or time")),
     }
     out = []

@@ -66,6 +66,17 @@ document.addEventListener("click", (event) => {
   field.focus();
 });
 
+// <button data-confirm="Question?">: the form goes only once the question is answered yes
+// (a mass message's Send).
+document.addEventListener(
+  "submit",
+  (event) => {
+    const question = event.submitter && event.submitter.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  },
+  true,
+);
+
 // A menu whose button submits its form (the bulk actions' Add Tag, Add to Campaign…)
 // closes, so it does not cover the answer.
 document.addEventListener(
