@@ -11,11 +11,13 @@ class BroadcastForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Send as"), choices=Broadcast.Channel.choices, widget=forms.RadioSelect
     )
+    # The sender and subject rows show only with their channel (app.js: data-shown-with).
     mailbox = forms.TypedChoiceField(
         label=_("From"),
         coerce=int,
         required=False,
         empty_value=None,
+        widget=forms.Select(attrs={"data-shown-with": "channel=email"}),
         help_text=_(
             "Each recipient gets their own email from this address, within its daily limit."
         ),
@@ -25,12 +27,18 @@ class BroadcastForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
+        widget=forms.Select(attrs={"data-shown-with": "channel=sms"}),
         help_text=_(
             "SMS: each recipient gets their own text from this number, at its rate. "
             "Creators without a phone, or who opted out, are skipped and listed."
         ),
     )
-    subject = forms.CharField(label=_("Subject"), max_length=900, required=False)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=900,
+        required=False,
+        widget=forms.TextInput(attrs={"data-shown-with": "channel=email"}),
+    )
     body = forms.CharField(
         label=_("Message"),
         max_length=MAX_TEMPLATE,

@@ -39,6 +39,12 @@ def test_mass_email_from_a_tag_filter_with_a_limit(  # type: ignore[no-untyped-d
     page.locator("[data-testid=bulk-broadcast]").click()
     # Then the compose page is for the six of them
     expect(page.locator("h1")).to_contain_text("Mass message to 6 creators")
+    # (the subject and the mailbox are an email's: in-app hides them)
+    page.get_by_label("In-app").check()
+    expect(page.locator("input[name=subject]")).to_be_hidden()
+    expect(page.locator("select[name=mailbox]")).to_be_hidden()
+    page.get_by_label("Email", exact=True).check()
+    expect(page.locator("input[name=subject]")).to_be_visible()
     # When I write with a personal field and preview it for one creator
     # (choosing whom to preview for saves what was typed first: nothing is lost)
     page.fill("input[name=subject]", "Spring box for {{ first_name }}")

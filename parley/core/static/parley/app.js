@@ -229,10 +229,12 @@ document.addEventListener("DOMContentLoaded", countFilters);
 function showWith(form) {
   form.querySelectorAll("[data-shown-with]").forEach((input) => {
     const [name, value] = input.dataset.shownWith.split("=");
+    // (radio buttons: a RadioNodeList, whose value is the checked one's)
     const chooser = form.elements.namedItem(name);
+    const node = chooser instanceof RadioNodeList ? chooser[0] : chooser;
     // Its whole row, unless the chooser shares it (a column's target and field name).
     const row = input.closest(".form-row");
-    const shown = row && chooser && !row.contains(chooser) ? row : input;
+    const shown = row && node && !row.contains(node) ? row : input;
     shown.hidden = Boolean(chooser) && chooser.value !== value;
   });
 }
