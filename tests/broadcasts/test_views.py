@@ -160,6 +160,11 @@ def test_a_saved_draft_is_listed_for_its_author_only(logged_in, member, picked, 
 
     assert page.count('data-testid="draft"') == 1 and "No mass messages yet" not in page
     assert f'href="{url}">Spring plans<' in page
+    # an in-app draft without a subject is named by its text
+    logged_in.post(url, {"channel": "inapp", "body": "Hello {{ first_name }}", "action": "save"})
+    assert f'href="{url}">Hello {{{{ first_name }}}}<' in (
+        logged_in.get(reverse("broadcasts:list")).content.decode()
+    )
     assert reverse("broadcasts:edit", args=[empty.id]) not in page
     # a teammate does not see it among theirs
     client.force_login(MemberFactory(workspace=member.workspace).user)
