@@ -102,7 +102,12 @@ def _sort_links(filters: CreatorFilters) -> dict[str, dict[str, str]]:
         sort = ("-" + column if not filters.sort.startswith("-") else column) if current else first
         query = urlencode([*filters.to_query(with_sort=False), ("sort", sort)])
         arrow = ("↓" if filters.sort.startswith("-") else "↑") if current else ""
-        links[column] = {"query": query, "arrow": arrow, "current": "true" if current else ""}
+        links[column] = {
+            "query": query,
+            "sort": sort,
+            "arrow": arrow,
+            "current": "true" if current else "",
+        }
     return links
 
 

@@ -120,28 +120,20 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeMenus(null);
 });
 
-// <a data-export-form="ID" data-base="URL">: the link exports what the form's filter shows
-// now (its href is set from the form's fields at the moment it is clicked).
+// <a data-filters-form="ID" data-base="URL">: the link carries what the form's filter holds
+// now (ticked or typed since the page was drawn), its href set from the form's fields at the
+// moment it is clicked; values in the base's own query win (a column's sort). The export
+// link and the creators list's sort links.
 document.addEventListener("click", (event) => {
-  const link = event.target.closest && event.target.closest("a[data-export-form]");
+  const link = event.target.closest && event.target.closest("a[data-filters-form]");
   if (!link) return;
-  const form = document.getElementById(link.dataset.exportForm);
+  const form = document.getElementById(link.dataset.filtersForm);
   if (!form) return;
-  const query = new URLSearchParams(new FormData(form)).toString();
-  link.href = link.dataset.base + (query ? "?" + query : "");
-});
-
-// <a href="?…sort=X" data-sort-form="ID">: a column's sort link keeps the filters the form
-// holds now (typed or ticked since the page was drawn), not those of the page's address.
-document.addEventListener("click", (event) => {
-  const link = event.target.closest && event.target.closest("a[data-sort-form]");
-  if (!link) return;
-  const form = document.getElementById(link.dataset.sortForm);
-  if (!form) return;
+  const base = new URL(link.dataset.base, window.location.href);
   const query = new URLSearchParams(new FormData(form));
-  query.set("sort", new URLSearchParams(link.search).get("sort") || "");
-  query.delete("cursor");
-  link.search = "?" + query.toString();
+  base.searchParams.forEach((value, name) => query.set(name, value));
+  const text = query.toString();
+  link.href = base.pathname + (text ? "?" + text : "");
 });
 
 // [data-close-panel]: closes the campaign action panel it sits in.
