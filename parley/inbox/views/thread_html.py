@@ -176,10 +176,8 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
             f"{malformed if m.is_malformed else ''}"
             f"{_fixes(m, conversation_url, labels)}"
             f'<details class="kebab small"><summary aria-label="{actions}">⋮</summary>'
-            '<div class="dropdown menu"><button type="button" class="linkish" '
-            f'hx-post="{e(conversation_url)}messages/{m.id:d}/unread/" '
-            f'hx-target="#conversation-pane" hx-swap="innerHTML" data-testid="mark-unread">'
-            f"{mark_unread}</button>"
+            '<div class="dropdown menu">'
+            f"{_button(f'{conversation_url}messages/{m.id:d}/unread/', mark_unread, 'mark-unread')}"
             f"{_cancel(m, conversation_url, labels)}"
             "</div></details></header>"
             f"{subject}{_body(m, show_quoted)}{_attachments(m)}</article>\n"
