@@ -50,7 +50,13 @@ from parley.creators.models import (
     Identity,
     Tag,
 )
-from parley.creators.normalize import MAX_VALUE, PROFILE_URLS, identity_normalize, phone_e164
+from parley.creators.normalize import (
+    MAX_VALUE,
+    PROFILE_URLS,
+    identity_normalize,
+    phone_e164,
+    search_text,
+)
 from parley.creators.services import (
     MAX_CUSTOM_FIELDS,
     MAX_FIELD_NAME,
@@ -607,10 +613,6 @@ def _apply(row: Row, target: _Target) -> None:
 _FIELDS = ["name", "first_name", "preferred_channel", "custom_fields", "followers", "search_text"]
 
 
-def _search_text(name: str, normalized: list[str]) -> str:
-    return " ".join(p.lower() for p in [name, *normalized] if p)
-
-
 _CREATOR_COLUMNS = ["id", "workspace_id", "name", "first_name", "preferred_channel"]
 _CREATOR_COLUMNS += ["custom_fields", "search_text", "followers", "created_at", "updated_at"]
 _IDENTITY_COLUMNS = ["workspace_id", "creator_id", "kind", "value", "normalized", "url"]
@@ -695,7 +697,7 @@ def _prepare(workspace_id: int, pairs: list[tuple[Row, _Target]], result: ChunkR
         on_file.setdefault(creator_id, []).append((kind, normalized, identity_id, followers))
     for target in targets:
         known = [n for _k, n, _i, _f in on_file.get(target.creator.pk or 0, [])]
-        text = _search_text(target.creator.name, [*known, *[n for _k, _v, n in target.identities]])
+        text = search_text(target.creator.name, [*known, *[n for _k, _v, n in target.identities]])
         if target.creator.search_text != text:
             target.creator.search_text = text
             target.changed = True

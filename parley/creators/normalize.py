@@ -8,6 +8,7 @@ little stricter than the service there.
 """
 
 import re
+import unicodedata
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -132,3 +133,37 @@ def phone_e164(value: str, region: str = "") -> str:
             {"value": [_("%(number)s is not a valid phone number.") % {"number": text[:40]}]}
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Letters that Unicode does not decompose into a base letter and a mark, and their plain
+# Latin spelling.
+_FOLDED = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",
+    }
+)
+
+
+def search_fold(text: str) -> str:
+    """Lower-case `text` without its diacritics ("Mäkinen" → "makinen", "Weiß" → "weiss"),
+    as people type a name they have only seen written."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLDED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(name: str, normalized: list[str]) -> str:
+    """A creator's search text: their name in lower case, and without its diacritics when
+    that differs (so "makinen" finds "Mäkinen", and "mäkinen" still does), then their
+    identities' normalized values."""
+    lower = name.lower()
+    folded = search_fold(name)
+    parts = [lower, folded if folded != lower else "", *normalized]
+    return " ".join(p.lower() for p in parts if p)

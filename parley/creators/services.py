@@ -17,6 +17,7 @@ from parley.creators.normalize import (
     identity_normalize,
     phone_e164,
     profile_url,
+    search_text,
 )
 
 # Limits of what a member can write; the API schema states the same numbers.
@@ -31,8 +32,7 @@ MAX_NOTE = 10_000
 
 
 def _search_text(creator: Creator) -> str:
-    parts = [creator.name, *creator.identities.values_list("normalized", flat=True)]
-    return " ".join(p.lower() for p in parts if p)
+    return search_text(creator.name, list(creator.identities.values_list("normalized", flat=True)))
 
 
 def creator_refresh_search(*, creator: Creator) -> None:

@@ -19,7 +19,7 @@ from parley.accounts.models import Client, Member, User, Workspace
 from parley.campaigns.models import Campaign, CampaignMember
 from parley.core.bulk import rows_insert
 from parley.creators.models import Creator, CreatorTag, Identity, Note, Tag
-from parley.creators.normalize import profile_url
+from parley.creators.normalize import profile_url, search_text
 from parley.inbox.models import Conversation, InboxEntry, Message, Notification
 from parley.inbox.responses import response_counts_add, response_counts_of
 from parley.inbox.search import messages_insert_indexed, search_index_since
@@ -180,7 +180,7 @@ def _batch(
                 first_name=first,
                 preferred_channel=rng.choice(["email", "email", "inapp", "sms"]),
                 custom_fields={"niche": niche, "city": rng.choice(["Helsinki", "Berlin", "Oulu"])},
-                search_text=f"{name.lower()} {email} {handle}",
+                search_text=search_text(name, [email, handle]),
             )
         )
         identity_rows.append((Identity.Kind.EMAIL, email, email, "", None))

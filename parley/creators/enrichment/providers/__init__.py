@@ -99,8 +99,8 @@ def enrichment_provider() -> Provider:
     if not config.get("api_key"):
         raise NotConfigured(
             _(
-                "No enrichment provider is configured on this server: an admin sets "
-                "PARLEY_INFLUENCERS_CLUB_API_KEY."
+                "No enrichment provider is configured on this server. Whoever runs this "
+                "Parley server can connect one."
             )
         )
     provider = config.get("provider", "influencers_club")
