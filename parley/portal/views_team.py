@@ -12,13 +12,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parley.accounts.models import Member
 from parley.campaigns.selectors import campaign_get
-from parley.core.errors import NotFound, ValidationFailed
+from parley.campaigns.views.campaigns import content_page, review_form
+from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.core.files import filename_safe
-from parley.core.views import member_view
+from parley.core.views import apply_errors, member_view
 from parley.creators.selectors import creator_get
 from parley.portal import selectors
 from parley.portal.content import content_review
-from parley.portal.forms import ReviewForm
 from parley.portal.services import campaign_applications_set, portal_invite
 
 
@@ -82,7 +82,7 @@ def applications(request: HttpRequest, member: Member, campaign_id: int) -> Http
 def review(request: HttpRequest, member: Member, submission_id: int) -> HttpResponse:
     """Approve a submission, or ask for changes with a comment to the creator."""
     submission = selectors.submission_get(workspace=member.workspace, id=submission_id)
-    form = ReviewForm(request.POST)
+    form = review_form(submission.id, request.POST)
     try:
         if not form.is_valid():
             raise ValidationFailed({k: [str(e) for e in v] for k, v in form.errors.items()})
@@ -94,6 +94,10 @@ def review(request: HttpRequest, member: Member, submission_id: int) -> HttpResp
             comment=form.cleaned_data["comment"],
         )
     except ValidationFailed as exc:
+        if not isinstance(exc, Conflict):
+            # Its card is still on the tab: the errors and the comment typed go back onto it.
+            apply_errors(form, exc)
+            return content_page(request, member, submission.campaign, refused=(submission.id, form))
         for errors in exc.errors.values():
             for error in errors:
                 flash.error(request, error)

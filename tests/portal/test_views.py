@@ -1,6 +1,7 @@
 """The portal's pages, through a test client signed in with a real magic link: the whole
 loop a creator goes through, and what the brand sees of it."""
 
+import re
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -136,10 +137,27 @@ def test_changes_need_a_comment(ann, logged_in):
         {"url": "https://video.example/x"},
     )
     submission = ContentSubmission.objects.get()
-    page = logged_in.post(
-        f"/campaigns/content/{submission.id}/review/", {"decision": "changes"}, follow=True
+    ann.client.post(
+        f"/portal/c/{s.creator.id}/campaigns/{s.campaign.id}/content/",
+        {"url": "https://video.example/y"},
     )
-    assert b"Say what to change" in page.content
+    page = logged_in.post(
+        f"/campaigns/content/{submission.id}/review/",
+        {"decision": "changes", "comment": "  \u202e "},
+    )
+    # On the submission's own card, beside the comment, with the decision kept; the form
+    # posts back to the card's anchor, so the browser lands on it.
+    assert page.status_code == 422
+    html = page.content.decode()
+    card = html[html.index(f'id="submission-{submission.id}"') :]
+    card = card[: card.index("</article>")]
+    assert "Say what to change" in card
+    assert f'value="changes" required id="review-{submission.id}-decision_1" checked' in card
+    assert f'action="/campaigns/content/{submission.id}/review/#submission-{submission.id}"' in card
+    assert "Say what to change" not in html[: html.index(f'id="submission-{submission.id}"')]
+    # Each card's form has ids of its own: a label checks its own card's radio.
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert html.count('name="decision" value="changes"') == 2 and len(ids) == len(set(ids))
     submission.refresh_from_db()
     assert submission.status == ContentSubmission.Status.SUBMITTED
 

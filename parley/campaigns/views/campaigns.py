@@ -122,22 +122,46 @@ def content(request: HttpRequest, member: Member, campaign_id: int) -> HttpRespo
     first, or all), each with Approve / Request changes; the campaign's public page for
     applications."""
     campaign = campaign_get(workspace=member.workspace, id=campaign_id)
-    show_all = request.GET.get("show") == "all"
+    return content_page(request, member, campaign, show_all=request.GET.get("show") == "all")
+
+
+def review_form(submission_id: int, data: Any = None) -> ReviewForm:
+    """The Approve / Request changes form on one submission's card."""
+    return ReviewForm(data, auto_id=f"review-{submission_id}-%s")
+
+
+def content_page(
+    request: HttpRequest,
+    member: Member,
+    campaign: Campaign,
+    *,
+    show_all: bool = False,
+    refused: tuple[int, ReviewForm] | None = None,
+) -> HttpResponse:
+    """The Content Approval tab; `refused`: a decision that was not saved (the submission's
+    id and its form, with the errors and the comment typed), shown on that card (422)."""
     context = campaign_context(member, campaign, "content")
+    submissions = list(
+        submission_list(
+            campaign=campaign, status="" if show_all else ContentSubmission.Status.SUBMITTED
+        )
+    )
+    for s in submissions:
+        # A form a card, with ids of its own (a label finds its own card's radio).
+        s.review_form = (  # type: ignore[attr-defined]
+            refused[1] if refused and refused[0] == s.id else review_form(s.id)
+        )
     context.update(
         show_all=show_all,
-        submissions=submission_list(
-            campaign=campaign, status="" if show_all else ContentSubmission.Status.SUBMITTED
-        ),
+        submissions=submissions,
         submission_counts=submission_counts(campaign=campaign),
-        review_form=ReviewForm(),
         public_url=(
             settings.PARLEY_PUBLIC_URL + reverse("portal:apply", args=[campaign.public_code])
             if campaign.open_for_applications and campaign.public_code
             else ""
         ),
     )
-    return render(request, "campaigns/content.html", context)
+    return render(request, "campaigns/content.html", context, status=422 if refused else 200)
 
 
 def _details_initial(campaign: Campaign) -> dict[str, Any]:
