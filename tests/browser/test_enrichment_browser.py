@@ -51,8 +51,9 @@ def test_fetch_email_and_demographics_from_the_menu(
         page.screenshot(path=os.environ["PARLEY_SCREENSHOTS"] + "/enrichment-panel.png")
     assert _violations(page, console) == []
 
+    page.locator(".thread-head details.kebab summary").click()
     with page.expect_download() as download:
-        page.locator("[data-testid=pdf-report]").click()
+        page.locator("[data-testid=kebab-report]").click()
     path = tmp_path / "report.pdf"
     download.value.save_as(path)
     assert path.read_bytes().startswith(b"%PDF-")

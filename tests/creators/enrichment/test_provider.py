@@ -260,4 +260,4 @@ def test_not_configured_without_an_api_key(no_provider):
     assert not enrichment_configured()
     with pytest.raises(NotConfigured) as missing:
         enrichment_provider()
-    assert "PARLEY_INFLUENCERS_CLUB_API_KEY" in missing.value.message
+    assert "No enrichment provider is configured" in missing.value.message

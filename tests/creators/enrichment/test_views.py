@@ -63,6 +63,7 @@ def test_not_configured_menus_say_so_and_nothing_is_queued(no_provider, logged_i
     assert not AudienceReport.objects.exists()
     shown = panel(logged_in, conversation.creator_id).content.decode()
     assert 'data-testid="not-configured"' in shown
+    assert "PARLEY_" not in shown and "PARLEY_" not in response.content.decode()
 
 
 def test_fetch_email_shows_pending_then_found_from_enrichment(provider, logged_in, conversation):
@@ -205,6 +206,9 @@ def test_the_creator_profile_offers_the_actions_and_loads_the_panel(provider, lo
     assert f'hx-post="{reverse("enrichment:demographics", args=[creator.id])}"' in body
     assert f'href="{reverse("enrichment:report", args=[creator.id])}"' in body
     assert f'hx-get="{reverse("enrichment:panel", args=[creator.id])}"' in body
+    # Once on the page: the panel, loaded into it, does not repeat the header's link.
+    assert body.count("Create PDF Report") == 1
+    assert "Create PDF Report" not in panel(logged_in, creator.id).content.decode()
 
 
 def test_the_creator_profile_says_when_no_provider_is_configured(no_provider, logged_in, member):
