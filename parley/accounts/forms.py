@@ -17,7 +17,6 @@ class WorkspaceForm(forms.Form):
     )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
-        choices=lambda: [(z, z) for z in time_zone_names()],
         help_text=_(
             "Days begin and end in this time zone: daily sending limits count per calendar "
             "day here."
@@ -31,6 +30,13 @@ class WorkspaceForm(forms.Form):
             "other forms too (Verträge for Vertrag). Any language takes words as written."
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = str(self.initial.get("time_zone") or "")
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(z, z.replace("_", " ")) for z in time_zone_names(current)]
 
 
 class ApiTokenForm(forms.Form):

@@ -3,6 +3,7 @@
 import re
 import secrets
 import zoneinfo
+from importlib import resources
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -58,9 +59,20 @@ def workspace_create(*, name: str, owner: User, kind: str = Workspace.Kind.BRAND
 MAX_WORKSPACE_NAME = 120
 
 
-def time_zone_names() -> list[str]:
-    """The IANA time zone names a workspace can choose, sorted."""
-    return sorted(zoneinfo.available_timezones())
+def time_zone_names(current: str = "") -> list[str]:
+    """The time zones offered to a workspace, sorted: UTC and the IANA database's zones by
+    country (zone.tab: "Europe/Kyiv", "Europe/Stockholm"), without the old and backward
+    names ("Europe/Kiev", "US/Eastern", "EST5EDT") it keeps for compatibility; and
+    `current` when the workspace has one of those. Any name the database knows is still
+    accepted (workspace_update)."""
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    names = {"UTC"}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            names.add(line.split("\t")[2])
+    if current in zoneinfo.available_timezones():
+        names.add(current)
+    return sorted(names)
 
 
 def workspace_update(*, member: Member, name: str, kind: str, time_zone: str) -> Workspace:

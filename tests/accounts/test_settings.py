@@ -1,5 +1,7 @@
 """Settings → General: the workspace's name, kind, time zone and search language."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -28,6 +30,27 @@ def test_admin_sets_the_time_zone(logged_in, member):  # type: ignore[no-untyped
         "agency",
         "Europe/Helsinki",
     )
+
+
+def test_the_time_zones_offered_are_the_current_names(logged_in, member):  # type: ignore[no-untyped-def]
+    html = logged_in.get(reverse(URL)).content.decode()
+    offered = set(re.findall(r'<option value="([^"]+)"', html))
+    assert {"UTC", "Europe/Helsinki", "Europe/Kyiv", "Europe/Stockholm", "America/New_York"} <= (
+        offered
+    )
+    # Old and backward names are left out of the list: one name for each place.
+    assert not offered & {"Europe/Kiev", "US/Eastern", "EST5EDT", "Asia/Calcutta", "GB", "Zulu"}
+    assert '<option value="America/New_York">America/New York</option>' in html
+
+
+def test_a_workspace_on_an_old_name_keeps_it_and_can_save(logged_in, member):  # type: ignore[no-untyped-def]
+    member.workspace.time_zone = "US/Eastern"
+    member.workspace.save(update_fields=["time_zone"])
+    html = logged_in.get(reverse(URL)).content.decode()
+    assert 'value="US/Eastern" selected' in html
+    data = {"name": "Brand", "kind": "brand", "time_zone": "US/Eastern"}
+    response = logged_in.post(reverse(URL), {"search_language": "simple", **data})
+    assert response.status_code == 302
 
 
 @pytest.mark.parametrize(
