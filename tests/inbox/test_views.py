@@ -106,6 +106,9 @@ def test_mark_unread_returns_to_top_and_notifies(logged_in, member, make_convers
     rows = logged_in.get(reverse("inbox:rows")).content.decode()
     assert rows.index(f'data-conversation="{conversation.id}"') < rows.index("Newer")
     assert Notification.objects.filter(member=member, kind="reminder").count() == 1
+    # The dropdown says it once: the kind and the creator, not the same words again below.
+    listed = logged_in.get(reverse("inbox:notifications")).content.decode()
+    assert listed.count("Marked as unread") == 1
 
 
 def test_filter_by_campaign_shows_status(logged_in, member, make_conversation):
