@@ -8,12 +8,13 @@ and commit parley/locale."""
 import ast
 import gettext
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +201,29 @@ def test_compiled_catalogue_matches_po(code):
         else:
             got = mo.pgettext(context, msgid) if context else mo.gettext(msgid)
             assert got == fields["msgstr"], msgid
+
+
+@pytest.mark.parametrize(
+    ("code", "names"),
+    [
+        # English writes a day one way everywhere: the short forms are the long ones.
+        ("en", {"Nov 28, 2026", "Nov 28, 2026 15:04", "Nov 28", "15:04"}),
+        ("de", {"28.11.2026", "28.11.2026 15:04", "28. Nov", "15:04"}),
+        ("fi", {"28.11.2026", "28.11.2026 15.04", "28.11.", "15.04"}),
+    ],
+)
+def test_short_and_long_date_formats_agree(code, names):
+    at = datetime(2026, 11, 28, 15, 4)
+    with translation.override(code):
+        shown = {
+            formats.date_format(at, name)
+            for name in (
+                "SHORT_DATE_FORMAT",
+                "SHORT_DATETIME_FORMAT",
+                "MONTH_DAY_FORMAT",
+                "TIME_FORMAT",
+            )
+        }
+        if code == "en":
+            shown |= {formats.date_format(at, "DATE_FORMAT")}
+    assert shown == names
