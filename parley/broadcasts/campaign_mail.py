@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from jinja2 import TemplateError
 
 from parley.accounts.models import Member
@@ -48,6 +48,7 @@ from parley.campaigns.workflow import (
 from parley.channels.email.models import Mailbox
 from parley.channels.email.selectors import mailbox_default
 from parley.core.errors import ValidationFailed
+from parley.inbox.events import Said, said
 from parley.inbox.services import conversation_get_or_create
 from parley.outbox.email_send import email_message_send
 
@@ -58,8 +59,10 @@ def portal_creator_ids(*, workspace_id: int, creator_ids: Iterable[int]) -> set[
     return set()
 
 
-def _no_email_event(status: str) -> str:
-    return _("%(status)s (no email sent)") % {"status": status_label(status)}
+def _no_email_event(status: str) -> Said:
+    return said(
+        gettext_noop("%(status)s (no email sent)"), status=CampaignMember.Status(status).label
+    )
 
 
 def _mailbox(member: Member, mailbox: Mailbox | None) -> Mailbox:

@@ -45,7 +45,7 @@ from parley.broadcasts.selectors import (
 from parley.broadcasts.sms import opt_outs_for as sms_opt_outs_for
 from parley.broadcasts.sms import skip_reason as sms_skip_reason
 from parley.campaigns.models import Campaign
-from parley.campaigns.workflow import EMAIL_EVENT, EMAIL_OF_PRIORITY, event_text
+from parley.campaigns.workflow import EMAIL_EVENT, EMAIL_OF_PRIORITY, event_said
 from parley.channels.email.adapter import email_send_direct
 from parley.channels.email.models import Mailbox
 from parley.channels.sms.models import SmsNumber
@@ -361,7 +361,7 @@ def _queue_chunk(broadcast: Broadcast, rendered: list[Rendered]) -> None:
     # posts its status event beside each message, in the same transaction.
     kind = EMAIL_OF_PRIORITY.get(broadcast.priority) if broadcast.campaign else None
     if kind is not None and broadcast.campaign is not None:
-        event = event_text(broadcast.campaign, EMAIL_EVENT[kind])
+        event = event_said(broadcast.campaign, EMAIL_EVENT[kind])
         events_record_many(
             workspace_id=broadcast.workspace_id,
             bodies={r.creator_id: event for r, _s, _b in rendered},

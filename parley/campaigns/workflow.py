@@ -26,12 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.models import Campaign, CampaignEmailTemplate, CampaignMember
 from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator
+from parley.inbox.events import Said, said
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import conversation_get_or_create, events_record_many, message_record
 from parley.outbox.models import OutboxItem
@@ -48,7 +49,7 @@ class Transition:
     target: str
     # The button that makes the change, and the event it posts in the thread.
     label: str | Promise
-    event: str | Promise
+    event: Promise
     # The campaign email that goes with it (sent by parley.broadcasts.campaign_mail).
     email: str | None = None
     # The step forward a page shows first.
@@ -152,7 +153,7 @@ EMAIL_PRIORITY: dict[str, int] = {
 # email has one event whatever the status it comes from: the bulk writer of mass messages
 # posts it beside each email (parley.broadcasts.services).
 EMAIL_OF_TARGET: dict[str, str] = {t.target: t.email for t in TRANSITIONS if t.email}
-EMAIL_EVENT: dict[str, str | Promise] = {t.email: t.event for t in TRANSITIONS if t.email}
+EMAIL_EVENT: dict[str, Promise] = {t.email: t.event for t in TRANSITIONS if t.email}
 # The campaign email a broadcast of this priority is (mass messages have none).
 EMAIL_OF_PRIORITY: dict[int, str] = {p: kind for kind, p in EMAIL_PRIORITY.items()}
 
@@ -209,9 +210,9 @@ def campaign_check_open(campaign: Campaign) -> None:
         raise Conflict(_("This campaign is archived: restore it to make changes."))
 
 
-def event_text(campaign: Campaign, event: str | Promise) -> str:
-    """The text of a status event in the thread: "Summer Launch: Invitation sent"."""
-    return _("%(campaign)s: %(event)s") % {"campaign": campaign.name, "event": event}
+def event_said(campaign: Campaign, event: Said | Promise) -> Said:
+    """The words of an event in the thread: "Summer Launch: Invitation sent"."""
+    return said(gettext_noop("%(campaign)s: %(event)s"), campaign=campaign.name, event=event)
 
 
 # --- One creator ------------------------------------------------------------------------
@@ -222,7 +223,7 @@ def member_status_set(
     campaign_member: CampaignMember,
     status: str,
     actor: Member | None = None,
-    event: str | None = None,
+    event: Said | None = None,
     at: datetime | None = None,
 ) -> CampaignMember:
     """Move one creator to `status` if the table allows it from where they stand now, and
@@ -248,7 +249,7 @@ def member_status_set(
             channel=Channel.EVENT,
             direction=Message.Direction.EVENT,
             status=Message.Status.DELIVERED,
-            body_text=event_text(campaign, event or transition.event),
+            event=event_said(campaign, event or transition.event),
             campaign_id=campaign.id,
             author_member=actor,
             created_at=at,
@@ -340,7 +341,7 @@ def members_status_set(
     status: str,
     actor: Member | None,
     events: bool = True,
-    event: str | None = None,
+    event: Said | None = None,
     at: datetime | None = None,
     checked: tuple[list[Movable], list[Refused]] | None = None,
 ) -> StatusChanges:
@@ -390,7 +391,7 @@ def members_status_set(
             events_record_many(
                 workspace_id=campaign.workspace_id,
                 bodies={
-                    m.creator_id: event_text(campaign, event or _BY_PAIR[(m.source, status)].event)
+                    m.creator_id: event_said(campaign, event or _BY_PAIR[(m.source, status)].event)
                     for m in moved
                 },
                 campaign_id=campaign.id,

@@ -113,6 +113,10 @@ class Message(models.Model):
     # by the team. Written by message_record, which counts the reply in ResponseCount too.
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
     first_response = models.BooleanField(default=False)
+    # A system event's words as said (parley.inbox.events), shown in each reader's language;
+    # body_text has them as written then, in the language of whoever caused the event (for
+    # search and the API). None for other messages and for the events stored before.
+    event = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -126,6 +130,14 @@ class Message(models.Model):
     @property
     def is_event(self) -> bool:
         return self.direction == self.Direction.EVENT
+
+    @property
+    def shown_text(self) -> str:
+        """The text a page shows: an event's words in the active language (the events from
+        before as stored), any other message's body."""
+        from parley.inbox.events import said_text
+
+        return said_text(self.event) if self.event else self.body_text
 
 
 class ResponseCount(models.Model):

@@ -23,6 +23,7 @@ from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.lookups import ids_in
 from parley.creators.models import Creator
+from parley.inbox.events import Said
 from parley.inbox.models import (
     Conversation,
     InboxEntry,
@@ -113,10 +114,15 @@ def message_record(
     author_member: Member | None = None,
     author_creator: Creator | None = None,
     created_at: datetime | None = None,
+    event: Said | None = None,
     **provider_fields: object,
 ) -> Message:
-    """Store a message and bring the conversation's inbox state up to date."""
+    """Store a message and bring the conversation's inbox state up to date. A system event
+    passes its words as `event` (parley.inbox.events): its body_text is them as said now."""
     at = created_at or timezone.now()
+    if event is not None:
+        body_text = str(event)
+        provider_fields["event"] = event.stored()
     with transaction.atomic():
         response_seconds, first_response = None, False
         waiting_since = conversation.awaiting_reply_since
@@ -410,11 +416,12 @@ def _messages_insert(
     at: datetime,
     sent_at: datetime | None = None,
     scheduled_for: datetime | None = None,
+    said: list[str] | None = None,
 ) -> None:
     """Write messages whose ids were reserved (written[i] with subjects[i]; COPY on
     PostgreSQL: a mass message's thousands of rows without an INSERT statement built for
-    each), indexed for search."""
-    rows = (
+    each), indexed for search. Events: `said[i]`, their words as JSON (Message.event)."""
+    rows: Iterable[tuple[object, ...]] = (
         (
             w.id,
             w.workspace_id,
@@ -433,8 +440,12 @@ def _messages_insert(
         )
         for w, subject in zip(written, subjects, strict=True)
     )
+    columns: Sequence[str] = _BULK_COLUMNS
+    if said is not None:
+        columns = (*_BULK_COLUMNS, "event")
+        rows = ((*row, words) for row, words in zip(rows, said, strict=True))
     ids = [w.id for w in written]
-    messages_insert_indexed(_BULK_COLUMNS, rows, index=lambda: search_index_messages(ids=ids))
+    messages_insert_indexed(columns, rows, index=lambda: search_index_messages(ids=ids))
 
 
 def conversation_mark_read(*, member: Member, conversation: Conversation) -> None:
@@ -656,14 +667,14 @@ def message_note_status(*, message: Message, reason: str) -> None:
 def events_record_many(
     *,
     workspace_id: int,
-    bodies: dict[int, str],
+    bodies: dict[int, Said],
     campaign_id: int | None,
     author: Member | None,
     at: datetime | None = None,
     conversations: dict[int, Thread] | None = None,
 ) -> list[Written]:
     """A system event (channel and direction "event") in each creator's thread, for many
-    creators in a few statements: `bodies` maps creator id → the event's text. Missing
+    creators in a few statements: `bodies` maps creator id → the event's words. Missing
     conversations are made. The conversations' last activity and the entries' sort key move
     up as message_record moves them for one event (an event is no preview and no channel).
     `conversations`: creator id → conversation, when the caller has them already (the
@@ -676,14 +687,18 @@ def events_record_many(
         conversations = conversations_for_creators(
             workspace_id=workspace_id, creator_ids=creator_ids, at=at
         )
+    # Many creators often get the same words (an invitation's event): each said once.
+    words = {id(b): (str(b), json.dumps(b.stored())) for b in bodies.values()}
+    said = [words[id(b)] for b in bodies.values()]
     events = [
-        Written(message_id, workspace_id, conversations[creator_id].id, Channel.EVENT, body)
-        for message_id, (creator_id, body) in zip(
-            ids_reserve(Message, len(bodies)), bodies.items(), strict=True
+        Written(message_id, workspace_id, conversations[creator_id].id, Channel.EVENT, text)
+        for message_id, creator_id, (text, _json) in zip(
+            ids_reserve(Message, len(bodies)), bodies, said, strict=True
         )
     ]
     _messages_insert(
         events,
+        said=[stored for _text, stored in said],
         subjects=[""] * len(events),
         direction=Message.Direction.EVENT,
         status=Message.Status.DELIVERED,

@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets.common import event_post
@@ -23,6 +24,7 @@ from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.core.files import filename_display, filename_safe
 from parley.core.text import megabytes
+from parley.inbox.events import said
 from parley.inbox.models import Channel
 from parley.inbox.services import conversation_get_or_create
 from parley.outbox.services import message_send
@@ -109,10 +111,12 @@ def content_submit(
         if upload is not None:
             submission.file.save(filename_safe(upload.name or "", default="content"), upload, False)
         submission.save()
-        event = _("Content submitted: %(what)s") % {"what": what}
+        event = said(gettext_noop("Content submitted: %(what)s"), what=what)
         if member.status in (S.ACCEPTED, S.APPROVED):
             member = member_status_set(
-                campaign_member=member, status=S.ACTIVE, event=_("Active: content submitted")
+                campaign_member=member,
+                status=S.ACTIVE,
+                event=said(gettext_noop("Active: content submitted")),
             )
         if member.status == S.ACTIVE:
             member_status_set(campaign_member=member, status=S.CONTENT_SUBMITTED, event=event)
@@ -157,7 +161,7 @@ def content_review(
             status=ContentSubmission.Status.SUBMITTED,
         ).exists()
         if approve:
-            event = _("Content approved: %(what)s") % {"what": what}
+            event = said(gettext_noop("Content approved: %(what)s"), what=what)
             if member.status == S.CONTENT_SUBMITTED and not waiting:
                 member_status_set(
                     campaign_member=member, status=S.CONTENT_APPROVED, actor=actor, event=event
@@ -165,7 +169,7 @@ def content_review(
             else:
                 event_post(campaign=campaign, creator=member.creator, actor=actor, text=event)
         else:
-            event = _("Changes requested: %(what)s") % {"what": what}
+            event = said(gettext_noop("Changes requested: %(what)s"), what=what)
             if member.status == S.CONTENT_SUBMITTED:
                 member_status_set(campaign_member=member, status=S.ACTIVE, actor=actor, event=event)
             else:

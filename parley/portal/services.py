@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from parley.accounts.models import Member
 from parley.campaigns.assets import agreements, gifts
@@ -41,6 +41,7 @@ from parley.core.errors import Conflict, NotFound, ValidationFailed
 from parley.core.ratelimit import rate_limit_hit
 from parley.creators.models import Creator, Identity
 from parley.creators.services import creator_create
+from parley.inbox.events import Said, said
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import (
     conversation_get_or_create,
@@ -257,7 +258,9 @@ def portal_invite_many(
         events_record_many(
             workspace_id=actor.workspace_id,
             bodies={
-                creator_id: _("Creator portal invitation sent to %(email)s") % {"email": email}
+                creator_id: said(
+                    gettext_noop("Creator portal invitation sent to %(email)s"), email=email
+                )
                 for creator_id, email in emails.items()
             },
             campaign_id=None,
@@ -527,9 +530,11 @@ def campaign_apply(*, creator: Creator, campaign: Campaign, note: str = "") -> C
             raise Conflict(
                 {"campaign": [_("You are in %(campaign)s already.") % {"campaign": campaign.name}]}
             )
-        text = _("applied from the creator portal")
-        if note:
-            text += ": " + note
+        text = (
+            said(gettext_noop("applied from the creator portal: %(note)s"), note=note)
+            if note
+            else said(gettext_noop("applied from the creator portal"))
+        )
         event_post(campaign=campaign, creator=creator, actor=None, text=text)
     return member
 
@@ -634,7 +639,7 @@ def invitation_answer(*, access: PortalAccess, campaign: Campaign, accept: bool)
     return member_status_set(campaign_member=member, status=S.ACCEPTED if accept else S.DECLINED)
 
 
-def _activate(member: CampaignMember, event: str) -> None:
+def _activate(member: CampaignMember, event: Said) -> None:
     """Accepted or approved → active, for the first thing the creator does (sign, pick)."""
     if member.status in (S.ACCEPTED, S.APPROVED):
         member_status_set(campaign_member=member, status=S.ACTIVE, event=event)
@@ -672,7 +677,7 @@ def agreement_answer(
             agreement=agreement, signer_name=bidi_strip(name), signer_ip=ip or None
         )
         member = _membership(access, signed.campaign)
-        _activate(member, _("Active: agreement signed"))
+        _activate(member, said(gettext_noop("Active: agreement signed")))
     return signed
 
 
@@ -693,5 +698,5 @@ def gifts_pick(
             actor=None, offer=offer, selection=selection, shipping_address=address
         )
         member = _membership(access, picked.campaign)
-        _activate(member, _("Active: products selected"))
+        _activate(member, said(gettext_noop("Active: products selected")))
     return picked

@@ -17,6 +17,7 @@ from parley.inbox.search import (
     search_reindex_workspace,
     workspace_search_language_set,
 )
+from parley.inbox.events import Said
 from parley.inbox.services import (
     events_record_many,
     message_record,
@@ -173,7 +174,7 @@ def test_the_bulk_writers_keep_the_index(member, make_conversation):
     )
     events = events_record_many(
         workspace_id=member.workspace_id,
-        bodies={c.creator_id: "Invitation sent: zebra campaign" for c in conversations[:2]},
+        bodies={c.creator_id: Said("Invitation sent: zebra campaign") for c in conversations[:2]},
         campaign_id=None,
         author=member,
         at=now + timedelta(seconds=1),

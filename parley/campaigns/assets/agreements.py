@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets import portal
@@ -25,6 +26,7 @@ from parley.campaigns.assets.common import event_post, membership_get
 from parley.campaigns.models import Agreement, Campaign
 from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator
+from parley.inbox.events import said
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "core" / "fonts"
 FONT = "DejaVuSans"
@@ -89,7 +91,12 @@ def agreement_send(*, actor: Member | None, campaign: Campaign, creator: Creator
             sent_by=actor,
             sent_at=timezone.now(),
         )
-        event_post(campaign=campaign, creator=creator, actor=actor, text=_("agreement sent"))
+        event_post(
+            campaign=campaign,
+            creator=creator,
+            actor=actor,
+            text=said(gettext_noop("agreement sent")),
+        )
     return agreement
 
 
@@ -117,9 +124,9 @@ def _answer(agreement: Agreement, status: str, **fields: Any) -> Agreement:
             campaign=locked.campaign,
             creator=locked.creator,
             actor=None,
-            text=_("agreement signed by %(name)s") % {"name": locked.signer_name}
+            text=said(gettext_noop("agreement signed by %(name)s"), name=locked.signer_name)
             if status == Agreement.Status.SIGNED
-            else _("agreement declined"),
+            else said(gettext_noop("agreement declined")),
         )
     return locked
 

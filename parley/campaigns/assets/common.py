@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from parley.accounts.models import Member
 from parley.campaigns.models import Campaign, CampaignMember
+from parley.campaigns.workflow import event_said
 from parley.core.errors import Conflict, NotFound
 from parley.creators.models import Creator
+from parley.inbox.events import Said
 from parley.inbox.models import Channel, Message
 from parley.inbox.services import conversation_get_or_create, events_record_many, message_record
 
@@ -58,7 +60,9 @@ def _touch(*, campaign_id: int, creator_ids: list[int], at: datetime) -> None:
         )
 
 
-def event_post(*, campaign: Campaign, creator: Creator, actor: Member | None, text: str) -> Message:
+def event_post(
+    *, campaign: Campaign, creator: Creator, actor: Member | None, text: Said
+) -> Message:
     """One action: a system event in the creator's thread ("Spring: coupon code SPRING-1234
     sent"), and the member's last activity. Call inside the action's transaction."""
     at = timezone.now()
@@ -67,7 +71,7 @@ def event_post(*, campaign: Campaign, creator: Creator, actor: Member | None, te
         channel=Channel.EVENT,
         direction=Message.Direction.EVENT,
         status=Message.Status.DELIVERED,
-        body_text=f"{campaign.name}: {text}",
+        event=event_said(campaign, text),
         campaign_id=campaign.id,
         author_member=actor,
         created_at=at,
@@ -76,15 +80,16 @@ def event_post(*, campaign: Campaign, creator: Creator, actor: Member | None, te
     return message
 
 
-def events_post_many(*, campaign: Campaign, texts: dict[int, str], actor: Member | None) -> None:
+def events_post_many(*, campaign: Campaign, texts: dict[int, Said], actor: Member | None) -> None:
     """The same for many creators (creator id → text) in a few statements. Call inside the
     action's transaction."""
     if not texts:
         return
     at = timezone.now()
+    said = {id(text): event_said(campaign, text) for text in texts.values()}
     events_record_many(
         workspace_id=campaign.workspace_id,
-        bodies={creator_id: f"{campaign.name}: {text}" for creator_id, text in texts.items()},
+        bodies={creator_id: said[id(text)] for creator_id, text in texts.items()},
         campaign_id=campaign.id,
         author=actor,
         at=at,

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from parley.accounts.models import Member
 from parley.campaigns.assets.common import (
@@ -35,6 +35,7 @@ from parley.campaigns.assets.common import (
 from parley.campaigns.models import Campaign, CouponCode
 from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator
+from parley.inbox.events import said
 
 CODE_MAX = 64
 # Printable ASCII without spaces: what a shop's checkout takes.
@@ -309,7 +310,7 @@ def coupon_assign(
                     campaign=campaign,
                     creator=creator,
                     actor=actor,
-                    text=_("coupon code %(code)s") % {"code": code.code},
+                    text=said(gettext_noop("coupon code %(code)s"), code=code.code),
                 )
                 return code, True
         except IntegrityError:
@@ -393,7 +394,10 @@ def _assign_many(
     CouponCode.objects.bulk_update(codes, ["creator", "assigned_at"], batch_size=500)
     events_post_many(
         campaign=campaign,
-        texts={code.creator_id: _("coupon code %(code)s") % {"code": code.code} for code in codes},  # type: ignore[misc]
+        texts={
+            code.creator_id: said(gettext_noop("coupon code %(code)s"), code=code.code)  # type: ignore[misc]
+            for code in codes
+        },
         actor=actor,
     )
     have.update({code.creator_id: code for code in codes})  # type: ignore[misc]

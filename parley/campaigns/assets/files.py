@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets.common import event_post, membership_get
@@ -19,6 +20,7 @@ from parley.channels.email.models import Mailbox
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Creator
+from parley.inbox.events import said
 from parley.inbox.models import Attachment, Channel, Message
 from parley.inbox.services import conversation_get_or_create
 from parley.outbox.email_send import email_message_send
@@ -126,6 +128,6 @@ def attachment_send(
             campaign=campaign,
             creator=creator,
             actor=actor,
-            text=_("files sent: %(names)s") % {"names": names},
+            text=said(gettext_noop("files sent: %(names)s"), names=names),
         )
     return message

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets.common import event_post, events_post_many, member_ids, membership_get
@@ -25,6 +26,7 @@ from parley.core.bidi import bidi_strip
 from parley.core.errors import Conflict, ValidationFailed
 from parley.core.files import filename_safe
 from parley.creators.models import Creator
+from parley.inbox.events import said
 
 NAME_MAX = 200
 OPTION_MAX = 60
@@ -228,7 +230,7 @@ def gift_offer(
             campaign=campaign,
             creator=creator,
             actor=actor,
-            text=_("gifts offered: pick up to %(n)d") % {"n": limit},
+            text=said(gettext_noop("gifts offered: pick up to %(n)d"), n=limit),
         )
     return offer
 
@@ -261,7 +263,7 @@ def gift_offer_many(
             ignore_conflicts=True,
             batch_size=1000,
         )
-        text = _("gifts offered: pick up to %(n)d") % {"n": limit}
+        text = said(gettext_noop("gifts offered: pick up to %(n)d"), n=limit)
         events_post_many(campaign=campaign, texts=dict.fromkeys(new, text), actor=actor)
     return len(new)
 
@@ -375,7 +377,7 @@ def gift_select(
             campaign=locked.campaign,
             creator=locked.creator,
             actor=actor,
-            text=_("products selected: %(items)s") % {"items": selection_text(lines)},
+            text=said(gettext_noop("products selected: %(items)s"), items=selection_text(lines)),
         )
     return locked
 
@@ -410,6 +412,6 @@ def gift_ship(*, actor: Member | None, offer: GiftOffer, tracking_number: str) -
             campaign=locked.campaign,
             creator=locked.creator,
             actor=actor,
-            text=_("gifts shipped, tracking number %(number)s") % {"number": number},
+            text=said(gettext_noop("gifts shipped, tracking number %(number)s"), number=number),
         )
     return locked

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets.common import (
@@ -36,6 +37,7 @@ from parley.core.crypto import sign
 from parley.core.errors import ValidationFailed
 from parley.core.text import SPACE
 from parley.creators.models import Creator
+from parley.inbox.events import said
 
 DESTINATION_MAX = 2000
 REFERRER_MAX = 500
@@ -131,8 +133,11 @@ def link_create(
                     campaign=campaign,
                     creator=creator,
                     actor=actor,
-                    text=_("tracking link %(url)s to %(destination)s")
-                    % {"url": link_url(link), "destination": destination},
+                    text=said(
+                        gettext_noop("tracking link %(url)s to %(destination)s"),
+                        url=link_url(link),
+                        destination=destination,
+                    ),
                 )
                 return link, True
         except IntegrityError:
@@ -178,8 +183,11 @@ def links_create_many(
             events_post_many(
                 campaign=campaign,
                 texts={
-                    creator_id: _("tracking link %(url)s to %(destination)s")
-                    % {"url": link_url(link), "destination": destination}
+                    creator_id: said(
+                        gettext_noop("tracking link %(url)s to %(destination)s"),
+                        url=link_url(link),
+                        destination=destination,
+                    )
                     for creator_id, link in made.items()
                 },
                 actor=actor,

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.campaigns.assets import portal
@@ -18,6 +19,7 @@ from parley.campaigns.assets.currencies import is_currency
 from parley.campaigns.models import Campaign, Payment, PaymentChange
 from parley.core.errors import Conflict, ValidationFailed
 from parley.creators.models import Creator
+from parley.inbox.events import said, said_lower
 
 AMOUNT_MAX = Decimal("9999999999.99")  # the column: 12 digits, 2 of them decimals
 NOTE_MAX = 500
@@ -124,10 +126,13 @@ def payment_create(
             creator=creator,
             actor=actor,
             text=(
-                _("payment of %(amount)s due %(due)s")
-                % {"amount": payment_text(payment), "due": due_on.isoformat()}
+                said(
+                    gettext_noop("payment of %(amount)s due %(due)s"),
+                    amount=payment_text(payment),
+                    due=due_on.isoformat(),
+                )
                 if due_on
-                else _("payment of %(amount)s") % {"amount": payment_text(payment)}
+                else said(gettext_noop("payment of %(amount)s"), amount=payment_text(payment))
             ),
         )
     return payment
@@ -185,8 +190,11 @@ def payment_set_status(*, actor: Member | None, payment: Payment, status: str) -
             campaign=locked.campaign,
             creator=locked.creator,
             actor=actor,
-            text=_("payment of %(amount)s marked %(status)s")
-            % {"amount": payment_text(locked), "status": locked.get_status_display().lower()},
+            text=said(
+                gettext_noop("payment of %(amount)s marked %(status)s"),
+                amount=payment_text(locked),
+                status=said_lower(Payment.Status(status).label),
+            ),
         )
     payment.status = status
     return locked

@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Workspace
 from parley.channels.sms import twilio_api
@@ -45,6 +46,7 @@ from parley.core.errors import Conflict
 from parley.core.files import filename_display, filename_safe
 from parley.creators.models import Creator, Identity
 from parley.creators.services import creator_create, identity_add
+from parley.inbox.events import said
 from parley.inbox.models import Attachment, Channel, Message
 from parley.inbox.services import (
     conversation_get_or_create,
@@ -217,16 +219,23 @@ def _keyword_apply(message: Message, phone: str, keyword: str, at) -> None:  # t
         workspace_id=message.workspace_id, phone=phone, opted_out=out, keyword=keyword, at=at
     )
     text = (
-        _("Opted out of SMS by replying %(word)s: no SMS goes to %(phone)s until they reply START.")
+        said(
+            gettext_noop(
+                "Opted out of SMS by replying %(word)s: no SMS goes to %(phone)s until they "
+                "reply START."
+            ),
+            word=keyword,
+            phone=phone,
+        )
         if out
-        else _("Opted back in to SMS by replying %(word)s.")
-    ) % {"word": keyword, "phone": phone}
+        else said(gettext_noop("Opted back in to SMS by replying %(word)s."), word=keyword)
+    )
     message_record(
         conversation=message.conversation,
         channel=Channel.EVENT,
         direction=Message.Direction.EVENT,
         status=Message.Status.DELIVERED,
-        body_text=text,
+        event=text,
         created_at=at,
     )
 

@@ -160,7 +160,7 @@ def thread_messages_html(messages: list[Message], *, conversation_url: str) -> S
     for m in messages:
         if m.is_event:
             out.append(
-                f'<div class="event" data-testid="event"><span>{e(m.body_text)}</span> '
+                f'<div class="event" data-testid="event"><span>{e(m.shown_text)}</span> '
                 f"{_when(m.created_at)}</div>\n"
             )
             continue
