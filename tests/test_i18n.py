@@ -8,7 +8,7 @@ and commit parley/locale."""
 import ast
 import gettext
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -213,7 +213,7 @@ def test_compiled_catalogue_matches_po(code):
     ],
 )
 def test_short_and_long_date_formats_agree(code, names):
-    at = datetime(2026, 11, 28, 15, 4)
+    at = datetime(2026, 11, 28, 15, 4, tzinfo=UTC)
     with translation.override(code):
         shown = {
             formats.date_format(at, name)

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from parley.accounts.models import SearchLanguage
 from parley.core.errors import ValidationFailed
+from parley.inbox.events import Said
 from parley.inbox.models import Channel, Message
 from parley.inbox.search import (
     message_search,
     search_reindex_workspace,
     workspace_search_language_set,
 )
-from parley.inbox.events import Said
 from parley.inbox.services import (
     events_record_many,
     message_record,
