@@ -42,6 +42,7 @@ from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.files import filename_display
 from parley.creators import csvio
+from parley.creators.export import custom_field_names
 from parley.creators.models import (
     Creator,
     CreatorImport,
@@ -65,6 +66,7 @@ from parley.creators.services import (
     MAX_IDENTITIES,
     MAX_NAME,
     MAX_TAG,
+    custom_fields_merge,
 )
 
 logger = logging.getLogger(__name__)
@@ -219,9 +221,9 @@ def mapping_clean(*, headers: list[str], mapping: dict[str, str]) -> dict[str, s
                     % {"h": headers[index]}
                 )
                 continue
-            if name in customs:
+            if name.casefold() in customs:
                 errors.append(_("Two columns go to the custom field “%(f)s”.") % {"f": name})
-            customs.add(name)
+            customs.add(name.casefold())
             clean[str(index)] = csvio.CUSTOM_PREFIX + name
             continue
         if target not in csvio.TARGETS or target == "custom":
@@ -324,6 +326,24 @@ _KIND_OF = {
     "preferred_channel": _CHANNEL,
 }
 Plan = list[tuple[int, str, int]]
+
+
+def _spelled_as_stored(creator_import: CreatorImport) -> dict[str, str]:
+    """The mapping with each custom field named as the workspace's creators have it already,
+    whatever its case ("City" imports into "city"): one query over the workspace's field
+    names, in the worker, once a run."""
+    prefix = csvio.CUSTOM_PREFIX
+    mapping = creator_import.mapping
+    if not any(t.startswith(prefix) for t in mapping.values()):
+        return mapping
+    workspace = creator_import.workspace
+    known = {n.casefold(): n for n in custom_field_names(workspace=workspace)}
+    return {
+        column: prefix + known.get(t[len(prefix) :].casefold(), t[len(prefix) :])
+        if t.startswith(prefix)
+        else t
+        for column, t in mapping.items()
+    }
 
 
 def _plan(mapping: dict[str, str]) -> Plan:
@@ -588,7 +608,7 @@ def _apply(row: Row, target: _Target) -> None:
     if followers is not None:
         changes["followers"] = followers
     if row.custom:
-        merged = {**creator.custom_fields, **row.custom}
+        merged = custom_fields_merge(creator.custom_fields, row.custom)
         if len(merged) > MAX_CUSTOM_FIELDS:
             raise _fail(_("The creator would have more than 50 custom fields."))
         changes["custom_fields"] = merged
@@ -969,7 +989,7 @@ def creator_import_run(*, import_id: int) -> CreatorImport:
                 state=CreatorImport.State.RUNNING, rows_total=total, started_at=timezone.now()
             )
             creator_import.refresh_from_db()
-        plan = _plan(creator_import.mapping)
+        plan = _plan(_spelled_as_stored(creator_import))
         # Each chunk is parsed (and its phones read by phonenumbers, pure Python) while the
         # one before it is matched and written: in a second process when chunks are written
         # by a thread of their own (_Writer), so that the three do not share one

@@ -41,17 +41,21 @@ def creator_refresh_search(*, creator: Creator) -> None:
 
 
 def _validate_custom_fields(fields: Any) -> dict[str, str]:
+    """The fields as stored: names stripped, one field whatever the case its name is written
+    in (the first spelling kept, the last value: "City" after "city" sets "city")."""
     if not isinstance(fields, dict):
         raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
     too_many = Conflict({"custom_fields": [_("At most 50 custom fields.")]})
     if len(fields) > 2 * MAX_CUSTOM_FIELDS + 100:  # more than any merge can bring
         raise too_many
     clean: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for key, value in fields.items():
         # A field name is a label the team reads: no direction controls (as in names, tags).
         key = bidi_strip(str(key)).strip()
         if not key or len(key) > MAX_FIELD_NAME:
             raise ValidationFailed({"custom_fields": [_("Field names are 1 to 60 characters.")]})
+        key = spelled.setdefault(key.casefold(), key)
         if value is not None and not isinstance(value, str | int | float | bool):
             raise ValidationFailed({"custom_fields": [_("Field values must be plain text.")]})
         text = "" if value is None else str(value)
@@ -305,11 +309,20 @@ def creator_delete(*, creator: Creator) -> None:
         creator.delete()
 
 
+def custom_fields_merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` over `current`; a name `current` has in another case takes its spelling."""
+    merged = dict(current)
+    spelled = {str(name).casefold(): name for name in current}
+    for name, value in changes.items():
+        merged[spelled.setdefault(str(name).casefold(), name)] = value
+    return merged
+
+
 def creator_custom_fields_update(*, creator: Creator, changes: dict[str, Any]) -> Creator:
     """Merge `changes` into the custom fields; a null or empty value removes the field."""
     if not isinstance(changes, dict):
         raise ValidationFailed({"custom_fields": [_("Custom fields must be an object.")]})
-    merged: dict[str, Any] = {**creator.custom_fields, **changes}
+    merged = custom_fields_merge(creator.custom_fields, changes)
     return creator_update(creator=creator, custom_fields=merged)
 
 

@@ -390,3 +390,31 @@ def test_tags_in_another_case_are_the_tags_the_workspace_has(member):
         (t.creator.name, t.tag.name) for t in CreatorTag.objects.select_related("creator", "tag")
     }
     assert tagged == {("A", "VIP"), ("A", "Summer"), ("B", "Summer"), ("C", "VIP")}
+
+
+def test_a_custom_column_in_another_case_fills_the_field_the_workspace_has(member):
+    creator_create(
+        workspace=member.workspace,
+        name="Old",
+        identities=[("email", "old@example.com")],
+        custom_fields={"city": "Oulu"},
+    )
+    data = _csv([["Name", "City", "Shoe"], ["New", "Berlin", "38"]])
+
+    done = run(member, data, {"0": "name", "1": "custom:City", "2": "custom:Shoe"})
+
+    assert done.created == 1
+    assert Creator.objects.get(name="New").custom_fields == {"city": "Berlin", "Shoe": "38"}
+    # and an update of a creator with the field in another case keeps one field
+    data = _csv([["Name", "Email", "CITY"], ["Old", "old@example.com", "Rome"]])
+    again = run(member, data, {"0": "name", "1": "email", "2": "custom:CITY"})
+    assert again.updated == 1 and Creator.objects.get(name="Old").custom_fields == {"city": "Rome"}
+
+
+def test_two_columns_for_one_custom_field_in_two_cases_are_refused(member):
+    imp = upload(member, _csv([["Name", "City", "city"], ["A", "x", "y"]]))
+    with pytest.raises(ValidationFailed) as caught:
+        creator_import_start(
+            creator_import=imp, mapping={"0": "name", "1": "custom:City", "2": "custom:city"}
+        )
+    assert caught.value.errors["mapping"] == ["Two columns go to the custom field “city”."]

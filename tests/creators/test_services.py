@@ -8,6 +8,7 @@ from parley.creators.normalize import identity_normalize
 from parley.creators.selectors import creator_by_identity
 from parley.creators.services import (
     creator_create,
+    creator_custom_fields_update,
     creator_profile_update,
     creator_update,
     identity_add,
@@ -76,6 +77,18 @@ def test_normalize_never_crashes(value):
         except ValidationFailed:
             continue
         assert result == result.strip() and result
+
+
+def test_a_custom_field_is_one_whatever_the_case_of_its_name(member):
+    creator = CreatorFactory(workspace=member.workspace, custom_fields={"city": "Oulu"})
+
+    creator_custom_fields_update(creator=creator, changes={"City": "Berlin", "Shoe": "38"})
+    assert creator.custom_fields == {"city": "Berlin", "Shoe": "38"}
+    # A form that sends the field twice (its row, and a new field typed in another case)
+    creator_update(creator=creator, custom_fields={"city": "Berlin", "CITY": "Rome"})
+    assert creator.custom_fields == {"city": "Rome"}
+    creator_custom_fields_update(creator=creator, changes={"CiTy": None})
+    assert creator.custom_fields == {}
 
 
 def test_update_validates_and_custom_fields_are_plain_text(member):
