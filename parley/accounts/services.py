@@ -1,5 +1,6 @@
 """Writes to users, workspaces, members, clients and API tokens."""
 
+import functools
 import re
 import secrets
 import zoneinfo
@@ -59,18 +60,30 @@ def workspace_create(*, name: str, owner: User, kind: str = Workspace.Kind.BRAND
 MAX_WORKSPACE_NAME = 120
 
 
+@functools.cache
+def _time_zones_known() -> frozenset[str]:
+    """Every name the time zone database knows (read from its files once a process)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@functools.cache
+def _time_zones_offered() -> frozenset[str]:
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    names = {"UTC"}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            names.add(line.split("\t")[2])
+    return frozenset(names)
+
+
 def time_zone_names(current: str = "") -> list[str]:
     """The time zones offered to a workspace, sorted: UTC and the IANA database's zones by
     country (zone.tab: "Europe/Kyiv", "Europe/Stockholm"), without the old and backward
     names ("Europe/Kiev", "US/Eastern", "EST5EDT") it keeps for compatibility; and
     `current` when the workspace has one of those. Any name the database knows is still
     accepted (workspace_update)."""
-    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
-    names = {"UTC"}
-    for line in table.splitlines():
-        if line and not line.startswith("#"):
-            names.add(line.split("\t")[2])
-    if current in zoneinfo.available_timezones():
+    names = set(_time_zones_offered())
+    if current in _time_zones_known():
         names.add(current)
     return sorted(names)
 
@@ -88,7 +101,7 @@ def workspace_update(*, member: Member, name: str, kind: str, time_zone: str) ->
         errors["name"] = [_("A workspace name is at most 120 characters.")]
     if kind not in Workspace.Kind.values:
         errors["kind"] = [_("Choose brand or agency.")]
-    if time_zone not in zoneinfo.available_timezones():
+    if time_zone not in _time_zones_known():
         errors["time_zone"] = [_("Choose a time zone from the list, e.g. Europe/Helsinki.")]
     if errors:
         raise ValidationFailed(errors)

@@ -111,6 +111,9 @@ class ProviderServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body leave as separate writes: with Nagle's algorithm the body
+            # waited for the client's delayed ACK, some 30 ms a response.
+            disable_nagle_algorithm = True
             protocol_version = "HTTP/1.1"
 
             def log_message(self, *args: Any) -> None:
