@@ -40,11 +40,12 @@ PYTEST_ARGS ?=
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest -n $(TEST_PROCESSES) --durations=25 $(PYTEST_ARGS)
 
-# The worker tests with the Redis/RQ task backend (PARLEY_TASKS_BACKEND=rq). They use DB 15
-# of the Redis at PARLEY_REDIS_URL (default 127.0.0.1:6379), or PARLEY_TEST_REDIS_URL.
+# The worker tests with the Redis/RQ task backend (PARLEY_TASKS_BACKEND=rq), one process per
+# CPU. Each uses a database of its own of the Redis at PARLEY_REDIS_URL (default
+# 127.0.0.1:6379): 15, 14, …; or PARLEY_TEST_REDIS_URL (then run them with TEST_PROCESSES=0).
 RQ_TESTS := tests/ops/test_worker.py tests/ops/test_tasks_backend.py tests/ops/test_schedule.py tests/outbox
 test-rq: $(VENV)/.dev redis
-	PARLEY_TASKS_BACKEND=rq $(BIN)/pytest $(RQ_TESTS)
+	PARLEY_TASKS_BACKEND=rq $(BIN)/pytest -n $(TEST_PROCESSES) $(RQ_TESTS)
 
 # A Redis on 127.0.0.1:6379 (unless PARLEY_REDIS_URL names one): started in memory only
 # when none answers, installed with apt when missing (needs root or sudo).

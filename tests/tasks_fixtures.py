@@ -2,8 +2,9 @@
 
 By default the database queue. With `PARLEY_TASKS_BACKEND=rq` (`make test-rq`) the tests
 use Redis: a database of their own (`PARLEY_TEST_REDIS_URL`, by default DB 15 of the
-server in `PARLEY_REDIS_URL`), emptied before every test so no run or test sees another's
-jobs. Worker processes started by a test inherit that URL through the environment.
+server in `PARLEY_REDIS_URL`, and under pytest-xdist one database a process: 15, 14, …),
+emptied before every test so no run or test sees another's jobs. Worker processes started
+by a test inherit that URL through the environment.
 Redis being down then fails the tests; it never skips them.
 """
 
@@ -37,6 +38,11 @@ requires_rq = pytest.mark.skipif(
 def redis_url_for_tests() -> str:
     explicit = os.environ.get("PARLEY_TEST_REDIS_URL", "").strip()
     if explicit:
+        if _xdist_index():
+            raise pytest.UsageError(
+                "PARLEY_TEST_REDIS_URL names one Redis database: run the tests in one "
+                "process (TEST_PROCESSES=0), or leave it unset for a database a process."
+            )
         return explicit
     url = urlsplit(settings.RQ_QUEUES["default"]["URL"])
     if url.scheme not in {"redis", "rediss"} or "db=" in url.query:
@@ -44,7 +50,16 @@ def redis_url_for_tests() -> str:
             "Set PARLEY_TEST_REDIS_URL: the tests need a Redis database of their own, and "
             f"one cannot be derived from PARLEY_REDIS_URL={url.geturl()!r}."
         )
-    return urlunsplit(url._replace(path=f"/{TEST_REDIS_DB}"))
+    return urlunsplit(url._replace(path=f"/{TEST_REDIS_DB - _xdist_index()}"))
+
+
+def _xdist_index() -> int:
+    """This test process's number under pytest-xdist ("gw1": 1), 0 without it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    if index > TEST_REDIS_DB:
+        raise pytest.UsageError("At most 16 test processes share a Redis: one database each.")
+    return index
 
 
 @pytest.fixture(scope="session", autouse=True)
