@@ -6,11 +6,11 @@ team reads them in theirs. So an event is stored twice over: its text as written
 (`Message.body_text`: search, the API, exports) and a `Said` (`Message.event`): the English
 source of its words (the catalogue's message id) and the values put into them, which may be
 said words themselves ("%(campaign)s: %(event)s" around "Invitation sent"). Pages show the
-Said in the reader's language (`Message.event_text`).
+Said in the reader's language (`Message.shown_text`).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
@@ -21,10 +21,11 @@ from django.utils.translation import gettext
 @dataclass(frozen=True)
 class Said:
     """Words to show in the reader's language: `text`, a message id of the catalogue
-    (marked with gettext_noop, or a lazy string), with `values` put in."""
+    (marked with gettext_noop, or a lazy string), with `values` put in (name, value pairs:
+    equal words are equal, and hash alike, so a writer says each only once)."""
 
     text: str
-    values: Mapping[str, "str | int | Said"] = field(default_factory=dict)
+    values: tuple[tuple[str, "str | int | Said"], ...] = ()
     # Shown in lower case: a label inside a sentence ("payment of 250 EUR marked paid").
     lower: bool = False
 
@@ -37,7 +38,7 @@ class Said:
         if self.lower:
             out["l"] = True
         if self.values:
-            out["v"] = {k: v.stored() if isinstance(v, Said) else v for k, v in self.values.items()}
+            out["v"] = {k: v.stored() if isinstance(v, Said) else v for k, v in self.values}
         return out
 
 
@@ -46,7 +47,7 @@ def said(text: str | Promise, **values: "str | int | Said | Promise") -> Said:
     its message id, to be translated when shown."""
     return Said(
         _message_id(text),
-        {k: said(v) if isinstance(v, Promise) else v for k, v in values.items()},
+        tuple((k, said(v) if isinstance(v, Promise) else v) for k, v in values.items()),
     )
 
 
@@ -71,18 +72,15 @@ def said_text(stored: Mapping[str, Any]) -> str:
         for k, v in values.items()
         if isinstance(k, str)
     }
-    words = gettext(str(stored.get("t", "")))
+    text = str(stored.get("t", ""))
+    words = gettext(text)
     if shown:
-        try:
-            words = words % shown
-        except (KeyError, TypeError, ValueError):
-            words = _message_id_filled(str(stored.get("t", "")), shown)
+        # The translation with the values; else the English words with them (a translation
+        # that does not take them); else the English words as they are.
+        for candidate in (words, text):
+            try:
+                words = candidate % shown
+                break
+            except (KeyError, TypeError, ValueError):
+                words = text
     return words.lower() if stored.get("l") else words
-
-
-def _message_id_filled(text: str, values: dict[str, Any]) -> str:
-    """The English words with the values, when a translation does not take them."""
-    try:
-        return text % values
-    except (KeyError, TypeError, ValueError):
-        return text

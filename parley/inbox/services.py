@@ -688,8 +688,8 @@ def events_record_many(
             workspace_id=workspace_id, creator_ids=creator_ids, at=at
         )
     # Many creators often get the same words (an invitation's event): each said once.
-    words = {id(b): (str(b), json.dumps(b.stored())) for b in bodies.values()}
-    said = [words[id(b)] for b in bodies.values()]
+    words = {b: (str(b), json.dumps(b.stored())) for b in set(bodies.values())}
+    said = [words[b] for b in bodies.values()]
     events = [
         Written(message_id, workspace_id, conversations[creator_id].id, Channel.EVENT, text)
         for message_id, creator_id, (text, _json) in zip(

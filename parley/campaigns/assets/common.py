@@ -86,10 +86,9 @@ def events_post_many(*, campaign: Campaign, texts: dict[int, Said], actor: Membe
     if not texts:
         return
     at = timezone.now()
-    said = {id(text): event_said(campaign, text) for text in texts.values()}
     events_record_many(
         workspace_id=campaign.workspace_id,
-        bodies={creator_id: said[id(text)] for creator_id, text in texts.items()},
+        bodies={creator_id: event_said(campaign, text) for creator_id, text in texts.items()},
         campaign_id=campaign.id,
         author=actor,
         at=at,

@@ -147,9 +147,13 @@ def content_page(
         )
     )
     for s in submissions:
-        # A form a card, with ids of its own (a label finds its own card's radio).
+        # A form a card, with ids of its own (a label finds its own card's radio), posting
+        # back to its card (a refused decision comes back scrolled to it).
         s.review_form = (  # type: ignore[attr-defined]
             refused[1] if refused and refused[0] == s.id else review_form(s.id)
+        )
+        s.review_action = (  # type: ignore[attr-defined]
+            reverse("portal_team:review", args=[s.id]) + f"#submission-{s.id}"
         )
     context.update(
         show_all=show_all,
