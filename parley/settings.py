@@ -211,6 +211,7 @@ PARLEY_PERIODIC = {
     "parley.outbox.dispatch.outbox_dispatch_due": 2,
     "parley.broadcasts.services.broadcasts_finish": 10,
     "parley.core.jobs.prune_task_results": 3600,
+    "parley.inbox.search.search_index_tidy": 30,
 }
 PARLEY_BULK_LIMIT = 5000
 # The largest CSV file of creators one import takes (bytes): 50 MB is about 300,000 rows.

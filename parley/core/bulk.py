@@ -63,6 +63,7 @@ def rows_insert(
     rows: Iterable[Sequence[object]],
     *,
     computed: dict[str, str] | None = None,
+    joined: str = "",
 ) -> None:
     """Insert plain value tuples: COPY on PostgreSQL, executemany elsewhere.
 
@@ -73,10 +74,10 @@ def rows_insert(
     expressions); JSON columns take their JSON text.
 
     `computed` (PostgreSQL only): columns the model does not declare, each an SQL
-    expression over the row being inserted, aliased `s` (the messages' search vector).
-    The rows are then copied into a temporary table and inserted from it with those
-    columns, rather than written and then updated (twice the writes, and every index entry
-    twice).
+    expression over the row being inserted, aliased `s` (the messages' search vector), and
+    over the tables `joined` names (SQL after `FROM … AS s`). The rows are then copied into
+    a temporary table and inserted from it with those columns, rather than written and then
+    updated (twice the writes, and every index entry twice).
     """
     fields = {f.attname: f for f in model._meta.concrete_fields}
     rest = [
@@ -95,23 +96,30 @@ def rows_insert(
     column_sql = ", ".join(qn(n) for n in names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            target = qn(f"staging_{model._meta.db_table}") if computed else table
-            if computed:
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
-                    f"SELECT {column_sql} FROM {table} WITH NO DATA"
-                )
-            with cursor.cursor.copy(f"COPY {target} ({column_sql}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row((*row, *fixed))
-            if computed:
-                extra = ", ".join(qn(c) for c in computed)
-                cursor.execute(
-                    f"INSERT INTO {table} ({column_sql}, {extra}) "
-                    f"SELECT {', '.join(f's.{qn(n)}' for n in names)}, "
-                    f"{', '.join(computed.values())} FROM {target} AS s"
-                )
-                cursor.execute(f"DROP TABLE {target}")
+            if not computed:
+                with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row((*row, *fixed))
+                return
+            # Each staged row numbered, and inserted in that order (a join may reorder
+            # rows; ids not given are taken in the order rows are inserted).
+            target = qn(f"staging_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                f"SELECT {column_sql}, 0::bigint AS staged_row FROM {table} WITH NO DATA"
+            )
+            copied = f"COPY {target} ({column_sql}, staged_row) FROM STDIN"
+            with cursor.cursor.copy(copied) as copy:
+                for number, row in enumerate(rows):
+                    copy.write_row((*row, *fixed, number))
+            extra = ", ".join(qn(c) for c in computed)
+            cursor.execute(
+                f"INSERT INTO {table} ({column_sql}, {extra}) "
+                f"SELECT {', '.join(f's.{qn(n)}' for n in names)}, "
+                f"{', '.join(computed.values())} FROM {target} AS s {joined} "
+                "ORDER BY s.staged_row"
+            )
+            cursor.execute(f"DROP TABLE {target}")
             return
         # Other databases take datetimes as the backend adapts them (SQLite: ISO text).
         # A mass message's rows share a few times: each is adapted once.

@@ -15,6 +15,7 @@ from parley.inbox.events import Said
 from parley.inbox.models import Channel, Message
 from parley.inbox.search import (
     message_search,
+    search_index_tidy,
     search_reindex_workspace,
     workspace_search_language_set,
 )
@@ -180,6 +181,45 @@ def test_the_bulk_writers_keep_the_index(member, make_conversation):
         at=now + timedelta(seconds=1),
     )
     assert sorted(_found(member.workspace, "zebra")) == sorted(m.id for m in [*sent, *events])
+
+
+@on_postgres
+def test_the_bulk_writers_use_each_workspace_language(member, other_member, make_conversation):
+    member.workspace.search_language = SearchLanguage.GERMAN
+    member.workspace.save(update_fields=["search_language"])
+    german = make_conversation(name="Vertragspartner")
+    other = make_conversation(name="Other", workspace=other_member.workspace)
+    written = {}
+    for author, conversation in [(member, german), (other_member, other)]:
+        written[author.workspace_id] = messages_record_outbound(
+            author=author,
+            conversations=[conversation],
+            bodies=["Die Verträge kommen"],
+            subjects=[""],
+            channel=Channel.INAPP,
+            status=Message.Status.SENT,
+            campaign_id=None,
+            at=timezone.now(),
+        )[0]
+    assert _found(member.workspace, "Vertrag") == [written[member.workspace_id].id]
+    assert _found(other_member.workspace, "Vertrag") == []  # "simple": as written only
+    assert _found(other_member.workspace, "Verträge") == [written[other_member.workspace_id].id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_index_segments_are_merged_by_the_worker_not_the_writers(member, say):
+    """Each transaction writes a segment of its own; the writers leave them (migration
+    0012), the worker's job merges them, and every message is found before and after."""
+    if connection.vendor != "sqlite":
+        assert search_index_tidy() == 0  # GIN merges its pending entries itself
+        return
+    made = [say(f"spring launch, part {i}") for i in range(6)]
+    newest_first = [m.id for m in reversed(made)]
+    assert _found(member.workspace, "spring") == newest_first
+    assert search_index_tidy() >= 1
+    assert search_index_tidy() == 0  # nothing left to merge
+    assert _found(member.workspace, "spring") == newest_first
+    assert _found(member.workspace, '"launch part"') == newest_first
 
 
 def test_the_demo_generator_indexes_what_it_writes(member):
