@@ -16,7 +16,9 @@ sink (bench/smtp_sink.py) in another. A round sends one mass email from each wor
    rendered once, nothing written per recipient); after a warm-up request;
 2. write: `broadcast_queue` for every recipient (a message, an email record with its own
    Message-ID and an outbox item each, every thread's inbox state updated, the queue
-   planned under the limit), as the worker runs it;
+   planned under the limit), as the worker runs it; after the dispatch, SQLite's search
+   index merged (`search_index_tidy`, which the worker's scheduler runs every 30 s and the
+   write leaves to it), timed apart;
 3. dispatch: N worker processes (1 for one workspace, 2 for the other, the order
    alternating by round) each calling `outbox_dispatch_due` until it delivers nothing;
    timed from "go" (Django already set up) to the last worker's end; emails/s. Checked:
@@ -361,7 +363,14 @@ def parley_rows(rounds: list[dict[str, Any]]) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = {}
     for result in rounds:
         for b in result["broadcasts"]:
-            for key in ("draft_post_s", "send_post_s", "request_s", "queue_s", "queue_cpu_s"):
+            for key in (
+                "draft_post_s",
+                "send_post_s",
+                "request_s",
+                "queue_s",
+                "queue_cpu_s",
+                "tidy_s",
+            ):
                 rows.setdefault(key, []).append(b[key])
             if "workers" in b:
                 w = b["workers"]

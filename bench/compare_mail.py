@@ -63,6 +63,7 @@ def table(kind: str, parley: list[dict[str, Any]], post: list[dict[str, Any]]) -
         f"| write every row (broadcast_queue / send_many) | {fmt(p['queue_s'])} s "
         f"| {fmt(o['send_many_s'])} s | ≤ 1.5 s |",
         f"| … its CPU time in the writing process | {fmt(p['queue_cpu_s'])} s | | |",
+        f"| … then the search index merged (SQLite; the worker's job) | {fmt(p['tidy_s'])} s | | |",
         f"| emails/s, 1 worker (post-office: 1 process, 5 threads) | "
         f"{fmt(p['emails_per_s_1w'], 0)} | {fmt(o['emails_per_s_1p'], 0)} | |",
         f"| emails/s, 2 worker processes (post-office: processes=2) | "
