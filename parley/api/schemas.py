@@ -780,11 +780,15 @@ class CreatorTagIn(Input):
 class NotificationOut(Schema):
     id: int
     kind: str
-    text: str
+    text: str = Field(description="In the language of the request (Accept-Language).")
     conversation_id: int | None
     creator: CreatorRef | None
     created_at: datetime
     read_at: datetime | None
+
+    @staticmethod
+    def resolve_text(obj: Notification) -> str:
+        return obj.shown_text
 
     @staticmethod
     def resolve_creator(obj: Notification) -> Any:

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.accounts.selectors import member_list
 from parley.creators.models import Creator, Note
 from parley.creators.services import note_add
+from parley.inbox.events import said
 from parley.inbox.models import Conversation, Notification
 from parley.inbox.services import notify
 
@@ -107,8 +108,12 @@ def note_post(*, creator: Creator, author: Member, body: str) -> Note:
                 workspace_id=author.workspace_id,
                 member_ids=others,
                 kind=Notification.Kind.MENTION,
-                text=_("%(author)s mentioned you in a note on %(creator)s: %(note)s")
-                % {"author": author.user, "creator": creator.name, "note": excerpt[:160]},
+                text=said(
+                    gettext_noop("%(author)s mentioned you in a note on %(creator)s: %(note)s"),
+                    author=str(author.user),
+                    creator=creator.name,
+                    note=excerpt[:160],
+                ),
                 conversation_id=conversation_id,
             )
     return note

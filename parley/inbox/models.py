@@ -251,6 +251,9 @@ class InboxEntry(models.Model):
         return f"Entry {self.member_id}/{self.conversation_id}"
 
 
+NOTIFICATION_TEXT_MAX = 240
+
+
 class Notification(models.Model):
     class Kind(models.TextChoices):
         INBOUND = "inbound", _("New message")
@@ -271,7 +274,13 @@ class Notification(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    text = models.CharField(max_length=240)
+    # As written, in the language of whoever (or whatever worker) caused it: for the API's
+    # search-free listing and as the fallback. Pages show `shown_text`.
+    text = models.CharField(max_length=NOTIFICATION_TEXT_MAX)
+    # Its words as said (parley.inbox.events.Said, stored), shown in the reader's language;
+    # None for a new message's preview (the creator's own words) and for the notifications
+    # from before.
+    said = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -280,6 +289,19 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the active language, on one line, cut to fit."""
+        from parley.inbox.events import said_text
+
+        return notification_fit(said_text(self.said) if self.said else self.text)
+
+
+def notification_fit(text: str) -> str:
+    """A notification's text on one line, at most NOTIFICATION_TEXT_MAX characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= NOTIFICATION_TEXT_MAX else flat[: NOTIFICATION_TEXT_MAX - 1] + "…"
 
 
 class NotificationPreference(models.Model):

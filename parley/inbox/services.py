@@ -9,27 +9,30 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.lookups import ids_in
 from parley.creators.models import Creator
-from parley.inbox.events import Said
+from parley.inbox.events import Said, said, said_text
 from parley.inbox.models import (
     Conversation,
     InboxEntry,
     Message,
     Notification,
     NotificationPreference,
+    notification_fit,
 )
 from parley.inbox.responses import response_count_add
 from parley.inbox.search import messages_insert_indexed, search_index_messages
@@ -482,16 +485,18 @@ def conversation_mark_unread(
         )[0]
         # A reminder the member asked for themselves: always in the app (their preferences
         # may add an email).
+        words = said(gettext_noop("Marked as unread: %(name)s"), name=creator_name)
         reminder = Notification.objects.create(
             workspace_id=conversation.workspace_id,
             member=member,
             kind=Notification.Kind.REMINDER,
             conversation=conversation,
-            text=_("Marked as unread: %(name)s") % {"name": creator_name},
+            text=notification_fit(str(words)),
+            said=words.stored(),
             created_at=now,
         )
         if notification_wants_email(member_ids=[member.id], kind=Notification.Kind.REMINDER):
-            _email_on_commit([member.id], reminder.text, conversation.id)
+            _email_on_commit([member.id], reminder.text, conversation.id, reminder.said)
         return reminder
 
 
@@ -508,7 +513,9 @@ def conversation_assign(
                 workspace_id=conversation.workspace_id,
                 member_ids=[assignee.pk],
                 kind=Notification.Kind.ASSIGNED,
-                text=_("%(actor)s assigned a conversation to you") % {"actor": actor},
+                text=said(
+                    gettext_noop("%(actor)s assigned a conversation to you"), actor=str(actor)
+                ),
                 conversation_id=conversation.id,
             )
     return conversation
@@ -521,13 +528,6 @@ def conversation_assign(
 NOTIFY_DEFAULTS: dict[str, tuple[bool, bool]] = {
     kind: (True, kind == Notification.Kind.MENTION) for kind in Notification.Kind.values
 }
-NOTIFICATION_TEXT_MAX = 240
-
-
-def _fit(text: str) -> str:
-    flat = " ".join(text.split())
-    limit = NOTIFICATION_TEXT_MAX
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _preferences(member_ids: list[int], kind: str) -> dict[int, tuple[bool, bool]]:
@@ -551,17 +551,19 @@ def notify(
     workspace_id: int,
     member_ids: Iterable[int],
     kind: str,
-    text: str,
+    text: str | Said,
     conversation_id: int | None = None,
     at: datetime | None = None,
 ) -> list[Notification]:
     """Tell members of one event, each as their preferences say: a notification in the app,
     an email (sent by the worker once the transaction commits), both, or neither. One query
-    for the preferences whatever the number of members."""
+    for the preferences whatever the number of members. Words as said (a Said) are shown to
+    each member in their language; a plain `text` (a new message's preview) as it is."""
     ids = list(dict.fromkeys(member_ids))
     if not ids:
         return []
-    text = _fit(text)
+    said = text.stored() if isinstance(text, Said) else None
+    written = notification_fit(str(text))
     wanted = _preferences(ids, kind)
     created = Notification.objects.bulk_create(
         Notification(
@@ -569,7 +571,8 @@ def notify(
             member_id=member_id,
             kind=kind,
             conversation_id=conversation_id,
-            text=text,
+            text=written,
+            said=said,
             created_at=at or timezone.now(),
         )
         for member_id in ids
@@ -577,38 +580,49 @@ def notify(
     )
     by_email = [m for m in ids if wanted[m][1]]
     if by_email:
-        _email_on_commit(by_email, text, conversation_id)
+        _email_on_commit(by_email, written, conversation_id, said)
     return created
 
 
-def _email_on_commit(member_ids: list[int], text: str, conversation_id: int | None) -> None:
+def _email_on_commit(
+    member_ids: list[int], text: str, conversation_id: int | None, said: dict[str, Any] | None
+) -> None:
     def enqueue() -> None:
         from parley.inbox.tasks import notification_email_task
 
         for member_id in member_ids:
-            notification_email_task.enqueue(member_id, text, conversation_id)
+            notification_email_task.enqueue(member_id, text, conversation_id, said)
 
     transaction.on_commit(enqueue)
 
 
-def notification_email_send(*, member_id: int, text: str, conversation_id: int | None) -> bool:
+def notification_email_send(
+    *,
+    member_id: int,
+    text: str,
+    conversation_id: int | None,
+    said: dict[str, Any] | None = None,
+) -> bool:
     """The email of one notification to a member (Django's mail, as the password reset
-    mails): the text and a link to the conversation. False when the member is gone."""
+    mails), in the member's language: the text (`said`'s words, when given, else `text` as
+    written) and a link to the conversation. False when the member is gone."""
     member = Member.objects.select_related("user", "workspace").filter(id=member_id).first()
     if member is None or not member.user.is_active or not member.user.email:
         return False
-    lines = [text]
-    if conversation_id is not None:
+    with translation.override(member.user.language or settings.LANGUAGE_CODE):
+        shown = notification_fit(said_text(said)) if said else text
+        lines = [shown]
+        if conversation_id is not None:
+            lines += [
+                "",
+                settings.PARLEY_PUBLIC_URL + reverse("inbox:conversation", args=[conversation_id]),
+            ]
         lines += [
             "",
-            settings.PARLEY_PUBLIC_URL + reverse("inbox:conversation", args=[conversation_id]),
+            _("You get this email because of your notification settings in %(workspace)s.")
+            % {"workspace": member.workspace.name},
         ]
-    lines += [
-        "",
-        _("You get this email because of your notification settings in %(workspace)s.")
-        % {"workspace": member.workspace.name},
-    ]
-    subject = _("Parley: %(text)s") % {"text": text}
+        subject = _("Parley: %(text)s") % {"text": shown}
     send_mail(
         subject=" ".join(subject.split())[:200],
         message="\n".join(lines),
@@ -640,7 +654,7 @@ def notifications_mark_read(*, member: Member) -> int:
     )
 
 
-def message_mark_failed(*, message: Message, reason: str, notification: str = "") -> None:
+def message_mark_failed(*, message: Message, reason: str, notification: str | Said = "") -> None:
     """An outbound message that turned out not to be delivered (a bounce after it was sent):
     failed, with the reason shown in the thread; its author is notified with
     `notification` (cut to fit)."""

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django_tasks import task
 
 from parley.inbox.responses import response_counts_rebuild
@@ -6,8 +8,12 @@ from parley.inbox.services import notification_email_send
 
 
 @task()
-def notification_email_task(member_id: int, text: str, conversation_id: int | None) -> bool:
-    return notification_email_send(member_id=member_id, text=text, conversation_id=conversation_id)
+def notification_email_task(
+    member_id: int, text: str, conversation_id: int | None, said: dict[str, Any] | None = None
+) -> bool:
+    return notification_email_send(
+        member_id=member_id, text=text, conversation_id=conversation_id, said=said
+    )
 
 
 @task()

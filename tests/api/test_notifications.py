@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from parley.inbox.models import Notification
-from parley.inbox.services import conversation_mark_unread
+from parley.inbox.services import conversation_assign, conversation_mark_unread
+from tests.api.conftest import PREFIX
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,21 @@ def test_list_latest_notifications_first(api, member, make_conversation):
     assert items[0]["creator"] == {"id": made[2].creator_id, "name": "Creator 2"}
     assert items[0]["read_at"] is None
     assert items[0]["text"].startswith("hello 0")
+
+
+def test_the_text_is_in_the_requests_language(api, member, teammate, make_conversation):
+    conversation = make_conversation(name="Mia Laine")
+    with translation.override("en"):  # assigned by a teammate who reads English
+        conversation_assign(actor=teammate, conversation=conversation, assignee=member)
+
+    answer = api.client.get(
+        PREFIX + "/notifications", headers={**api._headers(), "Accept-Language": "de"}
+    )
+
+    assert answer.status_code == 200
+    with translation.override("de"):
+        german = gettext("%(actor)s assigned a conversation to you") % {"actor": teammate}
+    assert answer.json()[0]["text"] == german != Notification.objects.get(kind="assigned").text
 
 
 def test_list_is_the_members_own(api, member, teammate, make_conversation):

@@ -47,11 +47,13 @@ from email.utils import getaddresses
 import nh3
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from flufl.bounce import all_failures
 
 from parley.channels.email.mime import Headers, ids_parse
 from parley.creators.models import Identity
 from parley.creators.services import identity_bounce_mark
+from parley.inbox.events import Said, said
 from parley.inbox.models import Message
 from parley.inbox.services import message_mark_failed, message_note_status
 
@@ -457,17 +459,21 @@ def bounce_reason(bounce: Bounce) -> str:
     }
 
 
-def _bounce_notification(bounce: Bounce, to: str) -> str:
+def _bounce_notification(bounce: Bounce, to: str) -> Said:
     if bounce.status and bounce.diagnostic:
-        return _("Your email to %(to)s bounced (%(status)s): %(diagnostic)s") % {
-            "to": to,
-            "status": bounce.status,
-            "diagnostic": bounce.diagnostic,
-        }
-    return _("Your email to %(to)s bounced: %(why)s") % {
-        "to": to,
-        "why": bounce.status or bounce.diagnostic or _("the receiving server gave no reason"),
-    }
+        return said(
+            gettext_noop("Your email to %(to)s bounced (%(status)s): %(diagnostic)s"),
+            to=to,
+            status=bounce.status,
+            diagnostic=bounce.diagnostic,
+        )
+    return said(
+        gettext_noop("Your email to %(to)s bounced: %(why)s"),
+        to=to,
+        why=bounce.status
+        or bounce.diagnostic
+        or said(gettext_noop("the receiving server gave no reason")),
+    )
 
 
 def _bounced_identities(message: Message, bounce: Bounce) -> list[Identity]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from parley.accounts.models import Member
@@ -33,6 +33,7 @@ from parley.channels.email.transport import (
 from parley.core.bidi import bidi_strip
 from parley.core.crypto import secret_decrypt, secret_encrypt
 from parley.core.errors import Conflict, PermissionDenied, ValidationFailed
+from parley.inbox.events import Said, said
 from parley.inbox.models import Notification
 from parley.inbox.services import notify
 
@@ -413,7 +414,7 @@ def mailbox_credentials(*, mailbox: Mailbox) -> Credentials:
 # --- Health ----------------------------------------------------------------------------------
 
 
-def _notify_admins(*, mailbox: Mailbox, kind: str, text: str, at: datetime) -> None:
+def _notify_admins(*, mailbox: Mailbox, kind: str, text: Said, at: datetime) -> None:
     """A notification for the workspace's owners and admins, and whoever connected it."""
     recipients = set(
         Member.objects.filter(
@@ -442,9 +443,10 @@ def mailbox_mark_reauth(*, mailbox: Mailbox, reason: str) -> None:
         mailbox.needs_reauth, mailbox.last_error, mailbox.last_error_at = True, reason[:500], now
         if not flipped:
             return
-        text = _("%(address)s needs to be reconnected: sending and reply sync are paused.") % {
-            "address": mailbox.address
-        }
+        text = said(
+            gettext_noop("%(address)s needs to be reconnected: sending and reply sync are paused."),
+            address=mailbox.address,
+        )
         _notify_admins(mailbox=mailbox, kind=Notification.Kind.REAUTH, text=text, at=now)
 
 
@@ -461,10 +463,11 @@ def mailbox_mark_error(*, mailbox: Mailbox, error: str, notify: bool = False) ->
             Mailbox.objects.filter(id=mailbox.id).update(last_error=error, last_error_at=now)
         mailbox.last_error, mailbox.last_error_at = error, now
         if notify and flipped:
-            text = _("Reply sync of %(address)s failed: %(error)s") % {
-                "address": mailbox.address,
-                "error": error,
-            }
+            text = said(
+                gettext_noop("Reply sync of %(address)s failed: %(error)s"),
+                address=mailbox.address,
+                error=error,
+            )
             _notify_admins(mailbox=mailbox, kind=Notification.Kind.SYNC_ERROR, text=text, at=now)
 
 
@@ -483,11 +486,13 @@ def mailbox_note_unreadable(*, mailbox: Mailbox, count: int, error: str) -> None
         )
         mailbox.unreadable_count += count
         mailbox.last_unreadable_error, mailbox.last_unreadable_at = error, now
-        text = ngettext(
-            "%(count)d email to %(address)s could not be fully read: %(error)s",
-            "%(count)d emails to %(address)s could not be fully read: %(error)s",
-            count,
-        ) % {"count": count, "address": mailbox.address, "error": error}
+        # One or more: the two forms English, German and Finnish have.
+        words = (
+            gettext_noop("An email to %(address)s could not be fully read: %(error)s")
+            if count == 1
+            else gettext_noop("%(count)d emails to %(address)s could not be fully read: %(error)s")
+        )
+        text = said(words, count=count, address=mailbox.address, error=error)
         _notify_admins(mailbox=mailbox, kind=Notification.Kind.SYNC_ERROR, text=text, at=now)
 
 

@@ -5,15 +5,16 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from parley.accounts.models import Member
 from parley.channels.sms.models import SmsNumber, SmsOptOut, TwilioAccount
+from parley.inbox.events import Said, said
 from parley.inbox.models import Notification
 from parley.inbox.services import notify
 
 
-def _notify_admins(*, account: TwilioAccount, text: str, at: datetime) -> None:
+def _notify_admins(*, account: TwilioAccount, text: Said, at: datetime) -> None:
     recipients = set(
         Member.objects.filter(
             workspace_id=account.workspace_id, role__in=[Member.Role.OWNER, Member.Role.ADMIN]
@@ -42,7 +43,11 @@ def account_mark_reauth(*, account: TwilioAccount, reason: str) -> None:
         if flipped:
             _notify_admins(
                 account=account,
-                text=_("Twilio refused Parley's login: SMS sending waits until it is reconnected."),
+                text=said(
+                    gettext_noop(
+                        "Twilio refused Parley's login: SMS sending waits until it is reconnected."
+                    )
+                ),
                 at=now,
             )
 

@@ -379,18 +379,28 @@ def _message_follow(record: SmsRecord, status: str, code: int | None) -> None:
         message.save(update_fields=["provider_sid", "status_reason"])
         return
     if status in ("undelivered", "failed", "canceled"):
-        words = {
-            "undelivered": _("Undelivered"),
-            "failed": _("Failed"),
-            "canceled": _("Cancelled at Twilio"),
-        }[status]
-        reason = f"{words}: {error_text(code)}" if code is not None else str(words)
+        words = said(
+            {
+                "undelivered": gettext_noop("Undelivered"),
+                "failed": gettext_noop("Failed"),
+                "canceled": gettext_noop("Cancelled at Twilio"),
+            }[status]
+        )
+        why = (
+            said("%(words)s: %(error)s", words=words, error=error_text(code))
+            if code is not None
+            else words
+        )
+        reason = str(why)
         message.save(update_fields=["provider_sid"])
         message_mark_failed(
             message=message,
             reason=reason,
-            notification=_("SMS not delivered to %(to)s: %(reason)s")
-            % {"to": record.to_number, "reason": reason},
+            notification=said(
+                gettext_noop("SMS not delivered to %(to)s: %(reason)s"),
+                to=record.to_number,
+                reason=why,
+            ),
         )
         if record.number_id:
             number_mark_error(number_id=record.number_id, error=reason)
