@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parley.accounts.models import Member, SearchLanguage, Workspace
 from parley.accounts.services import MAX_TOKEN_NAME, MAX_WORKSPACE_NAME, time_zone_names
+from parley.core.forms import LongSelect
 
 
 class WorkspaceForm(forms.Form):
@@ -17,6 +18,7 @@ class WorkspaceForm(forms.Form):
     )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
+        widget=LongSelect,
         help_text=_(
             "Days begin and end in this time zone: daily sending limits count per calendar "
             "day here."
