@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -292,10 +295,15 @@ class Notification(models.Model):
 
     @property
     def shown_text(self) -> str:
-        """The text in the active language, on one line, cut to fit."""
-        from parley.inbox.events import said_text
+        return notification_shown(self.text, self.said)
 
-        return notification_fit(said_text(self.said) if self.said else self.text)
+
+def notification_shown(text: str, said: Mapping[str, Any] | None) -> str:
+    """A notification's text in the active language: its words as said (stored), else its
+    text as written; on one line, cut to fit (the page, the API and its email)."""
+    from parley.inbox.events import said_text
+
+    return notification_fit(said_text(said) if said else text)
 
 
 def notification_fit(text: str) -> str:

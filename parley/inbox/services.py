@@ -25,7 +25,7 @@ from parley.core.bulk import ids_reserve
 from parley.core.errors import ValidationFailed
 from parley.core.lookups import ids_in
 from parley.creators.models import Creator
-from parley.inbox.events import Said, said, said_text
+from parley.inbox.events import Said, said
 from parley.inbox.models import (
     Conversation,
     InboxEntry,
@@ -33,6 +33,7 @@ from parley.inbox.models import (
     Notification,
     NotificationPreference,
     notification_fit,
+    notification_shown,
 )
 from parley.inbox.responses import response_count_add
 from parley.inbox.search import messages_insert_indexed, search_index_messages
@@ -610,7 +611,7 @@ def notification_email_send(
     if member is None or not member.user.is_active or not member.user.email:
         return False
     with translation.override(member.user.language or settings.LANGUAGE_CODE):
-        shown = notification_fit(said_text(said)) if said else text
+        shown = notification_shown(text, said)
         lines = [shown]
         if conversation_id is not None:
             lines += [
